@@ -1,0 +1,43 @@
+"""What every command shares: turning RouterError into a message and an exit code, JSON output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from llm_router.errors import RouterError
+
+
+def run_cli(group: click.Group, argv: list[str]) -> Any:
+    """Run the click group; a RouterError becomes its message on stderr and its exit code, never a
+    traceback."""
+    try:
+        return group.main(args=argv, prog_name="llm-router", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except RouterError as exc:
+        click.echo(f"llm-router: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def emit_json(value: Any) -> None:
+    """Print one JSON document on stdout."""
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def emit_json_line(value: Any) -> None:
+    """Print one compact JSON line on stdout."""
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str) + "\n")

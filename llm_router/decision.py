@@ -1,0 +1,208 @@
+"""The values that flow through one prompt: Request -> Features -> Context -> Decision.
+
+Plain frozen dataclasses, no I/O: the classifier and the policy evaluator are pure functions over these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ACTIONS = ("route", "passthrough", "suggest", "block")
+TASKS = (
+    "query",
+    "explain",
+    "code",
+    "refactor",
+    "debug",
+    "analysis",
+    "research",
+    "generate",
+    "math",
+    "creative",
+    "chat",
+)
+COMPLEXITIES = ("simple", "moderate", "complex", "deep_reasoning")
+HOSTS = ("cli", "claude-code", "codex", "gemini-cli", "vscode", "cursor", "mcp")
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One prompt and where it came from."""
+
+    prompt: str
+    host: str = "cli"
+    event: str = "route"
+    session: str = ""
+    cwd: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What the classifier computed from a prompt."""
+
+    tokens: int
+    task: str
+    complexity: str
+    difficulty: float  # 0..1
+    confidence: float  # 0..10
+    signals: tuple[str, ...] = ()  # ids of the classifier rules and signals that fired, in order
+    # For `policy explain`: (what, effect) pairs, e.g. ("signal:multi-step", +0.8) on the difficulty logit.
+    contributions: tuple[tuple[str, float], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tokens": self.tokens,
+            "task": self.task,
+            "complexity": self.complexity,
+            "difficulty": round(self.difficulty, 4),
+            "confidence": round(self.confidence, 2),
+            "signals": list(self.signals),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetState:
+    """A budget of the policy and what the usage log says has been spent against it this period."""
+
+    id: str
+    period: str  # day | week | month
+    limit_usd: float
+    spent_usd: float = 0.0
+    provider: str | None = None
+    model: str | None = None
+
+    @property
+    def used_pct(self) -> float:
+        return 100.0 * self.spent_usd / self.limit_usd if self.limit_usd > 0 else 100.0
+
+    @property
+    def remaining_usd(self) -> float:
+        return max(0.0, self.limit_usd - self.spent_usd)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.spent_usd >= self.limit_usd
+
+    def applies_to(self, model: str) -> bool:
+        provider = model.split("/", 1)[0]
+        if self.model is not None:
+            return self.model == model
+        if self.provider is not None:
+            return self.provider == provider
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "period": self.period,
+            "provider": self.provider,
+            "model": self.model,
+            "limit_usd": self.limit_usd,
+            "spent_usd": round(self.spent_usd, 6),
+            "used_pct": round(self.used_pct, 2),
+            "remaining_usd": round(self.remaining_usd, 6),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Everything the evaluator may look at besides the policy. Time comes in here, never from a clock."""
+
+    request: Request
+    features: Features
+    now: float  # epoch seconds
+    configured: frozenset[str] = frozenset()  # providers with a key or endpoint, e.g. {"openai", "ollama"}
+    budgets: Mapping[str, BudgetState] = field(default_factory=dict)
+    open_breakers: frozenset[str] = frozenset()  # model ids and provider names whose breaker is open now
+    # Session-level knob overrides (profile, policy, enforce, mode), e.g. from the MCP tool llm_set_mode.
+    knobs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One rule the evaluator considered: what it saw and why it did or did not match."""
+
+    rule: str
+    location: str  # file:line
+    when: str
+    matched: bool
+    saw: Mapping[str, Any]
+    effect: str = ""  # what it did when it matched ("route simple", "downgrade 1", ...)
+    note: str = ""  # why it did not apply, or an error evaluating it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "location": self.location,
+            "when": self.when,
+            "matched": self.matched,
+            "saw": dict(self.saw),
+            "effect": self.effect,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the policy decided for one prompt, with everything needed to explain and to carry it out."""
+
+    id: str
+    action: str  # route | passthrough | suggest | block
+    tier: str | None  # the chain name routed to (simple, moderate, complex, deep_reasoning, or a custom chain)
+    chain: tuple[str, ...]  # the whole chain, by LiteLLM model id, cheapest first
+    usable: tuple[str, ...]  # the models of the chain that can be tried now, in order
+    unusable: Mapping[str, str]  # model -> why it cannot be tried now
+    rule: str
+    rule_location: str
+    reason: str
+    message: str  # for block and suggest: what to show the user
+    task: str
+    complexity: str
+    difficulty: float
+    confidence: float
+    tokens: int
+    signals: tuple[str, ...]
+    host: str
+    profile: str
+    policy: str
+    enforce: str
+    mode: str
+    threshold: float
+    trace: tuple[TraceStep, ...]
+    policy_revision: str
+
+    @property
+    def executable(self) -> bool:
+        """True when the decision routes and at least one model of its chain can be tried."""
+        return self.action == "route" and bool(self.usable)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "action": self.action,
+            "tier": self.tier,
+            "chain": list(self.chain),
+            "usable": list(self.usable),
+            "unusable": dict(self.unusable),
+            "executable": self.executable,
+            "rule": self.rule,
+            "rule_location": self.rule_location,
+            "reason": self.reason,
+            "message": self.message,
+            "task": self.task,
+            "complexity": self.complexity,
+            "difficulty": round(self.difficulty, 4),
+            "confidence": round(self.confidence, 2),
+            "tokens": self.tokens,
+            "signals": list(self.signals),
+            "host": self.host,
+            "profile": self.profile,
+            "policy": self.policy,
+            "enforce": self.enforce,
+            "mode": self.mode,
+            "threshold": self.threshold,
+            "trace": [t.to_dict() for t in self.trace],
+            "policy_revision": self.policy_revision,
+        }

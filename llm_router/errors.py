@@ -1,0 +1,57 @@
+"""The exception tree. Each error knows the exit code the CLI gives for it.
+
+RouterError                  exit 1: anything the router reports as a plain failure
+├── PolicyError              exit 3: an invalid policy; carries every located Problem
+├── PolicyTestFailed         exit 4: `policy test` ran and some case failed
+├── ProviderError            exit 5: every model of a chain failed, or none could be tried
+│   └── BudgetExceeded       exit 6: a budget rules out every model that could answer
+└── HostConfigError          exit 7: a host's own settings file cannot be read or written safely
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from llm_router.policy.problems import Problem
+
+
+class RouterError(Exception):
+    """Root of every error llm-router reports on purpose."""
+
+    exit_code = 1
+
+
+class PolicyError(RouterError):
+    """A policy that cannot be loaded: every problem found, each with file, line, column and pointer."""
+
+    exit_code = 3
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems) or "invalid policy")
+
+
+class PolicyTestFailed(RouterError):
+    """Some case of a policy test suite did not get what it expected."""
+
+    exit_code = 4
+
+
+class ProviderError(RouterError):
+    """No model of the chain produced an answer."""
+
+    exit_code = 5
+
+
+class BudgetExceeded(ProviderError):
+    """Budgets rule out every model that could have answered."""
+
+    exit_code = 6
+
+
+class HostConfigError(RouterError):
+    """A host's settings file is unreadable, or writing it would lose the user's content."""
+
+    exit_code = 7

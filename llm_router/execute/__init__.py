@@ -1,0 +1,1 @@
+"""LiteLLM dispatch through a fallback chain, circuit breakers and the quality guard."""

@@ -1,0 +1,1 @@
+"""One module per host tool: install/uninstall and its hook handlers."""

@@ -1,0 +1,1 @@
+"""The policy engine: load YAML with positions, validate, layer, compile, evaluate, explain."""

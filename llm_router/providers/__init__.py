@@ -1,0 +1,1 @@
+"""Provider catalogue: which providers exist, which are configured now, and model prices."""

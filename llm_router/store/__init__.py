@@ -1,0 +1,1 @@
+"""usage.db through sqlite-utils: migrations, usage rows, breaker state, budgets, savings."""
