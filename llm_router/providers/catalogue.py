@@ -1,13 +1,23 @@
 """Which providers llm-router knows, how each is configured, and which are configured now.
 
-A model id is LiteLLM's (`provider/name`); its provider is the part before the first slash.
+A model id is LiteLLM's (`provider/name`); its provider is the part before the first slash. Keys and
+endpoints come from, lowest first: `~/.llm-router/config.yaml` (its `env:` mapping), a `.env` file in the
+working directory, and the process environment.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
-from collections.abc import Mapping
+import stat
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llm_router import paths
+
+log = logging.getLogger("llm_router")
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,23 +26,41 @@ class Provider:
     env: tuple[str, ...]  # any one of these configures it
     kind: str = "key"  # key | endpoint | command
     free: bool = False  # local or free: tried first by the built-in chains
+    base_env: tuple[str, ...] = ()  # endpoint overrides, first set wins
+    default_base: str | None = None  # where an endpoint provider listens when only its model list is set
+
+    @property
+    def key_env(self) -> tuple[str, ...]:
+        """The variables holding a secret: never printed, never stored."""
+        return self.env if self.kind == "key" else ()
 
 
 PROVIDERS: dict[str, Provider] = {
     p.name: p
     for p in (
-        Provider("ollama", ("OLLAMA_BASE_URL", "OLLAMA_API_BASE"), kind="endpoint", free=True),
-        Provider("openai", ("OPENAI_API_KEY",)),
-        Provider("gemini", ("GEMINI_API_KEY", "GOOGLE_API_KEY")),
-        Provider("anthropic", ("ANTHROPIC_API_KEY",)),
-        Provider("xai", ("XAI_API_KEY",)),
-        Provider("deepseek", ("DEEPSEEK_API_KEY",)),
-        Provider("mistral", ("MISTRAL_API_KEY",)),
-        Provider("cohere", ("COHERE_API_KEY",)),
-        Provider("perplexity", ("PERPLEXITY_API_KEY", "PERPLEXITYAI_API_KEY")),
-        Provider("groq", ("GROQ_API_KEY",)),
-        Provider("together_ai", ("TOGETHER_API_KEY", "TOGETHERAI_API_KEY")),
-        Provider("huggingface", ("HF_TOKEN", "HUGGINGFACE_API_KEY")),
+        Provider(
+            "ollama",
+            ("OLLAMA_BASE_URL", "OLLAMA_API_BASE", "OLLAMA_BUDGET_MODELS"),
+            kind="endpoint",
+            free=True,
+            base_env=("OLLAMA_BASE_URL", "OLLAMA_API_BASE"),
+            default_base="http://localhost:11434",
+        ),
+        Provider("openai", ("OPENAI_API_KEY",), base_env=("OPENAI_BASE_URL", "OPENAI_API_BASE")),
+        Provider("gemini", ("GEMINI_API_KEY", "GOOGLE_API_KEY"), base_env=("GEMINI_API_BASE",)),
+        Provider("anthropic", ("ANTHROPIC_API_KEY",), base_env=("ANTHROPIC_BASE_URL", "ANTHROPIC_API_BASE")),
+        Provider("xai", ("XAI_API_KEY",), base_env=("XAI_API_BASE",)),
+        Provider("deepseek", ("DEEPSEEK_API_KEY",), base_env=("DEEPSEEK_API_BASE",)),
+        Provider("mistral", ("MISTRAL_API_KEY",), base_env=("MISTRAL_API_BASE",)),
+        Provider("cohere", ("COHERE_API_KEY",), base_env=("COHERE_API_BASE",)),
+        Provider(
+            "perplexity", ("PERPLEXITY_API_KEY", "PERPLEXITYAI_API_KEY"), base_env=("PERPLEXITY_API_BASE",)
+        ),
+        Provider("groq", ("GROQ_API_KEY",), base_env=("GROQ_API_BASE",)),
+        Provider(
+            "together_ai", ("TOGETHER_API_KEY", "TOGETHERAI_API_KEY"), base_env=("TOGETHERAI_API_BASE",)
+        ),
+        Provider("huggingface", ("HF_TOKEN", "HUGGINGFACE_API_KEY"), base_env=("HUGGINGFACE_API_BASE",)),
         Provider("codex", (), kind="command"),
     )
 }
@@ -43,8 +71,116 @@ def provider_of(model: str) -> str:
     return model.split("/", 1)[0] if "/" in model else model
 
 
-def configured(env: Mapping[str, str], *, which: object = shutil.which) -> frozenset[str]:
-    """The providers that have a key, an endpoint or an installed command in `env`."""
+# -- where keys come from -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UserConfig:
+    """`~/.llm-router/config.yaml`: provider variables and the few settings that are not policy."""
+
+    env: Mapping[str, str]
+    store_prompts: bool = False  # keep prompt text in usage.db (default: only its hash and length)
+    path: Path | None = None
+
+
+_file_cache: dict[Path, tuple[float, Any]] = {}
+
+
+def _cached(path: Path, parse: Callable[[str], Any]) -> Any:
+    """Parse a small file once per modification time."""
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return None
+    hit = _file_cache.get(path)
+    if hit and hit[0] == mtime:
+        return hit[1]
+    try:
+        value = parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        log.warning("llm-router: cannot read %s: %s", path, exc)
+        value = None
+    _file_cache[path] = (mtime, value)
+    return value
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """`KEY=value` lines (with optional `export` and quotes); comments and blank lines ignored."""
+    out: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        key = key.removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        if key:
+            out[key] = value
+    return out
+
+
+def _parse_config(text: str) -> dict[str, Any]:
+    import yaml  # only when the file exists
+
+    data = yaml.safe_load(text) or {}
+    if not isinstance(data, dict):
+        raise ValueError("expected a mapping at the top level")
+    return data
+
+
+_warned: set[Path] = set()
+
+
+def user_config(home: Path) -> UserConfig:
+    """Read `config.yaml` in the llm-router home, warning once when others can read it."""
+    path = home / "config.yaml"
+    data = _cached(path, _parse_config)
+    if data is None:
+        return UserConfig({}, False, None)
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRGRP | stat.S_IROTH) and path not in _warned:
+        _warned.add(path)
+        log.warning(
+            "llm-router: %s is readable by other users (mode %o) and may hold API keys; run: chmod 600 %s",
+            path,
+            stat.S_IMODE(mode),
+            path,
+        )
+    section = data.get("env") or {}
+    env = {str(k): str(v) for k, v in section.items() if v is not None} if isinstance(section, dict) else {}
+    # Upper-case top-level keys are variables too: `OPENAI_API_KEY: sk-...`.
+    env.update({k: str(v) for k, v in data.items() if isinstance(k, str) and k.isupper() and v is not None})
+    return UserConfig(env, bool(data.get("store_prompts", False)), path)
+
+
+def environment(
+    env: Mapping[str, str], *, cwd: Path | None = None, home: Path | None = None
+) -> dict[str, str]:
+    """`env` over `.env` in `cwd` over `config.yaml`: the variables providers are configured from."""
+    home = paths.home(env) if home is None else home
+    cwd = Path.cwd() if cwd is None else cwd
+    merged = dict(user_config(home).env)
+    merged.update(_cached(cwd / ".env", parse_dotenv) or {})
+    merged.update(env)
+    return merged
+
+
+def configured(
+    env: Mapping[str, str],
+    *,
+    which: object = shutil.which,
+    cwd: Path | None = None,
+    home: Path | None = None,
+    files: bool = True,
+) -> frozenset[str]:
+    """The providers that have a key, an endpoint or an installed command (`files`: also read `.env` and
+    config.yaml)."""
+    if files:
+        env = environment(env, cwd=cwd, home=home)
     found = {p.name for p in PROVIDERS.values() if any(env.get(var) for var in p.env)}
     if callable(which) and which("codex", path=env.get("PATH")):
         found.add("codex")
@@ -59,3 +195,30 @@ def how_to_configure(provider: str) -> str:
     if p.kind == "command":
         return f"install the `{provider}` command"
     return f"set {p.env[0]}"
+
+
+def credentials(model: str, env: Mapping[str, str]) -> dict[str, str]:
+    """The `api_key` / `api_base` keyword arguments LiteLLM needs for `model`, from `env`."""
+    p = PROVIDERS.get(provider_of(model))
+    if p is None:
+        return {}
+    out: dict[str, str] = {}
+    key = next((env[v] for v in p.key_env if env.get(v)), None)
+    if key:
+        out["api_key"] = key
+    base = next((env[v] for v in p.base_env if env.get(v)), None) or p.default_base
+    if base:
+        out["api_base"] = base
+    return out
+
+
+def secrets(env: Mapping[str, str]) -> list[str]:
+    """Every key value in `env` that must never be printed or stored, longest first."""
+    values = {env[v] for p in PROVIDERS.values() for v in p.key_env if len(env.get(v) or "") >= 4}
+    return sorted(values, key=len, reverse=True)
+
+
+def ollama_models(env: Mapping[str, str]) -> list[str]:
+    """The local models named in `OLLAMA_BUDGET_MODELS` (comma separated), as `ollama/NAME` ids."""
+    names = [n.strip() for n in (env.get("OLLAMA_BUDGET_MODELS") or "").split(",") if n.strip()]
+    return [n if n.startswith("ollama/") else f"ollama/{n}" for n in names]

@@ -1,0 +1,407 @@
+"""Test helpers for llm-router and for team policy repos: a fake model provider on 127.0.0.1.
+
+`FakeProvider` speaks the OpenAI chat API (`/v1/chat/completions`), the Ollama API (`/api/chat`,
+`/api/generate`, `/api/tags`) and the Anthropic messages API (`/v1/messages`), streaming included, and plays
+a script of faults per model::
+
+    with FakeProvider() as fake:
+        fake.script("a", "429")               # every request for model `a` gets a 429
+        fake.script("b", "500", "ok")         # first a 500, then answers (the last step repeats)
+        env = {"OPENAI_API_KEY": "test", "OPENAI_BASE_URL": fake.openai_base}
+
+Steps: ok, 401, 429, 500, 503, context (400 context_length_exceeded), slow[:SECONDS], refused (the
+connection is closed without a reply), garbage (200 with a body that is not JSON), empty (an empty answer),
+refusal (an "I can't help with that" answer), length (cut off by max tokens).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+STEPS = (
+    "ok",
+    "401",
+    "429",
+    "500",
+    "503",
+    "context",
+    "slow",
+    "refused",
+    "garbage",
+    "empty",
+    "refusal",
+    "length",
+)
+REFUSAL_TEXT = "I'm sorry, but I can't help with that."
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request the fake provider received."""
+
+    api: str  # openai | ollama | anthropic
+    model: str
+    step: str
+    body: Mapping[str, Any]
+    authorization: str  # the credential header as sent (the test key), for tests that check it arrives
+
+
+@dataclass
+class _Script:
+    steps: list[str] = field(default_factory=lambda: ["ok"])
+    position: int = 0
+    answer: str | None = None
+
+    def next(self) -> str:
+        step = self.steps[min(self.position, len(self.steps) - 1)]
+        self.position += 1
+        return step
+
+
+class FakeProvider:
+    """A model provider on 127.0.0.1 that answers by script. Use as a context manager."""
+
+    def __init__(self, scripts: Mapping[str, Sequence[str]] | None = None, *, slow_s: float = 2.0):
+        self.slow_s = slow_s
+        self.seen: list[Seen] = []
+        self._scripts: dict[str, _Script] = {}
+        self._lock = threading.Lock()
+        for model, steps in (scripts or {}).items():
+            self.script(model, *steps)
+        self._server = _Server(("127.0.0.1", 0), _handler(self))
+        self._thread: threading.Thread | None = None
+
+    # -- scripting ---------------------------------------------------------------------------------
+    def script(self, model: str, *steps: str, answer: str | None = None) -> FakeProvider:
+        """What `model` does on its next requests, in order; the last step repeats."""
+        for step in steps:
+            if step.split(":", 1)[0] not in STEPS:
+                raise ValueError(f"unknown step {step!r}; known: {', '.join(STEPS)}")
+        with self._lock:
+            self._scripts[_bare(model)] = _Script(list(steps) or ["ok"], 0, answer)
+        return self
+
+    def count(self, model: str) -> int:
+        """How many requests reached `model`."""
+        return sum(1 for s in self.seen if s.model == _bare(model))
+
+    def answer_for(self, model: str) -> str:
+        """The text an `ok` step answers for `model`."""
+        script = self._scripts.get(_bare(model))
+        return script.answer if script and script.answer is not None else f"answer from {_bare(model)}"
+
+    def _take(self, model: str) -> str:
+        with self._lock:
+            script = self._scripts.setdefault(model, _Script())
+            return script.next()
+
+    # -- addresses ---------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def openai_base(self) -> str:
+        return self.url + "/v1"
+
+    def env(self, key: str = "sk-test-fake-provider-key") -> dict[str, str]:
+        """Environment variables pointing OpenAI, Anthropic and Ollama at this server."""
+        return {
+            "OPENAI_API_KEY": key,
+            "OPENAI_BASE_URL": self.openai_base,
+            "ANTHROPIC_API_KEY": key,
+            "ANTHROPIC_BASE_URL": self.url,
+            "OLLAMA_BASE_URL": self.url,
+        }
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> FakeProvider:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-provider", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeProvider:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that gave up (timeout tests) is not an error of the fake
+
+
+def _bare(model: str) -> str:
+    """`openai/gpt-4o` and `gpt-4o` name the same scripted model."""
+    return model.split("/", 1)[1] if "/" in model else model
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+def _prompt_text(body: Mapping[str, Any]) -> str:
+    if "prompt" in body:
+        return str(body["prompt"])
+    parts: list[str] = []
+    for message in body.get("messages") or []:
+        content = message.get("content")
+        if isinstance(content, list):
+            parts.extend(str(c.get("text", "")) for c in content if isinstance(c, dict))
+        else:
+            parts.append(str(content or ""))
+    return "\n".join(parts)
+
+
+def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
+            pass
+
+        def do_GET(self) -> None:
+            if self.path.rstrip("/") in ("/api/tags", ""):
+                self._json(200, {"models": [{"name": name} for name in sorted(fake._scripts)]})
+            elif self.path.rstrip("/") == "/v1/models":
+                self._json(200, {"object": "list", "data": [{"id": n} for n in sorted(fake._scripts)]})
+            else:
+                self._json(404, {"error": {"message": "not found"}})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                body = json.loads(self.rfile.read(length) or b"{}")
+            except ValueError:
+                self._json(400, {"error": {"message": "body is not JSON"}})
+                return
+            api = (
+                "anthropic"
+                if self.path.startswith("/v1/messages")
+                else "ollama"
+                if self.path.startswith("/api/")
+                else "openai"
+            )
+            model = _bare(str(body.get("model", "")))
+            step = fake._take(model)
+            auth = self.headers.get("Authorization") or self.headers.get("x-api-key") or ""
+            fake.seen.append(Seen(api, model, step, body, auth))
+            self._play(api, model, step, body)
+
+        # -- faults ------------------------------------------------------------------------------
+        def _play(self, api: str, model: str, step: str, body: dict[str, Any]) -> None:
+            name, _, arg = step.partition(":")
+            if name == "refused":
+                self.close_connection = True
+                self.connection.close()
+                return
+            if name in ("401", "429", "500", "503"):
+                messages = {
+                    "401": "Incorrect API key provided.",
+                    "429": "Rate limit reached, try again later.",
+                    "500": "The server had an error while processing your request.",
+                    "503": "The engine is currently overloaded.",
+                }
+                self._error(api, int(name), messages[name])
+                return
+            if name == "context":
+                self._error(
+                    api,
+                    400,
+                    "This model's maximum context length is 8192 tokens. Please reduce the length.",
+                    code="context_length_exceeded",
+                )
+                return
+            if name == "garbage":
+                raw = b"<html>upstream hiccup</html> not json {"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+                return
+            if name == "slow":
+                time.sleep(float(arg) if arg else fake.slow_s)
+            text, finish = fake.answer_for(model), "stop"
+            if name == "empty":
+                text = ""
+            elif name == "refusal":
+                text = REFUSAL_TEXT
+            elif name == "length":
+                text, finish = fake.answer_for(model)[:12], "length"
+            reply = _Reply(model, text, finish, _tokens(_prompt_text(body)), _tokens(text) if text else 0)
+            if body.get("stream"):
+                self._stream(api, reply, body)
+            else:
+                self._json(200, reply.body(api))
+
+        def _error(self, api: str, status: int, message: str, code: str | None = None) -> None:
+            if api == "anthropic":
+                kinds = {401: "authentication_error", 429: "rate_limit_error", 400: "invalid_request_error"}
+                payload: dict[str, Any] = {
+                    "type": "error",
+                    "error": {"type": kinds.get(status, "api_error"), "message": message},
+                }
+            elif api == "ollama":
+                payload = {"error": message}
+            else:
+                payload = {"error": {"message": message, "type": "error", "code": code or str(status)}}
+            self._json(status, payload)
+
+        # -- writing -----------------------------------------------------------------------------
+        def _json(self, status: int, payload: Any) -> None:
+            raw = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def _stream(self, api: str, reply: _Reply, body: Mapping[str, Any]) -> None:
+            ndjson = api == "ollama"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ndjson" if ndjson else "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            for event, payload in reply.events(api, body):
+                if ndjson:
+                    self.wfile.write(json.dumps(payload).encode() + b"\n")
+                elif payload == "[DONE]":
+                    self.wfile.write(b"data: [DONE]\n\n")
+                else:
+                    prefix = f"event: {event}\n" if event else ""
+                    self.wfile.write(f"{prefix}data: {json.dumps(payload)}\n\n".encode())
+                self.wfile.flush()
+
+    return Handler
+
+
+@dataclass(frozen=True)
+class _Reply:
+    model: str
+    text: str
+    finish: str  # stop | length
+    tokens_in: int
+    tokens_out: int
+
+    def body(self, api: str) -> dict[str, Any]:
+        if api == "anthropic":
+            return {
+                "id": "msg_fake",
+                "type": "message",
+                "role": "assistant",
+                "model": self.model,
+                "content": [{"type": "text", "text": self.text}],
+                "stop_reason": "max_tokens" if self.finish == "length" else "end_turn",
+                "stop_sequence": None,
+                "usage": {"input_tokens": self.tokens_in, "output_tokens": self.tokens_out},
+            }
+        if api == "ollama":
+            return {
+                "model": self.model,
+                "created_at": "2026-01-01T00:00:00Z",
+                "message": {"role": "assistant", "content": self.text},
+                "response": self.text,
+                "done": True,
+                "done_reason": self.finish,
+                "prompt_eval_count": self.tokens_in,
+                "eval_count": self.tokens_out,
+            }
+        return {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": self.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": self.text},
+                    "finish_reason": self.finish,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": self.tokens_in,
+                "completion_tokens": self.tokens_out,
+                "total_tokens": self.tokens_in + self.tokens_out,
+            },
+        }
+
+    def pieces(self) -> list[str]:
+        words = self.text.split(" ")
+        return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)] if self.text else []
+
+    def events(self, api: str, body: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+        if api == "anthropic":
+            yield from self._anthropic_events()
+        elif api == "ollama":
+            for piece in self.pieces():
+                yield (
+                    "",
+                    {
+                        "model": self.model,
+                        "message": {"role": "assistant", "content": piece},
+                        "response": piece,
+                        "done": False,
+                    },
+                )
+            yield "", {**self.body("ollama"), "message": {"role": "assistant", "content": ""}, "response": ""}
+        else:
+            base = {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": self.model,
+            }
+            for piece in self.pieces():
+                yield (
+                    "",
+                    {**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]},
+                )
+            yield "", {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": self.finish}]}
+            if (body.get("stream_options") or {}).get("include_usage"):
+                yield "", {**base, "choices": [], "usage": self.body("openai")["usage"]}
+            yield "", "[DONE]"
+
+    def _anthropic_events(self) -> Iterator[tuple[str, Any]]:
+        start = {
+            **self.body("anthropic"),
+            "content": [],
+            "stop_reason": None,
+            "usage": {"input_tokens": self.tokens_in, "output_tokens": 0},
+        }
+        yield "message_start", {"type": "message_start", "message": start}
+        yield (
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        )
+        for piece in self.pieces():
+            yield (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}},
+            )
+        yield "content_block_stop", {"type": "content_block_stop", "index": 0}
+        stop = "max_tokens" if self.finish == "length" else "end_turn"
+        yield (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": stop, "stop_sequence": None},
+                "usage": {"output_tokens": self.tokens_out},
+            },
+        )
+        yield "message_stop", {"type": "message_stop"}
