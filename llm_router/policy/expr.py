@@ -1,0 +1,452 @@
+"""The safe expression language of `when:` conditions: whitelisted Python, checked and compiled once."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from collections.abc import Callable, Collection, Mapping
+from functools import lru_cache
+from typing import Any
+
+__all__ = ["ATTRIBUTES", "FUNCTIONS", "STR_METHODS", "Expr", "ExprError", "ExprRuntimeError", "compile_expr"]
+
+MAX_SOURCE = 4000  # characters of one expression
+MAX_STRING = 1000  # characters of one string constant
+MAX_LITERAL = 256  # elements of one list/tuple/set literal
+MAX_DEPTH = 64  # nesting of the syntax tree
+MAX_POWER = 64  # largest constant exponent of **
+MAX_REPEAT = 100_000  # longest str/list that `*` may build at run time
+MATCH_SCAN = 20_000  # characters of text that matches() looks at
+
+# Budget and provider-health fields, and the str methods an expression may call.
+ATTRIBUTES = frozenset(
+    {"used_pct", "remaining_usd", "spent_usd", "limit_usd", "exhausted", "period"}
+    | {"configured", "breaker_open", "usable"}
+)
+STR_METHODS = frozenset(
+    {"lower", "upper", "strip", "lstrip", "rstrip", "startswith", "endswith", "split", "count", "find"}
+)
+_CONSTANT_NAMES = {"true": True, "false": False}
+
+
+class ExprError(Exception):
+    """An expression outside the language, found at compile time; `offset` is 0-based in the source."""
+
+    def __init__(self, code: str, message: str, offset: int = 0, hint: str = ""):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.offset = offset
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.code} at {self.offset}: {self.message}" + (f" ({self.hint})" if self.hint else "")
+
+
+class ExprRuntimeError(Exception):
+    """Evaluating a valid expression failed (a missing key, a type mismatch, a division by zero, ...)."""
+
+
+# --- the registered pure functions -----------------------------------------------------------------
+
+
+@lru_cache(maxsize=512)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def matches(text: str, pattern: str) -> bool:
+    """True when the regex finds a match in the first 20,000 characters of text (case-insensitive)."""
+    return _regex(pattern).search(text[:MATCH_SCAN]) is not None
+
+
+def contains(text: str, *subs: str) -> bool:
+    """True when text contains any of subs, ignoring case."""
+    folded = text.lower()
+    return any(s.lower() in folded for s in subs)
+
+
+def startswith(text: str, prefix: str) -> bool:
+    """True when text starts with prefix, ignoring case and leading whitespace."""
+    return text.lstrip().lower().startswith(prefix.lower())
+
+
+def lower(text: str) -> str:
+    """Text in lower case."""
+    return text.lower()
+
+
+def words(text: str) -> int:
+    """The number of whitespace-separated words in text."""
+    return len(text.split())
+
+
+def lines(text: str) -> int:
+    """The number of lines in text (0 for empty text)."""
+    return len(text.splitlines())
+
+
+def _round(number: float, ndigits: int | None = None) -> float:
+    # round(5, -10**9) would compute 10**10**9; keep ndigits small.
+    if ndigits is not None and not -20 <= ndigits <= 20:
+        raise ValueError("round() ndigits must be between -20 and 20")
+    return round(number, ndigits)
+
+
+# name -> (function, fewest positional arguments, most or None for no limit)
+_REGISTRY: dict[str, tuple[Callable[..., Any], int, int | None]] = {
+    "matches": (matches, 2, 2), "contains": (contains, 2, None), "startswith": (startswith, 2, 2),
+    "lower": (lower, 1, 1), "len": (len, 1, 1), "min": (min, 1, None), "max": (max, 1, None),
+    "abs": (abs, 1, 1), "round": (_round, 1, 2), "any": (any, 1, 1), "all": (all, 1, 1),
+    "words": (words, 1, 1), "lines": (lines, 1, 1),
+}
+FUNCTIONS: dict[str, Callable[..., Any]] = {name: entry[0] for name, entry in _REGISTRY.items()}
+
+
+def _mul(a: Any, b: Any) -> Any:
+    for seq, n in ((a, b), (b, a)):
+        if isinstance(seq, str | bytes | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_REPEAT:
+            raise ValueError(f"repetition would build more than {MAX_REPEAT} items")
+    return a * b
+
+
+def _mod(a: Any, b: Any) -> Any:
+    if isinstance(a, str | bytes):
+        raise TypeError("%-formatting of strings is not allowed")
+    return a % b
+
+
+_GLOBALS: dict[str, Any] = {
+    "__builtins__": {},
+    "__mul": _mul,
+    "__mod": _mod,
+    **{f"__fn_{name}": fn for name, fn in FUNCTIONS.items()},
+}
+
+# --- the compiled expression -------------------------------------------------------------------------
+
+
+class Expr:
+    """A compiled expression: what it reads, and a fast `evaluate(ns)`."""
+
+    __slots__ = ("source", "names", "constant_keys", "_code", "_constant", "_is_constant")
+
+    def __init__(
+        self,
+        source: str,
+        names: frozenset[str],
+        constant_keys: dict[str, set[str]],
+        code: Any = None,
+        constant: Any = None,
+    ):
+        self.source = source
+        self.names = names
+        self.constant_keys = constant_keys
+        self._code = code
+        self._constant = constant
+        self._is_constant = code is None
+
+    def evaluate(self, ns: Mapping[str, Any]) -> Any:
+        """The value of the expression with the context names in ns; errors become ExprRuntimeError."""
+        if self._is_constant:
+            return self._constant
+        try:
+            return eval(self._code, _GLOBALS, ns)  # noqa: S307 - the tree was whitelisted by _Checker
+        except Exception as exc:  # noqa: BLE001 - any failure of a checked expression is a rule error
+            raise ExprRuntimeError(f"{type(exc).__name__}: {exc}") from exc
+
+    def __repr__(self) -> str:
+        return f"Expr({self.source!r})"
+
+
+# --- checking ----------------------------------------------------------------------------------------
+
+_FORBIDDEN_NODES: dict[type[ast.AST], str] = {
+    ast.Lambda: "a lambda",
+    ast.ListComp: "a list comprehension",
+    ast.SetComp: "a set comprehension",
+    ast.DictComp: "a dict comprehension",
+    ast.GeneratorExp: "a generator expression",
+    ast.NamedExpr: "an assignment expression (:=)",
+    ast.JoinedStr: "an f-string",
+    ast.FormattedValue: "an f-string",
+    ast.Starred: "a starred expression",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield from",
+    ast.Dict: "a dict literal",
+}
+_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+_UNARYOPS = (ast.Not, ast.USub, ast.UAdd)
+_SEQUENCE_LITERALS = (ast.List, ast.Tuple, ast.Set)
+
+
+def _number(node: ast.expr) -> float | None:
+    """The value of a numeric constant, also when written with a leading sign."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        inner = _number(node.operand)
+        return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
+    value = node.value if isinstance(node, ast.Constant) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return None
+
+
+def _is_constant(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) or _number(node) is not None
+
+
+class _Checker:
+    """Walks a parsed expression in source order and raises the first ExprError it finds."""
+
+    def __init__(self, source: str, names: Collection[str], line_shift: int):
+        self.source = source
+        self.allowed = names
+        self.line_shift = line_shift
+        self.used: set[str] = set()
+        self.constant_keys: dict[str, set[str]] = {}
+        self.line_starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", source)]
+
+    def offset(self, node: ast.AST) -> int:
+        """The 0-based character offset of node in the source; for an attribute, of its name."""
+        if isinstance(node, ast.Attribute) and node.end_lineno and node.end_col_offset is not None:
+            return self.offset_at(node.end_lineno, node.end_col_offset) - len(node.attr)
+        return self.offset_at(getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
+
+    def offset_at(self, lineno: int, col_bytes: int) -> int:
+        # ast columns are UTF-8 byte offsets within a line; callers want characters within the source.
+        index = min(max(lineno - self.line_shift - 1, 0), len(self.line_starts) - 1)
+        start = self.line_starts[index]
+        line = re.split(r"\r\n|\r|\n", self.source[start:], maxsplit=1)[0]
+        return start + len(line.encode()[:col_bytes].decode("utf-8", errors="ignore"))
+
+    def fail(self, code: str, message: str, node: ast.AST, hint: str = "") -> ExprError:
+        return ExprError(code, message, self.offset(node), hint)
+
+    def check(self, node: ast.AST, depth: int = 0) -> None:
+        if depth > MAX_DEPTH:
+            raise self.fail("too-large", f"expression nested deeper than {MAX_DEPTH} levels", node)
+        if type(node) in _FORBIDDEN_NODES:
+            raise self.fail("forbidden", f"{_FORBIDDEN_NODES[type(node)]} is not allowed", node)
+        method = getattr(self, f"check_{type(node).__name__}", None)
+        if method is None:
+            raise self.fail("forbidden", f"{type(node).__name__} is not allowed in a policy expression", node)
+        method(node, depth + 1)
+
+    def check_all(self, nodes: list[ast.expr], depth: int) -> None:
+        for child in nodes:
+            self.check(child, depth)
+
+    def check_BoolOp(self, node: ast.BoolOp, depth: int) -> None:
+        self.check_all(node.values, depth)
+
+    def check_UnaryOp(self, node: ast.UnaryOp, depth: int) -> None:
+        if not isinstance(node.op, _UNARYOPS):
+            raise self.fail("forbidden", f"operator {type(node.op).__name__} is not allowed", node)
+        self.check(node.operand, depth)
+
+    def check_BinOp(self, node: ast.BinOp, depth: int) -> None:
+        if not isinstance(node.op, _BINOPS):
+            raise self.fail("forbidden", f"operator {type(node.op).__name__} is not allowed", node)
+        if isinstance(node.op, ast.Pow):
+            self.check_power(node)
+        elif isinstance(node.op, ast.Mult):
+            for side in (node.left, node.right):
+                if isinstance(side, _SEQUENCE_LITERALS) or (
+                    isinstance(side, ast.Constant) and isinstance(side.value, str | bytes)
+                ):
+                    raise self.fail("too-large", "repeating a string or list with * is not allowed", node)
+        elif isinstance(node.op, ast.Mod) and (
+            isinstance(node.left, ast.JoinedStr)
+            or (isinstance(node.left, ast.Constant) and isinstance(node.left.value, str | bytes))
+        ):
+            raise self.fail("forbidden", "%-formatting of strings is not allowed", node)
+        self.check(node.left, depth)
+        self.check(node.right, depth)
+
+    def check_power(self, node: ast.BinOp) -> None:
+        exponent = _number(node.right)
+        if exponent is None or abs(exponent) > MAX_POWER:
+            raise self.fail(
+                "too-large", f"the exponent of ** must be a constant between -{MAX_POWER} and {MAX_POWER}",
+                node.right,
+            )
+        if not (_number(node.left) is not None or isinstance(node.left, ast.Name)):
+            raise self.fail("too-large", "the base of ** must be a number or a name", node.left)
+
+    def check_Compare(self, node: ast.Compare, depth: int) -> None:
+        self.check(node.left, depth)
+        self.check_all(node.comparators, depth)
+
+    def check_IfExp(self, node: ast.IfExp, depth: int) -> None:
+        self.check(node.test, depth)
+        self.check(node.body, depth)
+        self.check(node.orelse, depth)
+
+    def check_Constant(self, node: ast.Constant, depth: int) -> None:
+        value = node.value
+        if isinstance(value, str):
+            if len(value) > MAX_STRING:
+                raise self.fail("too-large", f"string constant longer than {MAX_STRING} characters", node)
+        elif value is not None and type(value) not in (bool, int, float):
+            raise self.fail("forbidden", f"a constant of type {type(value).__name__} is not allowed", node)
+
+    def check_Name(self, node: ast.Name, depth: int) -> None:
+        name = node.id
+        if name.startswith("_"):
+            raise self.fail("forbidden", f"name {name!r} starts with an underscore", node)
+        if name in _CONSTANT_NAMES:
+            return
+        if name in self.allowed:
+            self.used.add(name)
+            return
+        if name in FUNCTIONS:
+            raise self.fail("forbidden", f"function {name}() can only be called", node, f"write {name}(...)")
+        raise self.fail("unknown-name", f"unknown name {name!r}", node, self.suggest(name))
+
+    def suggest(self, name: str) -> str:
+        known = sorted({*self.allowed, *FUNCTIONS, *_CONSTANT_NAMES})
+        close = difflib.get_close_matches(name, known, n=1)
+        if close:
+            return f"did you mean {close[0]!r}?"
+        return "known names: " + ", ".join(sorted(self.allowed))
+
+    def check_Attribute(self, node: ast.Attribute, depth: int, called: bool = False) -> None:
+        self.check(node.value, depth)  # first, so that the first error in source order is reported
+        attr = node.attr
+        if attr.startswith("_"):
+            raise self.fail("forbidden", f"attribute {attr!r} starts with an underscore", node)
+        if attr in STR_METHODS and not called:
+            raise self.fail("forbidden", f"method .{attr}() can only be called", node)
+        if attr not in ATTRIBUTES and attr not in STR_METHODS:
+            close = difflib.get_close_matches(attr, sorted(ATTRIBUTES | STR_METHODS), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "attributes: " + ", ".join(sorted(ATTRIBUTES))
+            raise self.fail("forbidden", f"attribute {attr!r} is not allowed", node, hint)
+        if called and attr not in STR_METHODS:
+            raise self.fail("forbidden", f"{attr!r} is a value, not a method", node)
+
+    def check_Subscript(self, node: ast.Subscript, depth: int) -> None:
+        self.check(node.value, depth)
+        index = node.slice
+        if isinstance(index, ast.Slice):
+            for part in (index.lower, index.upper, index.step):
+                if part is not None and _number(part) is None:
+                    raise self.fail("forbidden", "slice bounds must be constant numbers", part)
+            return
+        if not (_is_constant(index) or isinstance(index, ast.Name)):
+            raise self.fail("forbidden", "an index must be a constant or a name", index)
+        self.check(index, depth)
+        key = index.value if isinstance(index, ast.Constant) else None
+        if isinstance(node.value, ast.Name) and isinstance(key, str):
+            self.constant_keys.setdefault(node.value.id, set()).add(key)
+
+    def check_Call(self, node: ast.Call, depth: int) -> None:
+        if node.keywords:
+            raise self.fail("forbidden", "keyword arguments are not allowed", node.keywords[0])
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            self.check_Attribute(func, depth, called=True)
+        elif isinstance(func, ast.Name) and not func.id.startswith("_"):
+            if func.id not in FUNCTIONS:
+                hint = "functions: " + ", ".join(sorted(FUNCTIONS))
+                close = difflib.get_close_matches(func.id, sorted(FUNCTIONS), n=1)
+                raise self.fail(
+                    "unknown-function", f"{func.id}() is not a registered function", func,
+                    f"did you mean {close[0]}()?" if close else hint,
+                )
+            _, fewest, most = _REGISTRY[func.id]
+            if len(node.args) < fewest or (most is not None and len(node.args) > most):
+                want = f"{fewest}" if fewest == most else f"{fewest}-{most}" if most else f"at least {fewest}"
+                raise self.fail("bad-arguments", f"{func.id}() takes {want} arguments", node)
+        elif isinstance(func, ast.Name):
+            self.check(func, depth)
+        else:
+            raise self.fail("forbidden", "only registered functions and str methods can be called", func)
+        self.check_all(node.args, depth)
+        if isinstance(func, ast.Name) and func.id == "matches":
+            self.check_pattern(node.args[1])
+
+    def check_pattern(self, node: ast.expr) -> None:
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            return
+        try:
+            re.compile(node.value, re.IGNORECASE)
+        except re.error as exc:
+            offset = self.offset(node)
+            segment = ast.get_source_segment(self.source, node) if self.line_shift == 0 else None
+            if segment is not None and segment[1:-1] == node.value and exc.pos is not None:
+                offset += 1 + exc.pos  # a plain one-quoted literal: point inside it
+            raise ExprError("bad-regex", f"invalid regular expression: {exc.msg}", offset) from None
+
+    def check_sequence(self, node: ast.List | ast.Tuple | ast.Set, depth: int) -> None:
+        if len(node.elts) > MAX_LITERAL:
+            raise self.fail("too-large", f"a literal of more than {MAX_LITERAL} items", node)
+        self.check_all(node.elts, depth)
+
+    check_List = check_Tuple = check_Set = check_sequence
+
+
+class _Rewriter(ast.NodeTransformer):
+    """Turns checked nodes into their guarded runtime forms."""
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in _CONSTANT_NAMES:
+            return ast.copy_location(ast.Constant(_CONSTANT_NAMES[node.id]), node)
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS:
+            node.func = ast.copy_location(ast.Name(f"__fn_{node.func.id}", ast.Load()), node.func)
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        self.generic_visit(node)
+        guarded = isinstance(node.op, ast.Mult | ast.Mod)
+        if guarded and not (_is_constant(node.left) and _is_constant(node.right)):
+            helper = "__mul" if isinstance(node.op, ast.Mult) else "__mod"
+            call = ast.Call(ast.Name(helper, ast.Load()), [node.left, node.right], [])
+            return ast.copy_location(call, node)
+        return node
+
+
+def _parse(source: str) -> tuple[ast.Expression, int]:
+    """The tree and its line shift; a second try in parentheses allows indented and multi-line text."""
+    try:
+        return ast.parse(source, mode="eval"), 0
+    except SyntaxError as first:
+        try:
+            return ast.parse(f"(\n{source}\n)", mode="eval"), 1
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            raise first from None
+
+
+def compile_expr(source: str | bool, names: Collection[str]) -> Expr:
+    """Check and compile one `when:` expression that may read the given context names."""
+    if isinstance(source, bool):
+        return Expr("true" if source else "false", frozenset(), {}, constant=source)
+    if not isinstance(source, str):
+        raise ExprError("expr-syntax", f"expected an expression string, got {type(source).__name__}")
+    if not source.strip():
+        raise ExprError("expr-syntax", "empty expression", 0, "write `true` for a rule that always matches")
+    if len(source) > MAX_SOURCE:
+        raise ExprError("too-large", f"expression longer than {MAX_SOURCE} characters", MAX_SOURCE)
+    try:
+        tree, shift = _parse(source)
+    except SyntaxError as exc:
+        checker = _Checker(source, names, 0)
+        line = checker.line_starts[min(max((exc.lineno or 1) - 1, 0), len(checker.line_starts) - 1)]
+        if not exc.offset:  # the parser ran out of input: point just past the last character
+            raise ExprError("expr-syntax", "the expression ends too early", len(source.rstrip())) from None
+        raise ExprError("expr-syntax", exc.msg, min(line + exc.offset - 1, len(source))) from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise ExprError("too-large" if not isinstance(exc, ValueError) else "expr-syntax", str(exc)) from None
+    checker = _Checker(source, names, shift)
+    checker.check(tree.body)
+    body = tree.body
+    if isinstance(body, ast.Constant) or (isinstance(body, ast.Name) and body.id in _CONSTANT_NAMES):
+        value = body.value if isinstance(body, ast.Constant) else _CONSTANT_NAMES[body.id]
+        return Expr(source, frozenset(), {}, constant=value)
+    rewritten = ast.fix_missing_locations(_Rewriter().visit(tree))
+    code = compile(rewritten, "<policy expression>", "eval")
+    return Expr(source, frozenset(checker.used), checker.constant_keys, code=code)
