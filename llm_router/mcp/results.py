@@ -1,0 +1,93 @@
+"""The structured results of the MCP tools, as TypedDicts so that each tool advertises an output schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from typing_extensions import TypedDict  # pydantic needs it for nested TypedDicts before Python 3.12
+
+
+class Classification(TypedDict):
+    """What the classifier computed from a prompt."""
+
+    tokens: int
+    task: str
+    complexity: str
+    difficulty: float
+    confidence: float
+    signals: list[str]
+
+
+class Route(TypedDict):
+    """A routing decision: which chain and tier, why, and the id to execute it by."""
+
+    id: str
+    action: str
+    tier: str | None
+    chain: list[str]
+    usable: list[str]
+    unusable: dict[str, str]
+    executable: bool
+    rule: str
+    reason: str
+    message: str
+    task: str
+    complexity: str
+    confidence: float
+    profile: str
+    policy: str
+    enforce: str
+    mode: str
+
+
+class Answer(TypedDict):
+    """The text a model produced, which model, and what it cost against the baseline."""
+
+    text: str
+    model: str
+    decision_id: str
+    tier: str | None
+    rule: str
+    attempts: int
+    cost_usd: float
+    baseline_cost_usd: float
+
+
+class Report(TypedDict):
+    """A report from the usage store or a health check, as the store or the check returned it."""
+
+    report: dict[str, Any]
+
+
+class ProviderInfo(TypedDict):
+    """One provider llm-router knows and whether it is configured here."""
+
+    name: str
+    configured: bool
+    kind: str
+    free: bool
+    how_to_configure: str
+
+
+class Providers(TypedDict):
+    """Every known provider, configured first."""
+
+    providers: list[ProviderInfo]
+
+
+class PolicyReport(TypedDict, total=False):
+    """The merged policy (show), a decision with its trace (explain), or validation problems (validate)."""
+
+    action: str
+    valid: bool
+    problems: list[str]
+    policy: dict[str, Any]
+    provenance: dict[str, Any]
+    decision: dict[str, Any]
+
+
+class Mode(TypedDict):
+    """The knobs this MCP session overrides and the values now in effect."""
+
+    overrides: dict[str, str]
+    effective: dict[str, str]

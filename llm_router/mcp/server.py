@@ -1,0 +1,119 @@
+"""Build the llm-router MCP server with the tools of one slim mode, and list their schemas."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.tools import Tool
+from mcp_types import ToolAnnotations
+
+from llm_router import __version__
+from llm_router.mcp.session import McpSession
+
+CORE = ("llm_route", "llm_query", "llm_auto", "llm_usage", "llm_set_mode")
+ROUTING = CORE + (
+    "llm_classify",
+    "llm_stream",
+    "llm_code",
+    "llm_analyze",
+    "llm_research",
+    "llm_generate",
+    "llm_budget",
+)
+FULL = ROUTING + (
+    "llm_savings",
+    "llm_health",
+    "llm_providers",
+    "llm_policy",
+    "llm_check_usage",
+)
+# The tools that send the prompt to a model (the others only read local state or decide).
+GENERATES = frozenset(
+    {"llm_query", "llm_auto", "llm_stream", "llm_code", "llm_analyze", "llm_research", "llm_generate"}
+)
+SLIM_MODES: dict[str, tuple[str, ...]] = {"core": CORE, "routing": ROUTING, "full": FULL}
+
+INSTRUCTIONS = (
+    "llm-router routes prompts to the cheapest model that can do the job, by the user's YAML policy. "
+    "llm_route decides without running; llm_query executes (a chain, a model, or a decision id); "
+    "llm_auto decides and executes."
+)
+
+
+def slim_mode(env: Mapping[str, str]) -> str:
+    """The slim mode named by LLM_ROUTER_SLIM (default full); a ValueError for an unknown one."""
+    mode = (env.get("LLM_ROUTER_SLIM") or "full").strip().lower()
+    if mode not in SLIM_MODES:
+        raise ValueError(f"LLM_ROUTER_SLIM must be one of {', '.join(SLIM_MODES)}, not {mode!r}")
+    return mode
+
+
+def all_tools(session: McpSession) -> dict[str, Callable[..., Any]]:
+    """Every tool, bound to the session, by name."""
+    from llm_router.mcp.tools_admin import admin_tools
+    from llm_router.mcp.tools_route import routing_tools
+
+    return routing_tools(session) | admin_tools(session)
+
+
+def build_server(session: McpSession | None = None, slim: str | None = None) -> MCPServer:
+    """The MCP server with the tools of `slim` (default: LLM_ROUTER_SLIM from the session's environment)."""
+    session = session or McpSession()
+    slim = slim or slim_mode(session.env)
+    functions = all_tools(session)
+    tools = [make_tool(name, functions[name]) for name in SLIM_MODES[slim]]
+    return MCPServer("llm-router", instructions=INSTRUCTIONS, version=__version__, tools=tools)
+
+
+def make_tool(name: str, fn: Callable[..., Any]) -> Tool:
+    """A tool whose advertised schemas carry no generated titles (they cost tokens and say nothing)."""
+    read_only = name not in GENERATES and name != "llm_set_mode"
+    tool = Tool.from_function(
+        fn,
+        name=name,
+        description=inspect.cleandoc(fn.__doc__ or ""),
+        annotations=ToolAnnotations(read_only_hint=read_only, open_world_hint=not read_only),
+    )
+    strip_titles(tool.parameters)
+    strip_titles(tool.fn_metadata.output_schema)
+    return tool
+
+
+def strip_titles(schema: Any) -> None:
+    """Remove the `title` pydantic puts on every schema and property, in place."""
+    if isinstance(schema, dict):
+        if isinstance(schema.get("title"), str):
+            del schema["title"]
+        for key, value in schema.items():
+            if key == "properties" and isinstance(value, dict):
+                for prop in value.values():
+                    strip_titles(prop)
+            elif key != "properties":
+                strip_titles(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            strip_titles(item)
+
+
+async def tool_schemas(server: MCPServer) -> list[dict[str, Any]]:
+    """The tools as `tools/list` advertises them."""
+    return [t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in await server.list_tools()]
+
+
+def schema_tokens(tools: list[dict[str, Any]]) -> int:
+    """The size of the tool list in tokens, estimated as compact JSON characters / 4."""
+    return len(json.dumps(tools, separators=(",", ":"))) // 4
+
+
+def serve(transport: str = "stdio", port: int = 8000, host: str = "127.0.0.1") -> None:
+    """Serve until the client goes away (stdin closes) or the process is interrupted."""
+    server = build_server(McpSession(env=dict(os.environ)))
+    if transport == "stdio":
+        server.run("stdio")
+    else:
+        server.run("streamable-http", host=host, port=port)

@@ -1,0 +1,157 @@
+"""The admin and monitoring tools: usage, savings, budgets, health, providers, policy and session knobs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from time import time as now
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+
+from llm_router.mcp.results import Mode, PolicyReport, ProviderInfo, Providers, Report
+from llm_router.mcp.session import KNOBS, McpSession, blocking, need
+
+Period = Literal["day", "week", "month", "all"]
+
+
+def providers_report(session: McpSession) -> Providers:
+    """Every provider the catalogue knows, configured ones first."""
+    from llm_router.providers.catalogue import PROVIDERS, configured, how_to_configure
+
+    ready = configured(session.env)
+    rows = [
+        ProviderInfo(
+            name=p.name,
+            configured=p.name in ready,
+            kind=p.kind,
+            free=p.free,
+            how_to_configure="" if p.name in ready else how_to_configure(p.name),
+        )
+        for p in PROVIDERS.values()
+    ]
+    rows.sort(key=lambda r: not r["configured"])
+    return Providers(providers=rows)
+
+
+def policy_report(session: McpSession, action: str, prompt: str | None, path: str | None) -> PolicyReport:
+    """Show the merged policy, explain a prompt against it, or validate it."""
+    from pathlib import Path
+
+    from llm_router import router
+    from llm_router.errors import PolicyError
+
+    settings = session.settings
+    if path is not None:
+        settings = router.Settings(env=settings.env, cwd=settings.cwd, config=Path(path))
+    if action == "show":
+        from llm_router.policy.load import load_policy
+
+        loaded = load_policy(env=settings.env, cwd=settings.cwd, config=settings.config, home=settings.home)
+        return PolicyReport(action=action, policy=dict(loaded.data), provenance=dict(loaded.provenance()))
+    if action == "explain":
+        if prompt is None:
+            raise ToolError("explain needs a prompt")
+        decision = router.decide(session.request(prompt), settings=settings, knobs=session.knobs)
+        return PolicyReport(action=action, decision=decision.to_dict())
+    try:
+        router.load(settings)
+    except PolicyError as exc:
+        return PolicyReport(action=action, valid=False, problems=[str(p) for p in exc.problems])
+    return PolicyReport(action=action, valid=True, problems=[])
+
+
+def mode_report(session: McpSession) -> Mode:
+    """The session's overrides and the knob values now in effect."""
+    from llm_router import router
+
+    cp = router.load(session.settings)
+    policy_values = {knob: str(getattr(cp, knob)) for knob in KNOBS}
+    return Mode(overrides=dict(session.knobs), effective=policy_values | session.knobs)
+
+
+def policy_presets(session: McpSession) -> list[str]:
+    """The values the `policy` knob may take under the current policy."""
+    from llm_router import router
+
+    return sorted(router.load(session.settings).presets)
+
+
+def store_report(session: McpSession, function: str, what: str, **kwargs: Any) -> Report:
+    """Call a summary function of the usage store and wrap what it returns."""
+    summary = need("llm_router.store", function, what)
+    return Report(report=dict(summary(session.db(), **kwargs)))
+
+
+def admin_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
+    """The admin and monitoring tools, bound to one session, by name."""
+
+    async def llm_usage(period: Period = "month") -> Report:
+        """Calls, tokens and cost recorded in the local usage log for a period, by model and provider."""
+        return await blocking(store_report, s, "usage_summary", "usage reports", period=period, now=now())
+
+    async def llm_savings(period: Period = "month") -> Report:
+        """What routing saved against the baseline model, with the calls and tokens behind the figure."""
+        return await blocking(store_report, s, "savings_summary", "savings", period=period, now=now())
+
+    async def llm_budget() -> Report:
+        """Each budget of the policy: limit, spent this period, percent used and what remains."""
+        return await blocking(store_report, s, "budget_summary", "budget reports", settings=s.settings,
+                              now=now())
+
+    async def llm_check_usage() -> Report:
+        """Estimate the Claude subscription window (5-hour session, weekly use) from local usage records."""
+        return await blocking(store_report, s, "subscription_window", "subscription tracking", now=now())
+
+    async def llm_health(live: bool = False) -> Report:
+        """Each configured provider: configured, breaker state; with live=true also a tiny test call."""
+        check = need("llm_router.providers.health", "check", "health checks")
+        return Report(report=dict(await blocking(check, s.settings, live=live)))
+
+    async def llm_providers() -> Providers:
+        """Which providers llm-router knows, which are configured here, and how to configure the others."""
+        return providers_report(s)
+
+    async def llm_policy(
+        action: Literal["show", "explain", "validate"] = "show",
+        prompt: Annotated[str | None, Field(description="The prompt to explain")] = None,
+        path: Annotated[str | None, Field(description="A policy file layered on top, as --config")] = None,
+    ) -> PolicyReport:
+        """Show the merged routing policy with where each value came from, explain how a prompt is routed
+        rule by rule, or validate the policy."""
+        return await blocking(policy_report, s, action, prompt, path)
+
+    async def llm_set_mode(
+        profile: Literal["budget", "balanced", "premium"] | None = None,
+        policy: Annotated[str | None, Field(description="aggressive|balanced|conservative|a preset")] = None,
+        enforce: Literal["smart", "hard", "soft", "off"] | None = None,
+        mode: Literal["normal", "zero_claude"] | None = None,
+        reset: bool = False,
+    ) -> Mode:
+        """Override profile, policy, enforce or mode for this MCP session only; reset=true clears overrides.
+
+        The next decisions of this server use them; policy files are not changed.
+        """
+        if reset:
+            s.knobs.clear()
+        if policy is not None:
+            presets = await blocking(policy_presets, s)
+            if policy not in presets:
+                raise ToolError(f"unknown policy {policy!r}: the policy defines {', '.join(presets)}")
+        s.set_knobs({"profile": profile, "policy": policy, "enforce": enforce, "mode": mode})
+        return await blocking(mode_report, s)
+
+    return {
+        f.__name__: f
+        for f in (
+            llm_usage,
+            llm_savings,
+            llm_budget,
+            llm_health,
+            llm_providers,
+            llm_policy,
+            llm_set_mode,
+            llm_check_usage,
+        )
+    }
+
