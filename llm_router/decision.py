@@ -120,9 +120,13 @@ class Context:
     knobs: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TraceStep:
-    """One rule the evaluator considered: what it saw and why it did or did not match."""
+    """One rule the evaluator considered: what it saw and why it did or did not match.
+
+    `saw` holds the raw values of the names the rule's condition uses; `to_dict` makes them short and
+    JSON-friendly, so a decision nobody prints costs nothing to explain.
+    """
 
     rule: str
     location: str  # file:line
@@ -138,13 +142,33 @@ class TraceStep:
             "location": self.location,
             "when": self.when,
             "matched": self.matched,
-            "saw": dict(self.saw),
+            "saw": {k: plain(v) for k, v in self.saw.items()},
             "effect": self.effect,
             "note": self.note,
         }
 
 
-@dataclass(frozen=True, slots=True)
+_PREVIEW = 80
+
+
+def plain(value: Any) -> Any:
+    """A value as a trace shows it: short strings, rounded floats, sorted sets, states as dicts."""
+    if isinstance(value, str):
+        return value if len(value) <= _PREVIEW else value[:_PREVIEW] + "…"
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, BudgetState):
+        return {"used_pct": round(value.used_pct, 2), "remaining_usd": round(value.remaining_usd, 6)}
+    if hasattr(value, "breaker_open"):
+        return {"configured": value.configured, "breaker_open": value.breaker_open, "usable": value.usable}
+    return value
+
+
+@dataclass(slots=True)
 class Decision:
     """What the policy decided for one prompt, with everything needed to explain and to carry it out."""
 

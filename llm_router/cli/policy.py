@@ -1,0 +1,218 @@
+"""`llm-router policy`: validate, show, explain, test and lint routing policies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from llm_router.cli.common import emit_json
+from llm_router.decision import HOSTS, Request
+from llm_router.errors import PolicyError, PolicyTestFailed
+
+_CONFIG = click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A policy file layered on top of every other.",
+)
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@click.group()
+def policy() -> None:
+    """Validate, show, explain, test and lint routing policies.
+
+    Policies layer: built-in defaults, each `extends`, ~/.llm-router/routing.yaml, .llm-router.yaml in this
+    folder or a parent, LLM_ROUTER_PROFILE/POLICY/ENFORCE/MODE, then --config.
+    """
+
+
+@policy.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_JSON
+def validate(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Check policy files (default: the policy as layered now). Exit 3 when any is invalid.
+
+    Each PATH is checked as if it were given with --config: on top of the built-in defaults and your files.
+    Every problem is printed as FILE:LINE:COL: code /json/pointer: message (hint).
+    """
+    from llm_router import router
+
+    targets: list[Path | None] = list(paths) or [None]
+    results: list[dict[str, Any]] = []
+    for path in targets:
+        try:
+            cp = router.load(router.Settings(config=path))
+            results.append({"path": str(path or "(layered policy)"), "ok": True, "revision": cp.revision,
+                            "problems": []})
+        except PolicyError as exc:
+            results.append({"path": str(path or "(layered policy)"), "ok": False,
+                            "problems": [p.to_dict() for p in exc.problems], "text": str(exc)})
+    if as_json:
+        emit_json(results)
+    else:
+        for r in results:
+            if r["ok"]:
+                click.echo(f"ok: {r['path']} (revision {r['revision']})")
+            else:
+                click.echo(r["text"], err=True)
+    bad = [r for r in results if not r["ok"]]
+    if bad:
+        count = sum(len(r["problems"]) for r in bad)
+        if not as_json:
+            click.echo(f"{count} problem(s) in {len(bad)} of {len(results)} policy(ies)", err=True)
+        raise SystemExit(PolicyError.exit_code)
+
+
+@policy.command()
+@_CONFIG
+@_JSON
+def show(config: Path | None, as_json: bool) -> None:
+    """Print the merged policy, each value with the file and line it came from."""
+    from llm_router.policy.load import load_policy
+    from llm_router.router import Settings
+
+    s = Settings(config=config)
+    loaded = load_policy(env=s.env, cwd=s.cwd, config=s.config, home=s.home)
+    provenance = loaded.provenance()
+    if as_json:
+        emit_json(
+            {
+                "revision": loaded.revision,
+                "sources": [_source(src) for src in loaded.sources],
+                "policy": loaded.data,
+                "provenance": provenance,
+            }
+        )
+        return
+    click.echo(f"# revision {loaded.revision}; layers, lowest first:")
+    for src in loaded.sources:
+        click.echo(f"#   {_source(src)['name']}")
+    for pointer, value in _leaves(loaded.data, ""):
+        where = provenance.get(pointer) or _nearest(provenance, pointer)
+        click.echo(f"{pointer} = {json.dumps(value, ensure_ascii=False)}" + (f"    # {where}" if where else ""))
+
+
+@policy.command()
+@click.argument("prompt")
+@click.option("--host", type=click.Choice(HOSTS), default="cli", show_default=True)
+@_CONFIG
+@_JSON
+def explain(prompt: str, host: str, config: Path | None, as_json: bool) -> None:
+    """Show how PROMPT is classified and how each rule saw it."""
+    from llm_router import router
+    from llm_router.cli.route import render
+
+    settings = router.Settings(config=config)
+    cp = router.load(settings)
+    decision = router.decide(Request(prompt=prompt, host=host), settings=settings, policy=cp)
+    features = cp.classifier.classify(prompt)
+    if as_json:
+        out = decision.to_dict()
+        out["contributions"] = [{"what": w, "effect": round(e, 4)} for w, e in features.contributions]
+        emit_json(out)
+        return
+    click.echo(render(decision))
+    click.echo("\nclassifier (what raised or lowered the difficulty):")
+    for what, effect in features.contributions:
+        click.echo(f"  {effect:+.3f}  {what}")
+    click.echo("\nrules, in order:")
+    for step in decision.trace:
+        mark = "MATCH" if step.matched else "  -  "
+        saw = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in step.saw.items())
+        click.echo(f"  {mark} {step.rule}  ({step.location})  when {step.when}")
+        if saw:
+            click.echo(f"          saw {saw}")
+        if step.effect:
+            click.echo(f"          -> {step.effect}")
+        if step.note:
+            click.echo(f"          note: {step.note}")
+
+
+@policy.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--coverage", is_flag=True, help="List the rules no case reached.")
+@_CONFIG
+@_JSON
+def test_cmd(paths: tuple[Path, ...], coverage: bool, config: Path | None, as_json: bool) -> None:
+    """Run YAML policy test suites (files, or folders searched for *.test.yaml).
+
+    Exit 0 when every case passes, 4 when some fail, 3 when a suite or its policy is invalid.
+    """
+    from llm_router.policy.suite import run_suites
+    from llm_router.router import Settings
+
+    files = _suite_files(paths or (Path.cwd(),))
+    if not files:
+        raise click.UsageError("no test suites found (looked for *.test.yaml)")
+    report = run_suites(files, settings=Settings(config=config))
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        click.echo(report.render(coverage=coverage))
+    if not report.ok:
+        raise PolicyTestFailed(f"{report.failed} of {report.total} case(s) failed")
+
+
+@policy.command()
+@_CONFIG
+@_JSON
+def lint(config: Path | None, as_json: bool) -> None:
+    """Find rules that can never decide, models no price is known for, budgets that never apply.
+
+    Exit 0 when clean, 1 when there are findings.
+    """
+    from llm_router import router
+    from llm_router.policy.lint import lint_policy
+    from llm_router.policy.load import load_policy
+
+    s = router.Settings(config=config)
+    loaded = load_policy(env=s.env, cwd=s.cwd, config=s.config, home=s.home)
+    cp = router.load(s)
+    findings = [loaded.locate(issue) for issue in lint_policy(cp)]
+    if as_json:
+        emit_json([f.to_dict() for f in findings])
+    else:
+        for f in findings:
+            click.echo(str(f))
+        click.echo(f"{len(findings)} finding(s)" if findings else "no findings")
+    if findings:
+        raise SystemExit(1)
+
+
+def _suite_files(paths: tuple[Path, ...]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files.extend(sorted(p.rglob("*.test.yaml")))
+        else:
+            files.append(p)
+    return files
+
+
+def _source(src: Any) -> dict[str, Any]:
+    return {"name": getattr(src, "name", str(src)), "sha256": getattr(src, "sha256", None)}
+
+
+def _leaves(value: Any, pointer: str) -> list[tuple[str, Any]]:
+    if isinstance(value, dict) and value:
+        out = []
+        for k, v in value.items():
+            out.extend(_leaves(v, f"{pointer}/{str(k).replace('~', '~0').replace('/', '~1')}"))
+        return out
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        out = []
+        for i, v in enumerate(value):
+            out.extend(_leaves(v, f"{pointer}/{i}"))
+        return out
+    return [(pointer or "/", value)]
+
+
+def _nearest(provenance: dict[str, str], pointer: str) -> str:
+    while pointer:
+        pointer = pointer.rsplit("/", 1)[0]
+        if pointer in provenance:
+            return provenance[pointer]
+    return ""

@@ -1,0 +1,107 @@
+"""`llm-router route`: decide how a prompt would be routed, without running it."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import IO
+
+import click
+
+from llm_router.cli.common import emit_json, emit_json_line
+from llm_router.decision import HOSTS, Decision, Request
+
+
+@click.command()
+@click.argument("prompt", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+@click.option("--host", type=click.Choice(HOSTS), default="cli", show_default=True, help="Decide as this host.")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A policy file layered on top of every other.",
+)
+@click.option(
+    "--batch",
+    type=click.File("r", encoding="utf-8"),
+    help='JSON lines {"prompt": ...} from FILE or - (stdin); one decision per line out.',
+)
+def route(prompt: str | None, as_json: bool, host: str, config: Path | None, batch: IO[str] | None) -> None:
+    """Decide how PROMPT would be routed: action, tier, chain, the deciding rule and why.
+
+    Nothing is sent to any model. With --batch, decisions are printed as JSON lines; a line that is not a
+    JSON object with a string "prompt" gives {"error": ..., "line": N} and exit code 1 at the end.
+    """
+    from llm_router import router
+
+    if (prompt is None) == (batch is None):
+        raise click.UsageError("give either a PROMPT or --batch FILE")
+    settings = router.Settings(config=config)
+    if batch is not None:
+        sys.exit(_route_batch(batch, settings, host))
+    assert prompt is not None
+    decision = router.decide(Request(prompt=prompt, host=host), settings=settings)
+    if as_json:
+        emit_json(decision.to_dict())
+    else:
+        click.echo(render(decision))
+
+
+def _route_batch(lines: IO[str], settings: object, default_host: str) -> int:
+    """Decide every line; the policy and the live state are read once for the whole batch."""
+    from llm_router import router
+    from llm_router.policy.evaluate import evaluate
+
+    assert isinstance(settings, router.Settings)
+    cp = router.load(settings)
+    now = time.time()
+    configured, budgets, open_breakers = router.live_state(cp, settings, now)
+    failed = 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            failed += 1
+            emit_json_line({"error": f"not JSON: {exc}", "line": number})
+            continue
+        if not isinstance(item, dict) or not isinstance(item.get("prompt"), str):
+            failed += 1
+            emit_json_line({"error": 'expected an object with a string "prompt"', "line": number})
+            continue
+        host = item.get("host") if item.get("host") in HOSTS else default_host
+        request = Request(prompt=item["prompt"], host=host, session=str(item.get("session", "")))
+        ctx = router.Context(
+            request=request,
+            features=cp.classifier.classify(request.prompt),
+            now=now,
+            configured=configured,
+            budgets=budgets,
+            open_breakers=open_breakers,
+        )
+        emit_json_line(evaluate(cp, ctx).to_dict())
+    return 1 if failed else 0
+
+
+def render(d: Decision) -> str:
+    """A decision as a few lines for a person."""
+    head = d.action if d.action != "route" else f"route -> {d.tier}"
+    lines = [f"{head}   (rule {d.rule} at {d.rule_location or '-'})"]
+    if d.chain:
+        marks = [f"{m} {'ok' if m in d.usable else 'x'}" for m in d.chain]
+        lines.append("chain:  " + ", ".join(marks))
+        if not d.usable:
+            lines.append("usable: none now; " + "; ".join(sorted(set(d.unusable.values()))))
+    lines.append(
+        f"task: {d.task}   complexity: {d.complexity}   difficulty: {d.difficulty:.2f}   "
+        f"confidence: {d.confidence:.1f}/10 (threshold {d.threshold:g})   tokens: {d.tokens}"
+    )
+    lines.append(f"profile: {d.profile}   policy: {d.policy}   enforce: {d.enforce}   mode: {d.mode}")
+    if d.reason:
+        lines.append(f"reason: {d.reason}")
+    if d.message:
+        lines.append(f"message: {d.message}")
+    return "\n".join(lines)

@@ -1,0 +1,113 @@
+"""The compiled policy: what the loader's merged document becomes once every expression, regex and chain
+reference has been checked. Immutable, cheap to evaluate against many prompts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from llm_router.classify import Classifier
+    from llm_router.policy.expr import Expr
+
+PROFILES = ("budget", "balanced", "premium")
+POLICIES = ("aggressive", "balanced", "conservative")
+ENFORCE_MODES = ("smart", "hard", "soft", "off")
+MODES = ("normal", "zero_claude")
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """The `then:` of a rule."""
+
+    action: str | None  # route | passthrough | suggest | block; None when the rule only adjusts
+    route: str | None  # a chain name, or "auto" for the tier the difficulty picks
+    downgrade: int = 0
+    upgrade: int = 0
+    reason: str = ""
+    message: str = ""
+
+    def describe(self) -> str:
+        """A short text of what this action does, for traces."""
+        parts = []
+        if self.action and self.action != "route":
+            parts.append(self.action)
+        if self.route:
+            parts.append(f"route {self.route}")
+        if self.downgrade:
+            parts.append(f"downgrade {self.downgrade}")
+        if self.upgrade:
+            parts.append(f"upgrade {self.upgrade}")
+        return ", ".join(parts) or "nothing"
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    id: str
+    when: Expr
+    then: Action
+    cont: bool
+    location: str  # file:line of the rule
+    description: str = ""
+    names: tuple[str, ...] = ()  # the context names its condition uses, sorted (for the trace)
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """What one value of the `policy` knob means."""
+
+    name: str
+    threshold: float  # the confidence a decision needs before hosts act on it
+    cutoffs: tuple[tuple[str, float], ...]  # (tier, lowest difficulty for it), ascending
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetSpec:
+    id: str
+    period: str  # day | week | month
+    limit_usd: float
+    provider: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class CompiledPolicy:
+    revision: str
+    profile: str
+    policy: str
+    enforce: str
+    mode: str
+    claude_prefix: str
+    presets: Mapping[str, Preset]
+    tiers: tuple[str, ...]
+    # chain name -> profile (or "*" for every profile) -> models, cheapest first
+    chains: Mapping[str, Mapping[str, tuple[str, ...]]]
+    classifier: Classifier
+    rules: tuple[CompiledRule, ...]
+    budgets: tuple[BudgetSpec, ...] = ()
+    models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    fallback: Mapping[str, Any] = field(default_factory=dict)
+    baseline_model: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)  # the merged document, for `policy show`
+    names_used: frozenset[str] = frozenset()  # every context name some rule uses
+
+
+    def chain(self, name: str, profile: str) -> tuple[str, ...]:
+        """The models of chain `name` under `profile`: its own list for that profile, else the list for every
+        profile, else the balanced one."""
+        by_profile = self.chains.get(name)
+        if not by_profile:
+            return ()
+        for key in (profile, "*", "balanced"):
+            if key in by_profile:
+                return by_profile[key]
+        return next(iter(by_profile.values()))
+
+    def all_models(self) -> list[str]:
+        """Every model named by any chain, in first-seen order."""
+        seen: dict[str, None] = {}
+        for by_profile in self.chains.values():
+            for models in by_profile.values():
+                seen.update(dict.fromkeys(models))
+        return list(seen)

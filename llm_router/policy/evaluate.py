@@ -1,0 +1,163 @@
+"""The decision function: (CompiledPolicy, Context) -> Decision. Pure: no files, clock or network.
+
+Rules are tried in order; the first that matches without `continue: true` decides. A matching rule with
+`continue: true` adds its effect (a downgrade, an upgrade, a reason) and the next rules are tried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from llm_router.decision import BudgetState, Context, Decision, TraceStep
+from llm_router.policy import namespace
+from llm_router.policy.compiled import CompiledPolicy, CompiledRule
+from llm_router.policy.expr import ExprRuntimeError
+from llm_router.providers.catalogue import how_to_configure, provider_of
+
+def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
+    """Decide what to do with one prompt."""
+    knobs = {
+        "profile": ctx.knobs.get("profile", cp.profile),
+        "policy": ctx.knobs.get("policy", cp.policy),
+        "enforce": ctx.knobs.get("enforce", cp.enforce),
+        "mode": ctx.knobs.get("mode", cp.mode),
+    }
+    preset = cp.presets.get(knobs["policy"]) or cp.presets[cp.policy]
+    f = ctx.features
+    auto = namespace.auto_tier(f.difficulty, cp.tiers, preset.cutoffs)
+    ns = namespace.build(ctx, knobs, preset.threshold, auto, cp.claude_prefix, cp.names_used)
+
+    trace: list[TraceStep] = []
+    shift = 0
+    reasons: list[str] = []
+    decided: CompiledRule | None = None
+    for rule in cp.rules:
+        try:
+            matched = bool(rule.when.evaluate(ns))
+        except ExprRuntimeError as exc:
+            trace.append(_step(rule, ns, False, note=f"error: {exc}; treated as not matching"))
+            continue
+        if not matched:
+            trace.append(_step(rule, ns, False))
+            continue
+        trace.append(_step(rule, ns, True, effect=rule.then.describe()))
+        shift += rule.then.upgrade - rule.then.downgrade
+        if rule.then.reason:
+            reasons.append(rule.then.reason)
+        if rule.cont:
+            continue
+        decided = rule
+        break
+
+    if decided is None:
+        action, route, rule_id, location, message = "passthrough", None, "(none)", "", ""
+        reasons.append("no rule matched")
+    else:
+        action = decided.then.action or "route"
+        route = decided.then.route or ("auto" if action in ("route", "suggest") else None)
+        rule_id, location, message = decided.id, decided.location, decided.then.message
+
+    if (
+        knobs["mode"] == "zero_claude"
+        and action == "passthrough"
+        and not ctx.request.prompt.lstrip().lower().startswith(cp.claude_prefix.lower())
+    ):
+        action, route = "route", "auto"
+        reasons.append(f"zero_claude: the host's own Claude never answers unless the prompt starts with "
+                       f"{cp.claude_prefix!r}")
+
+    tier = _shifted(route if route and route != "auto" else auto, shift, cp.tiers)
+    chain: tuple[str, ...] = ()
+    if action in ("route", "suggest") and route is not None:
+        chain = cp.chain(tier if route == "auto" or route in cp.tiers else route, knobs["profile"])
+        if route not in ("auto", *cp.tiers):
+            tier = route
+    usable, unusable = _usable(chain, ctx)
+    if chain and not usable:
+        reasons.append("no model of this chain is usable now: " + "; ".join(f"{m}: {why}" for m, why in
+                                                                           unusable.items()))
+    return Decision(
+        id=_decision_id(cp.revision, ctx),
+        action=action,
+        tier=tier,
+        chain=chain,
+        usable=usable,
+        unusable=unusable,
+        rule=rule_id,
+        rule_location=location,
+        reason="; ".join(reasons),
+        message=message,
+        task=f.task,
+        complexity=f.complexity,
+        difficulty=f.difficulty,
+        confidence=f.confidence,
+        tokens=f.tokens,
+        signals=f.signals,
+        host=ctx.request.host,
+        profile=knobs["profile"],
+        policy=knobs["policy"],
+        enforce=knobs["enforce"],
+        mode=knobs["mode"],
+        threshold=preset.threshold,
+        trace=tuple(trace),
+        policy_revision=cp.revision,
+    )
+
+
+def _shifted(tier: str, shift: int, tiers: tuple[str, ...]) -> str:
+    if not shift or tier not in tiers:
+        return tier
+    return tiers[max(0, min(len(tiers) - 1, tiers.index(tier) + shift))]
+
+
+def _usable(chain: tuple[str, ...], ctx: Context) -> tuple[tuple[str, ...], dict[str, str]]:
+    exhausted = tuple(b for b in ctx.budgets.values() if b.exhausted)
+    key = (chain, ctx.configured, ctx.open_breakers, tuple((b.id, b.provider, b.model) for b in exhausted))
+    hit = _usable_cache.get(key)
+    if hit is None:
+        hit = _usable_cache[key] = _usable_now(chain, ctx.configured, ctx.open_breakers, exhausted)
+        if len(_usable_cache) > 256:
+            _usable_cache.pop(next(iter(_usable_cache)))
+    return hit[0], dict(hit[1])
+
+
+_usable_cache: dict[tuple[Any, ...], tuple[tuple[str, ...], dict[str, str]]] = {}
+
+
+def _usable_now(
+    chain: tuple[str, ...],
+    configured: frozenset[str],
+    open_breakers: frozenset[str],
+    exhausted: tuple[BudgetState, ...],
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    usable: list[str] = []
+    unusable: dict[str, str] = {}
+    for model in chain:
+        provider = provider_of(model)
+        if provider not in configured:
+            unusable[model] = f"{provider} is not configured ({how_to_configure(provider)})"
+        elif model in open_breakers or provider in open_breakers:
+            unusable[model] = "circuit breaker open"
+        else:
+            spent = next((b.id for b in exhausted if b.applies_to(model)), None)
+            if spent is not None:
+                unusable[model] = f"budget {spent!r} exhausted"
+            else:
+                usable.append(model)
+    return tuple(usable), unusable
+
+
+def _decision_id(revision: str, ctx: Context) -> str:
+    r = ctx.request
+    seed = f"{revision}\0{ctx.now!r}\0{r.session}\0{r.host}\0{r.prompt}"
+    return hashlib.sha256(seed.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _step(rule: CompiledRule, ns: Mapping[str, Any], matched: bool, effect: str = "", note: str = "") -> TraceStep:
+    saw = {name: ns[name] for name in rule.names}
+    for name, keys in rule.when.constant_keys.items():
+        if name in saw:  # show only the budgets / providers the condition names
+            saw[name] = {k: saw[name][k] for k in keys if k in saw[name]}
+    return TraceStep(rule.id, rule.location, rule.when.source, matched, saw, effect, note)

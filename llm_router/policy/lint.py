@@ -1,0 +1,92 @@
+"""`policy lint`: what is valid but probably wrong: rules that can never decide, chains nothing routes to,
+models with no known price, budgets that can never apply."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from llm_router.policy.compiled import CompiledPolicy
+from llm_router.policy.problems import Issue
+from llm_router.providers.catalogue import provider_of
+
+
+def lint_policy(cp: CompiledPolicy, known_model: Callable[[str], bool] | None = None) -> list[Issue]:
+    """Every finding for a compiled policy, as unlocated Issues (pointers into the merged document)."""
+    if known_model is None:
+        from llm_router.providers.prices import price
+
+        def known_model(model: str) -> bool:
+            return model in cp.models or price(model) is not None
+
+    return [*_rules(cp), *_chains(cp), *_models(cp, known_model), *_budgets(cp)]
+
+
+def _rules(cp: CompiledPolicy) -> list[Issue]:
+    findings: list[Issue] = []
+    decided_by: str | None = None  # the first rule that always decides
+    seen: dict[str, str] = {}  # condition text -> first rule that decides on it
+    for i, rule in enumerate(cp.rules):
+        pointer = f"/rules/{i}"
+        if decided_by is not None:
+            findings.append(
+                Issue(pointer, "unreachable-rule", f"rule {rule.id!r} is never reached",
+                      f"rule {decided_by!r} before it always decides; move this rule above it")
+            )
+            continue
+        condition = " ".join(rule.when.source.split())
+        if condition in seen and not rule.cont:
+            findings.append(
+                Issue(pointer, "shadowed-rule", f"rule {rule.id!r} has the same condition as {seen[condition]!r}",
+                      "the earlier rule always decides first; merge them or change one condition")
+            )
+        if rule.cont:
+            continue
+        seen.setdefault(condition, rule.id)
+        if not rule.when.names and rule.when.evaluate({}):
+            decided_by = rule.id
+    return findings
+
+
+def _chains(cp: CompiledPolicy) -> list[Issue]:
+    routed = {r.then.route for r in cp.rules if r.then.route}
+    reachable = set(cp.tiers) if "auto" in routed else set()
+    reachable |= routed
+    return [
+        Issue(f"/chains/{name}", "unused-chain", f"no rule routes to chain {name!r}",
+              "route to it from a rule, name it in `tiers`, or remove it")
+        for name in cp.chains
+        if name not in reachable
+    ]
+
+
+def _models(cp: CompiledPolicy, known_model: Callable[[str], bool]) -> list[Issue]:
+    findings = []
+    for name, by_profile in cp.chains.items():
+        for profile, models in by_profile.items():
+            base = f"/chains/{name}" + ("" if profile == "*" else f"/{profile}")
+            for i, model in enumerate(models):
+                if not known_model(model):
+                    findings.append(
+                        Issue(f"{base}/{i}", "unknown-model", f"{model!r} is not in LiteLLM's price table",
+                              f"declare its prices under `models: {{{model}: ...}}`, or check the spelling")
+                    )
+    return findings
+
+
+def _budgets(cp: CompiledPolicy) -> list[Issue]:
+    models = cp.all_models()
+    providers = {provider_of(m) for m in models}
+    findings = []
+    for i, b in enumerate(cp.budgets):
+        if b.model is not None and b.model not in models:
+            findings.append(
+                Issue(f"/budgets/{i}/model", "budget-never-applies", f"no chain uses model {b.model!r}",
+                      "budgets count only calls to models the chains name")
+            )
+        elif b.model is None and b.provider is not None and b.provider not in providers:
+            findings.append(
+                Issue(f"/budgets/{i}/provider", "budget-never-applies",
+                      f"no chain uses a model of provider {b.provider!r}",
+                      "budgets count only calls to models the chains name")
+            )
+    return findings

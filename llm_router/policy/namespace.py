@@ -1,0 +1,129 @@
+"""The names a rule's `when:` expression may use, and how they are filled from a Context. Pure."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from llm_router.decision import BudgetState, Context
+from llm_router.providers.catalogue import PROVIDERS
+
+CONTEXT_NAMES = frozenset(
+    {
+        "prompt",
+        "tokens",
+        "task",
+        "complexity",
+        "difficulty",
+        "confidence",
+        "signals",
+        "threshold",
+        "tier",
+        "host",
+        "event",
+        "session",
+        "profile",
+        "policy",
+        "enforce",
+        "mode",
+        "claude_prefix",
+        "budget",
+        "max_budget_pct",
+        "health",
+        "configured",
+        "now",
+        "hour",
+        "weekday",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderState:
+    """What a rule can see of one provider: `health['openai'].usable`."""
+
+    configured: bool
+    breaker_open: bool
+
+    @property
+    def usable(self) -> bool:
+        return self.configured and not self.breaker_open
+
+
+class Health(Mapping[str, ProviderState]):
+    """provider -> ProviderState, computed on access so unused names cost nothing."""
+
+    __slots__ = ("_configured", "_open")
+
+    def __init__(self, configured: frozenset[str], open_breakers: frozenset[str]):
+        self._configured = configured
+        self._open = open_breakers
+
+    def __getitem__(self, provider: str) -> ProviderState:
+        if provider not in PROVIDERS:
+            raise KeyError(provider)
+        return ProviderState(provider in self._configured, provider in self._open)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(PROVIDERS)
+
+    def __len__(self) -> int:
+        return len(PROVIDERS)
+
+
+def auto_tier(difficulty: float, tiers: tuple[str, ...], cutoffs: tuple[tuple[str, float], ...]) -> str:
+    """The highest tier whose cutoff the difficulty reaches; the first tier when none."""
+    chosen = tiers[0]
+    for tier, cutoff in cutoffs:
+        if difficulty >= cutoff:
+            chosen = tier
+    return chosen
+
+
+def build(
+    ctx: Context,
+    knobs: Mapping[str, str],
+    threshold: float,
+    tier: str,
+    claude_prefix: str,
+    needed: frozenset[str] = CONTEXT_NAMES,
+) -> dict[str, Any]:
+    """The namespace a rule's expression is evaluated in; names no rule uses and that cost something to
+    compute (time of day, health, budget summary) are left out."""
+    f = ctx.features
+    r = ctx.request
+    ns: dict[str, Any] = {
+        "prompt": r.prompt,
+        "tokens": f.tokens,
+        "task": f.task,
+        "complexity": f.complexity,
+        "difficulty": f.difficulty,
+        "confidence": f.confidence,
+        "threshold": threshold,
+        "tier": tier,
+        "host": r.host,
+        "event": r.event,
+        "session": r.session,
+        "profile": knobs["profile"],
+        "policy": knobs["policy"],
+        "enforce": knobs["enforce"],
+        "mode": knobs["mode"],
+        "claude_prefix": claude_prefix,
+        "budget": ctx.budgets,
+        "configured": ctx.configured,
+        "now": ctx.now,
+    }
+    if "signals" in needed:
+        ns["signals"] = frozenset(f.signals)
+    if "max_budget_pct" in needed:
+        budgets: Mapping[str, BudgetState] = ctx.budgets
+        ns["max_budget_pct"] = max((b.used_pct for b in budgets.values()), default=0.0)
+    if "health" in needed:
+        ns["health"] = Health(ctx.configured, ctx.open_breakers)
+    if "hour" in needed or "weekday" in needed:
+        local = time.localtime(ctx.now)
+        ns["hour"] = local.tm_hour
+        ns["weekday"] = local.tm_wday
+    return ns
