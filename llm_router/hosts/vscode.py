@@ -1,0 +1,33 @@
+"""VS Code: the MCP server in the user profile's mcp.json (or .vscode/mcp.json), key `servers`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from llm_router.hosts.base import FileEdit, Target, mcp_server_edit
+from llm_router.hosts.commands import mcp_command
+
+NAME = "vscode"
+MCP_NAME = "llm-router"
+
+
+def user_dir(home: Path) -> Path:
+    """The VS Code user profile folder on this platform."""
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "Code" / "User"
+    if sys.platform == "win32":
+        return Path(os.environ.get("APPDATA") or home / "AppData" / "Roaming") / "Code" / "User"
+    return home / ".config" / "Code" / "User"
+
+
+def edits(target: Target) -> list[FileEdit]:
+    """One edit: `servers.llm-router`."""
+    path = (
+        target.project / ".vscode" / "mcp.json"
+        if target.project is not None
+        else user_dir(target.home) / "mcp.json"
+    )
+    command, args = mcp_command()
+    return [mcp_server_edit(path, "servers", MCP_NAME, {"type": "stdio", "command": command, "args": args})]
