@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -31,6 +32,12 @@ def run_cli(group: click.Group, argv: list[str]) -> Any:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # a bug of ours: one line, and the traceback only when asked for
+        if os.environ.get("LLM_ROUTER_DEBUG"):
+            raise
+        click.echo(f"llm-router: internal error: {type(exc).__name__}: {exc} "
+                   "(set LLM_ROUTER_DEBUG=1 to see the traceback)", err=True)
+        sys.exit(1)
 
 
 def emit_json(value: Any) -> None:
