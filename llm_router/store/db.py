@@ -1,0 +1,65 @@
+"""Opening usage.db: WAL, a busy timeout, and the migrations applied once each.
+
+Connections are plain `sqlite3` in autocommit mode; writers take `BEGIN IMMEDIATE` so that parallel
+processes (hooks, the MCP server, the CLI) queue instead of failing. sqlite-utils is imported only when a
+migration is pending, because importing it costs ~0.1 s and the hook path opens this database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from llm_router import paths
+
+BUSY_TIMEOUT_S = 10.0
+
+
+def db_path(env: Mapping[str, str] | None = None) -> Path:
+    """`~/.llm-router/usage.db` (under `$LLM_ROUTER_HOME` when set)."""
+    return paths.home(env) / "usage.db"
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection with WAL, the busy timeout and `Row` results; no migrations."""
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+def open_db(path: Path) -> sqlite3.Connection:
+    """Open (creating it and its folder if needed) and migrate the usage database."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = connect(path)
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    from llm_router.store.migrations import MIGRATIONS, migrate
+
+    if pending(conn, [m.__name__ for m in MIGRATIONS]):
+        migrate(conn)
+    return conn
+
+
+def pending(conn: sqlite3.Connection, names: list[str]) -> list[str]:
+    """The migrations not yet recorded in `_migrations`."""
+    try:
+        done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+    except sqlite3.OperationalError:  # no table yet: a new database
+        done = set()
+    return [n for n in names if n not in done]
+
+
+@contextmanager
+def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction, taken up front so concurrent writers wait for each other."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

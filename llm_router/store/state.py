@@ -1,0 +1,82 @@
+"""The live state a decision needs from usage.db: budget spend this period and open breakers.
+
+On the hook path, so: plain `sqlite3`, no migrations, no sqlite-utils, one query per budget.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from llm_router.decision import BudgetState
+from llm_router.store.db import BUSY_TIMEOUT_S
+
+PERIODS = ("day", "week", "month")
+
+
+def period_start(period: str, now: float) -> float:
+    """Epoch seconds when the calendar `period` containing `now` began, in local time (weeks start Monday)."""
+    local = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "week":
+        local -= timedelta(days=local.weekday())
+    elif period == "month":
+        local = local.replace(day=1)
+    elif period != "day":
+        raise ValueError(f"unknown budget period {period!r}; expected one of {', '.join(PERIODS)}")
+    return local.timestamp()
+
+
+def spent(conn: sqlite3.Connection, spec: Any, now: float) -> float:
+    """USD recorded this period against a budget spec (one with `period`, `provider`, `model`)."""
+    sql, args = (
+        "SELECT COALESCE(SUM(cost_usd), 0.0) FROM usage WHERE time >= ?",
+        [period_start(spec.period, now)],
+    )
+    if getattr(spec, "model", None):
+        sql += " AND model = ?"
+        args.append(spec.model)
+    elif getattr(spec, "provider", None):
+        sql += " AND provider = ?"
+        args.append(spec.provider)
+    return float(conn.execute(sql, args).fetchone()[0])
+
+
+def budget_states(
+    conn: sqlite3.Connection | None, specs: Iterable[Any], now: float
+) -> dict[str, BudgetState]:
+    """Each budget spec with what has been spent against it this period (nothing without a database)."""
+    out: dict[str, BudgetState] = {}
+    for b in specs:
+        used = spent(conn, b, now) if conn is not None else 0.0
+        out[b.id] = BudgetState(b.id, b.period, float(b.limit_usd), used, b.provider, b.model)
+    return out
+
+
+def cooldown_of(cp: Any) -> float:
+    """The policy's `fallback.circuit_breaker.cooldown_s` (60 s when unset)."""
+    fallback = getattr(cp, "fallback", None) or {}
+    breaker = fallback.get("circuit_breaker") or {} if isinstance(fallback, dict) else {}
+    return float(breaker.get("cooldown_s", 60))
+
+
+def read(db_path: Path, cp: Any, now: float) -> tuple[dict[str, BudgetState], frozenset[str]]:
+    """Budget states for the policy's budgets and the open breakers (model ids and provider names)."""
+    specs = list(getattr(cp, "budgets", ()) or ())
+    try:
+        conn = sqlite3.connect(str(db_path), timeout=BUSY_TIMEOUT_S)
+    except sqlite3.Error:
+        return budget_states(None, specs, now), frozenset()
+    try:
+        budgets = budget_states(conn, specs, now)
+        rows = conn.execute(
+            "SELECT key FROM breakers WHERE opened_at IS NOT NULL AND opened_at + ? > ?",
+            (cooldown_of(cp), now),
+        )
+        return budgets, frozenset(row[0] for row in rows)
+    except sqlite3.OperationalError:  # a database not migrated yet has no tables: nothing spent, none open
+        return budget_states(None, specs, now), frozenset()
+    finally:
+        conn.close()

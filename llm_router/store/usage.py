@@ -1,0 +1,133 @@
+"""Usage rows (one per attempt) and the reports built from them: usage and savings."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from llm_router.store.db import write
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """One attempt at one model. Prompt text only when the user opted in; never an API key."""
+
+    time: float
+    model: str
+    provider: str
+    outcome: str  # ok | rate_limited | server_error | unavailable | timeout | connection | bad_response | ...
+    error: str = ""
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    baseline_model: str = ""
+    baseline_cost_usd: float = 0.0
+    latency_s: float = 0.0
+    session: str = ""
+    host: str = ""
+    prompt_sha256: str = ""
+    prompt_chars: int = 0
+    prompt: str | None = None
+    rule: str = ""
+    policy_revision: str = ""
+    decision_id: str = ""
+
+
+_COLUMNS = tuple(UsageRow.__dataclass_fields__)
+_INSERT = f"INSERT INTO usage ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+
+
+def insert(conn: sqlite3.Connection, row: UsageRow) -> None:
+    """Add one row. Call inside a write transaction (see `record`)."""
+    values = asdict(row)
+    conn.execute(_INSERT, [values[c] for c in _COLUMNS])
+
+
+def record(conn: sqlite3.Connection, row: UsageRow) -> None:
+    """Add one row in its own transaction."""
+    with write(conn):
+        insert(conn, row)
+
+
+def _where(since: float | None, until: float | None) -> tuple[str, list[float]]:
+    clauses, args = [], []
+    if since is not None:
+        clauses.append("time >= ?")
+        args.append(since)
+    if until is not None:
+        clauses.append("time < ?")
+        args.append(until)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+def usage_report(
+    conn: sqlite3.Connection, since: float | None = None, until: float | None = None
+) -> dict[str, Any]:
+    """Calls (successful attempts), failed attempts, tokens and cost, in total and per model."""
+    where, args = _where(since, until)
+    per_model = conn.execute(
+        "SELECT model, provider, SUM(outcome = 'ok') AS calls, SUM(outcome != 'ok') AS failures, "
+        "COALESCE(SUM(tokens_in), 0) AS tokens_in, COALESCE(SUM(tokens_out), 0) AS tokens_out, "
+        "COALESCE(SUM(cost_usd), 0.0) AS cost_usd, "
+        "AVG(CASE WHEN outcome = 'ok' THEN latency_s END) AS latency_s "
+        f"FROM usage{where} GROUP BY model ORDER BY calls DESC, model",
+        args,
+    ).fetchall()
+    models = [
+        {
+            "model": r["model"],
+            "provider": r["provider"],
+            "calls": r["calls"],
+            "failures": r["failures"],
+            "tokens_in": r["tokens_in"],
+            "tokens_out": r["tokens_out"],
+            "cost_usd": round(r["cost_usd"], 8),
+            "avg_latency_s": round(r["latency_s"], 3) if r["latency_s"] is not None else None,
+        }
+        for r in per_model
+    ]
+    return {
+        "since": since,
+        "calls": sum(m["calls"] for m in models),
+        "failed_attempts": sum(m["failures"] for m in models),
+        "tokens_in": sum(m["tokens_in"] for m in models),
+        "tokens_out": sum(m["tokens_out"] for m in models),
+        "cost_usd": round(sum(r["cost_usd"] for r in per_model), 8),
+        "models": models,
+    }
+
+
+def savings_report(
+    conn: sqlite3.Connection,
+    baseline_model: str | None,
+    baseline_price: tuple[float, float] | None,
+    since: float | None = None,
+) -> dict[str, Any]:
+    """What the successful calls would have cost on the one baseline model, against what every attempt
+    cost. `baseline_price` is (USD per input token, USD per output token)."""
+    where, args = _where(since, None)
+    row = conn.execute(
+        "SELECT COALESCE(SUM(outcome = 'ok'), 0) AS calls, "
+        "COALESCE(SUM(CASE WHEN outcome = 'ok' THEN tokens_in END), 0) AS tokens_in, "
+        "COALESCE(SUM(CASE WHEN outcome = 'ok' THEN tokens_out END), 0) AS tokens_out, "
+        "COALESCE(SUM(cost_usd), 0.0) AS cost_usd, COUNT(*) AS attempts "
+        f"FROM usage{where}",
+        args,
+    ).fetchone()
+    p_in, p_out = baseline_price or (0.0, 0.0)
+    # Recomputed from the token totals so that every figure uses the baseline stated now.
+    baseline = round(row["tokens_in"] * p_in + row["tokens_out"] * p_out, 8)
+    cost = round(row["cost_usd"], 8)
+    return {
+        "since": since,
+        "baseline_model": baseline_model,
+        "calls": row["calls"],
+        "attempts": row["attempts"],
+        "tokens_in": row["tokens_in"],
+        "tokens_out": row["tokens_out"],
+        "cost_usd": cost,
+        "baseline_cost_usd": baseline,
+        "saved_usd": baseline - cost,
+        "saved_pct": round(100.0 * (baseline - cost) / baseline, 2) if baseline > 0 else None,
+    }
