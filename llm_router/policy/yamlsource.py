@@ -95,8 +95,15 @@ def parse(text: str, filename: str) -> tuple[Any, Positions, list[Problem]]:
         data = builder.build(root, "", None, 0)
     except _TooLarge:
         problems.append(
-            Problem(filename, 1, 1, "too-large", "", f"the document expands to more than {_MAX_NODES} values",
-                    "use fewer aliases")
+            Problem(
+                filename,
+                1,
+                1,
+                "too-large",
+                "",
+                f"the document expands to more than {_MAX_NODES} values",
+                "use fewer aliases",
+            )
         )
         return {}, {"": Pos(1, 1, 1, 1)}, problems
     return data, builder.positions, problems + builder.problems
@@ -110,12 +117,19 @@ def _untab(text: str, filename: str) -> tuple[str, list[Problem]]:
     lines = text.split("\n")
     for i, line in enumerate(lines):
         lead = _LEAD.match(line).group()  # type: ignore[union-attr]
-        if "\t" in lead and line[len(lead):].strip():
+        if "\t" in lead and line[len(lead) :].strip():
             problems.append(
-                Problem(filename, i + 1, lead.index("\t") + 1, "tab", "", "tab used for indentation",
-                        "indent with spaces")
+                Problem(
+                    filename,
+                    i + 1,
+                    lead.index("\t") + 1,
+                    "tab",
+                    "",
+                    "tab used for indentation",
+                    "indent with spaces",
+                )
             )
-            lines[i] = lead.replace("\t", " ") + line[len(lead):]
+            lines[i] = lead.replace("\t", " ") + line[len(lead) :]
     return "\n".join(lines), problems
 
 
@@ -151,7 +165,9 @@ class _Builder:
 
     def problem(self, node: Node, code: str, pointer: str, message: str, hint: str = "") -> None:
         mark = node.start_mark
-        self.problems.append(Problem(self.filename, mark.line + 1, mark.column + 1, code, pointer, message, hint))
+        self.problems.append(
+            Problem(self.filename, mark.line + 1, mark.column + 1, code, pointer, message, hint)
+        )
 
     def build(self, node: Node, ptr: str, key: Node | None, depth: int) -> Any:
         self.count += 1
@@ -169,9 +185,13 @@ class _Builder:
         self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
-                return [self.build(item, pointer_join(ptr, i), None, depth + 1) for i, item in enumerate(node.value)]
+                return [
+                    self.build(item, pointer_join(ptr, i), None, depth + 1)
+                    for i, item in enumerate(node.value)
+                ]
             out: dict[str, Any] = {}
-            self.mapping(node, ptr, depth, out)
+            if isinstance(node, MappingNode):
+                self.mapping(node, ptr, depth, out)
             return out
         finally:
             self.active.discard(id(node))
@@ -208,8 +228,13 @@ class _Builder:
                 continue
             if key in explicit:
                 first = explicit[key][0].start_mark.line + 1
-                self.problem(knode, "duplicate-key", pointer_join(ptr, key),
-                             f"duplicate key '{key}' (first at line {first})", "keep one of them")
+                self.problem(
+                    knode,
+                    "duplicate-key",
+                    pointer_join(ptr, key),
+                    f"duplicate key '{key}' (first at line {first})",
+                    "keep one of them",
+                )
                 continue
             explicit[key] = (knode, vnode)
         for source in merges:  # YAML merge keys: explicit keys win, earlier merged mappings win

@@ -1,0 +1,228 @@
+"""Load the routing policy: find its layers, read and validate each one, merge them keeping where every value
+came from, and keep the result in an on-disk cache that the hooks read without parsing YAML.
+
+Layers, lowest first: the built-in `default.yaml` <- each file's `extends`, just before that file <- the user
+file `<home>/routing.yaml` <- the project file `.llm-router.yaml` (cwd or a parent) <- LLM_ROUTER_PROFILE,
+LLM_ROUTER_POLICY, LLM_ROUTER_ENFORCE, LLM_ROUTER_MODE <- `--config PATH`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from llm_router import __version__, paths
+from llm_router.errors import PolicyError
+from llm_router.policy import cache
+from llm_router.policy.problems import Issue, Problem
+
+__all__ = [
+    "KNOBS",
+    "PROJECT_FILE",
+    "USER_FILE",
+    "Origin",
+    "Source",
+    "LoadedPolicy",
+    "load_policy",
+    "load_file",
+    "load_files",
+    "find_project_file",
+]
+
+KNOBS = (
+    ("LLM_ROUTER_PROFILE", "profile"),
+    ("LLM_ROUTER_POLICY", "policy"),
+    ("LLM_ROUTER_ENFORCE", "enforce"),
+    ("LLM_ROUTER_MODE", "mode"),
+)
+PROJECT_FILE = ".llm-router.yaml"
+USER_FILE = "routing.yaml"
+
+
+class Origin(NamedTuple):
+    """Where a merged value was written: file, 1-based line and column (0, 0 for an environment variable)."""
+
+    file: str
+    line: int
+    col: int
+    text_line: int = 0  # a scalar's first character of text (after a quote, a block scalar's body)
+    text_col: int = 0
+    literal: bool = False  # a `|` block scalar: offsets past a newline move down lines
+
+
+@dataclass(frozen=True)
+class Source:
+    """One layer that went into the policy: a file path or `env:VAR`, and the sha256 of its content."""
+
+    name: str
+    sha256: str
+
+
+@dataclass
+class LoadedPolicy:
+    """The merged policy document with the origin of every value."""
+
+    data: dict[str, Any]
+    origins: dict[str, Origin]
+    sources: list[Source]
+    revision: str
+    files: list[tuple[str, str | None]] = field(default_factory=list, repr=False)
+
+    def origin(self, pointer: str) -> Origin | None:
+        """The origin of `pointer`, or of its nearest ancestor that has one."""
+        probe = pointer
+        while True:
+            found = self.origins.get(probe)
+            if found is not None or not probe:
+                return found
+            probe = probe.rsplit("/", 1)[0]
+
+    def locate(self, issue: Issue) -> Problem:
+        """Turn an unlocated Issue into a Problem at the file, line and column of its value."""
+        o = self.origin(issue.pointer)
+        if o is None:
+            return Problem("<policy>", 0, 0, issue.code, issue.pointer, issue.message, issue.hint)
+        line, col = o.line, o.col
+        if issue.pointer in self.origins and o.text_line:
+            line, col = o.text_line, o.text_col + issue.offset
+            value = _get(self.data, issue.pointer)
+            if o.literal and isinstance(value, str) and "\n" in value[: issue.offset]:
+                head = value[: issue.offset]
+                line += head.count("\n")
+                col = o.text_col + len(head) - head.rfind("\n") - 1
+        return Problem(o.file, line, col, issue.code, issue.pointer, issue.message, issue.hint)
+
+    def provenance(self) -> dict[str, str]:
+        """Pointer -> "file:line" for every merged value (`policy show`)."""
+        return {ptr: f"{o.file}:{o.line}" for ptr, o in self.origins.items()}
+
+
+def load_policy(
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    config: Path | None,
+    home: Path,
+    builtins: Path | None = None,
+) -> LoadedPolicy:
+    """The merged policy for this environment, from the cache when its sources are unchanged."""
+    builtins = Path(builtins) if builtins is not None else paths.policies_dir()
+    roots: list[_Root] = [_Root(str(builtins / "default.yaml"), builtins / "default.yaml", True)]
+    roots.append(_Root(str(home / USER_FILE), home / USER_FILE, False))
+    project = find_project_file(cwd)
+    if project is not None:
+        roots.append(_Root(str(project), project, False))
+    for var, key in KNOBS:
+        if env.get(var):
+            roots.append(_Root(f"env:{var}", None, True, (var, key, env[var])))
+    if config is not None:
+        roots.append(_Root(str(config), _under(cwd, config), True))
+    return _load(roots, home, builtins)
+
+
+def load_file(
+    path: Path, *, home: Path, env: Mapping[str, str], cwd: Path, builtins: Path | None = None
+) -> LoadedPolicy:
+    """One file layered on the built-in default only, as `policy validate PATH` checks it."""
+    builtins = Path(builtins) if builtins is not None else paths.policies_dir()
+    roots = [
+        _Root(str(builtins / "default.yaml"), builtins / "default.yaml", True),
+        _Root(str(path), _under(cwd, path), True),
+    ]
+    return _load(roots, home, builtins)
+
+
+def load_files(
+    paths_: Sequence[Path], *, home: Path, env: Mapping[str, str], cwd: Path, builtins: Path | None = None
+) -> list[LoadedPolicy]:
+    """`load_file` for each path; raises one PolicyError holding the problems of all of them."""
+    loaded: list[LoadedPolicy] = []
+    problems: list[Problem] = []
+    for path in paths_:
+        try:
+            loaded.append(load_file(path, home=home, env=env, cwd=cwd, builtins=builtins))
+        except PolicyError as exc:
+            problems += [p for p in exc.problems if p not in problems]
+    if problems:
+        raise PolicyError(problems)
+    return loaded
+
+
+def find_project_file(cwd: Path) -> Path | None:
+    """`.llm-router.yaml` in `cwd` or its nearest parent that has one."""
+    here = Path(os.path.abspath(cwd))
+    for folder in (here, *here.parents):
+        candidate = folder / PROJECT_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class _Root(NamedTuple):
+    name: str
+    path: Path | None
+    required: bool
+    env: tuple[str, str, str] | None = None  # (variable, key, value)
+
+
+def _under(cwd: Path, path: Path) -> Path:
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else Path(os.path.abspath(cwd / path))
+
+
+def _get(data: Any, pointer: str) -> Any:
+    for part in pointer.split("/")[1:]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
+def revision_of(data: Any) -> str:
+    """12 hex digits of the sha256 of the canonical JSON of a merged policy."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _load(roots: list[_Root], home: Path, builtins: Path) -> LoadedPolicy:
+    key = json.dumps([__version__, str(builtins), [[r.name, str(r.path), r.required, r.env] for r in roots]])
+    payload = cache.read(home, key)
+    if payload is not None:
+        try:
+            return _from_payload(payload)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass  # a cache entry of the wrong shape: rebuild it
+    from llm_router.policy.reader import read_layers
+
+    loaded = read_layers(roots, builtins)
+    cache.write(home, key, _to_payload(loaded))
+    return loaded
+
+
+def _to_payload(loaded: LoadedPolicy) -> dict[str, Any]:
+    return {
+        "data": loaded.data,
+        "origins": {ptr: list(o) for ptr, o in loaded.origins.items()},
+        "sources": [[s.name, s.sha256] for s in loaded.sources],
+        "revision": loaded.revision,
+        "files": [list(f) for f in loaded.files],
+    }
+
+
+def _from_payload(payload: dict[str, Any]) -> LoadedPolicy:
+    data = payload["data"]
+    if not isinstance(data, dict) or not isinstance(payload["revision"], str):
+        raise ValueError("bad cache entry")
+    origins = {str(ptr): Origin(*o) for ptr, o in payload["origins"].items()}
+    sources = [Source(str(name), str(sha)) for name, sha in payload["sources"]]
+    files = [(str(p), s) for p, s in payload["files"]]
+    return LoadedPolicy(data, origins, sources, payload["revision"], files)
