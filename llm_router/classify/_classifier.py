@@ -1,0 +1,268 @@
+"""The compiled classifier: regex signals, task votes, a logistic difficulty and override rules, all pure."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from llm_router.decision import COMPLEXITIES, Features
+
+WORD_PATTERN = r"[a-z][a-z0-9_+#'-]*"  # a word of the lowercased window, e.g. "c++", "lock-free", "don't"
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """Words, phrases and/or a regex, with an effect on the difficulty logit and an optional task vote.
+
+    Words are looked up in the set of the window's lowercased words (one dictionary probe per word of the
+    prompt, however many signals there are); phrases are substrings of the lowercased window; the regex is
+    searched in the window as written. The count of distinct hits, capped at `max_count`, multiplies
+    `weight`; below `min_count` the signal does not fire.
+    """
+
+    id: str
+    words: frozenset[str] = frozenset()
+    phrases: tuple[str, ...] = ()
+    finditer: Callable[..., Iterator[object]] | None = None
+    weight: float = 0.0
+    task: str | None = None
+    votes: float = 1.0
+    max_count: int = 1
+    min_count: int = 1  # fires only with at least this many hits
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """A rule that, when its regex matches, sets some features outright (first match wins)."""
+
+    id: str
+    search: Callable[..., object]
+    task: str | None = None
+    complexity: str | None = None
+    confidence: float | None = None
+    difficulty: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Learned per-word weights on the difficulty logit, shipped as data and scaled by the policy."""
+
+    words: Mapping[str, float]
+    bigrams: Mapping[str, float]
+    scale: float
+    max_words: int = 400
+
+    def score(self, tokens: list[str]) -> float:
+        """Sum of the weights of the known words and bigrams (of the first `max_words`), times the scale."""
+        tokens = tokens[: self.max_words]
+        words, bigrams = self.words, self.bigrams
+        total = 0.0
+        for w in tokens:
+            total += words.get(w, 0.0)
+        if bigrams:
+            for a, b in zip(tokens, tokens[1:], strict=False):
+                total += bigrams.get(a + " " + b, 0.0)
+        return self.scale * total
+
+
+@dataclass(frozen=True, slots=True)
+class ConfidenceParams:
+    """How sure the classification is: a base, plus the task-vote margin, plus distance from a band edge."""
+
+    base: float = 3.0
+    per_vote: float = 1.5
+    max_vote_gain: float = 3.0
+    per_band_distance: float = 20.0
+    max_band_gain: float = 4.0
+
+
+@dataclass(frozen=True, slots=True)
+class Classifier:
+    """Turns a prompt into Features; compiled once from the policy's `classifier` section."""
+
+    signals: tuple[Signal, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    bias: float = 0.0
+    task_bias: Mapping[str, float] = field(default_factory=dict)
+    default_task: str = "chat"
+    length_weight: float = 0.0
+    length_pivot: float = 50.0
+    length_min: float = -2.0
+    length_max: float = 2.0
+    chars_per_token: float = 4.0
+    head: int = 3000
+    tail: int = 1000
+    bands: tuple[float, float, float] = (0.35, 0.6, 0.82)  # moderate, complex, deep_reasoning
+    confidence: ConfidenceParams = field(default_factory=ConfidenceParams)
+    lexicon: Lexicon | None = None
+    word_pattern: str = WORD_PATTERN
+    # word -> (signals listing it, (signal, phrase) pairs whose phrase starts with it); phrases that do not
+    # start with a word are checked on every prompt.
+    _index: Mapping[str, tuple[tuple[int, ...], tuple[tuple[int, str], ...]]] = field(
+        init=False, repr=False, compare=False
+    )
+    _loose_phrases: tuple[tuple[int, str], ...] = field(init=False, repr=False, compare=False)
+    _words: Callable[[str], list[str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        words = re.compile(self.word_pattern)
+        index: dict[str, tuple[tuple[int, ...], tuple[tuple[int, str], ...]]] = {}
+        loose: list[tuple[int, str]] = []
+        for i, s in enumerate(self.signals):
+            for word in s.words:
+                ids, phrases = index.get(word, ((), ()))
+                index[word] = ((*ids, i), phrases)
+            for phrase in s.phrases:
+                first = words.match(phrase)
+                if first is None:
+                    loose.append((i, phrase))
+                    continue
+                ids, phrases = index.get(first.group(), ((), ()))
+                index[first.group()] = (ids, (*phrases, (i, phrase)))
+        object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_loose_phrases", tuple(loose))
+        object.__setattr__(self, "_words", words.findall)
+
+    def window(self, prompt: str) -> str:
+        """The part of the prompt that is scanned: all of it, or its head and tail when it is long."""
+        if len(prompt) <= self.head + self.tail:
+            return prompt
+        return prompt[: self.head] + "\n" + prompt[len(prompt) - self.tail :]
+
+    def classify(self, prompt: str) -> Features:
+        """Features of one prompt; the cost is bounded by the scan window, not by the prompt's length."""
+        text = self.window(prompt)
+        lowered = text.lower()
+        tokens = int(math.ceil(len(prompt) / self.chars_per_token))
+        counts = [0] * len(self.signals)
+        words = self._words(lowered)
+        index = self._index
+        for word in set(words):
+            hits = index.get(word)
+            if hits is not None:
+                for i in hits[0]:
+                    counts[i] += 1
+                for i, phrase in hits[1]:
+                    if phrase in lowered:
+                        counts[i] += 1
+        for i, phrase in self._loose_phrases:
+            if phrase in lowered:
+                counts[i] += 1
+        fired: list[str] = []
+        contributions: list[tuple[str, float]] = [("bias", self.bias)]
+        votes: dict[str, float] = {}
+        logit = self.bias
+        for i, s in enumerate(self.signals):
+            count = counts[i]
+            if s.finditer is not None and count < s.max_count:
+                for _ in s.finditer(text):
+                    count += 1
+                    if count >= s.max_count:
+                        break
+            if count < s.min_count or not count:
+                continue
+            fired.append(s.id)
+            if s.weight:
+                effect = s.weight * min(count, s.max_count)
+                logit += effect
+                contributions.append((f"signal:{s.id}", effect))
+            if s.task is not None:
+                votes[s.task] = votes.get(s.task, 0.0) + s.votes
+        task, margin = self._task(votes)
+        effect = self.task_bias.get(task, 0.0)
+        if effect:
+            logit += effect
+            contributions.append((f"task:{task}", effect))
+        if self.length_weight:
+            x = math.log(max(tokens, 1) / self.length_pivot)
+            effect = self.length_weight * min(max(x, self.length_min), self.length_max)
+            logit += effect
+            contributions.append(("length", effect))
+        if self.lexicon is not None:
+            effect = self.lexicon.score(words)
+            if effect:
+                logit += effect
+                contributions.append(("lexicon", effect))
+        difficulty = _sigmoid(logit)
+        complexity = self.band(difficulty)
+        confidence = self._confidence(difficulty, margin)
+        for rule in self.overrides:
+            if rule.search(text) is None:
+                continue
+            fired.append(rule.id)
+            before = difficulty
+            task = rule.task or task
+            if rule.difficulty is not None:
+                difficulty = rule.difficulty
+            if rule.complexity is not None:
+                complexity = rule.complexity
+                difficulty = self._into_band(difficulty, complexity)
+            elif rule.difficulty is not None:
+                complexity = self.band(difficulty)
+            if difficulty != before:
+                new_logit = _logit(difficulty)
+                contributions.append((f"rule:{rule.id}", new_logit - logit))
+                logit = new_logit
+            if rule.confidence is not None:
+                confidence = rule.confidence
+            break
+        return Features(
+            tokens=tokens,
+            task=task,
+            complexity=complexity,
+            difficulty=difficulty,
+            confidence=confidence,
+            signals=tuple(fired),
+            contributions=tuple(contributions),
+        )
+
+    def logit(self, features: Features) -> float:
+        """The difficulty logit behind these features (the sum of their contributions)."""
+        return math.fsum(effect for _, effect in features.contributions)
+
+    def band(self, difficulty: float) -> str:
+        """The complexity whose band holds this difficulty."""
+        level = 0
+        for cutoff in self.bands:
+            if difficulty >= cutoff:
+                level += 1
+        return COMPLEXITIES[level]
+
+    def _task(self, votes: dict[str, float]) -> tuple[str, float]:
+        if not votes:
+            return self.default_task, 0.0
+        ranked = sorted(votes.items(), key=lambda kv: -kv[1])  # stable: ties keep the first voted
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        return ranked[0][0], ranked[0][1] - second
+
+    def _confidence(self, difficulty: float, margin: float) -> float:
+        c = self.confidence
+        distance = min(abs(difficulty - cut) for cut in self.bands)
+        value = (
+            c.base
+            + min(c.per_vote * margin, c.max_vote_gain)
+            + min(c.per_band_distance * distance, c.max_band_gain)
+        )
+        return round(min(max(value, 0.0), 10.0), 2)
+
+    def _into_band(self, difficulty: float, complexity: str) -> float:
+        edges = (0.0, *self.bands, 1.0)
+        level = COMPLEXITIES.index(complexity)
+        low, high = edges[level], edges[level + 1]
+        if low <= difficulty < high:
+            return difficulty
+        return (low + high) / 2
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))

@@ -1,0 +1,254 @@
+"""Compile the policy's `classifier` section into a Classifier, reporting every problem as an Issue."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from llm_router import paths
+from llm_router.classify._classifier import (
+    WORD_PATTERN,
+    Classifier,
+    ConfidenceParams,
+    Lexicon,
+    Override,
+    Signal,
+)
+from llm_router.decision import COMPLEXITIES, TASKS
+from llm_router.policy.problems import Issue
+
+ROOT = "/classifier"
+_BANDS = COMPLEXITIES[1:]
+_WORD = re.compile(WORD_PATTERN)
+_ITEM_META = {"id", "description", "before", "after", "disabled"}
+
+
+class _Checker:
+    """Collects issues while reading typed values out of the section."""
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+
+    def issue(self, pointer: str, code: str, message: str, hint: str = "", offset: int = 0) -> None:
+        self.issues.append(Issue(pointer, code, message, hint, offset))
+
+    def mapping(self, value: Any, pointer: str) -> Mapping[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            self.issue(pointer, "bad-type", "expected a mapping")
+            return {}
+        return value
+
+    def number(self, m: Mapping[str, Any], key: str, pointer: str, default: float,
+               low: float | None = None, high: float | None = None) -> float:
+        value = m.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.issue(f"{pointer}/{key}", "bad-type", f"expected a number, got {value!r}")
+            return default
+        if (low is not None and value < low) or (high is not None and value > high):
+            self.issue(f"{pointer}/{key}", "out-of-range", f"{value} is outside {low}..{high}")
+            return default
+        return float(value)
+
+    def regex(self, value: Any, pointer: str) -> re.Pattern[str] | None:
+        if not isinstance(value, str) or not value:
+            self.issue(pointer, "bad-type", "expected a regular expression (a non-empty string)")
+            return None
+        try:
+            return re.compile(value)
+        except re.error as exc:
+            self.issue(pointer, "bad-regex", f"invalid regular expression: {exc.msg}",
+                       "see https://docs.python.org/3/library/re.html", exc.pos or 0)
+            return None
+
+    def task(self, value: Any, pointer: str) -> str | None:
+        if value is None:
+            return None
+        if value not in TASKS:
+            self.issue(pointer, "unknown-task", f"unknown task {value!r}", "one of " + ", ".join(TASKS))
+            return None
+        return str(value)
+
+    def unknown_keys(self, m: Mapping[str, Any], allowed: set[str], pointer: str) -> None:
+        for key in m:
+            if key not in allowed:
+                self.issue(f"{pointer}/{key}", "unknown-key", f"unknown key {key!r}",
+                           "known: " + ", ".join(sorted(allowed - _ITEM_META)))
+
+
+def compile_classifier(section: Mapping[str, Any]) -> tuple[Classifier, list[Issue]]:
+    """Compile the `classifier` section once (every regex, the lexicon file); problems become Issues."""
+    ck = _Checker()
+    section = ck.mapping(section, ROOT)
+    ck.unknown_keys(section, {"scan", "chars_per_token", "bias", "default_task", "task_bias", "length",
+                              "bands", "confidence", "lexicon", "signals", "rules"}, ROOT)
+    scan = ck.mapping(section.get("scan"), f"{ROOT}/scan")
+    length = ck.mapping(section.get("length"), f"{ROOT}/length")
+    conf = ck.mapping(section.get("confidence"), f"{ROOT}/confidence")
+    task_bias: dict[str, float] = {}
+    for task, _ in ck.mapping(section.get("task_bias"), f"{ROOT}/task_bias").items():
+        if ck.task(task, f"{ROOT}/task_bias/{task}") is not None:
+            task_bias[task] = ck.number(section["task_bias"], task, f"{ROOT}/task_bias", 0.0)
+    classifier = Classifier(
+        signals=tuple(_signals(ck, section.get("signals"))),
+        overrides=tuple(_rules(ck, section.get("rules"))),
+        bias=ck.number(section, "bias", ROOT, 0.0),
+        task_bias=task_bias,
+        default_task=ck.task(section.get("default_task", "chat"), f"{ROOT}/default_task") or "chat",
+        length_weight=ck.number(length, "weight", f"{ROOT}/length", 0.0),
+        length_pivot=ck.number(length, "pivot", f"{ROOT}/length", 50.0, 1.0),
+        length_min=ck.number(length, "min", f"{ROOT}/length", -2.0),
+        length_max=ck.number(length, "max", f"{ROOT}/length", 2.0),
+        chars_per_token=ck.number(section, "chars_per_token", ROOT, 4.0, 0.5, 100.0),
+        head=int(ck.number(scan, "head", f"{ROOT}/scan", 3000, 0, 1_000_000)),
+        tail=int(ck.number(scan, "tail", f"{ROOT}/scan", 1000, 0, 1_000_000)),
+        bands=_bands(ck, section.get("bands")),
+        confidence=ConfidenceParams(
+            **{k: ck.number(conf, k, f"{ROOT}/confidence", getattr(ConfidenceParams(), k))
+               for k in ConfidenceParams.__dataclass_fields__}
+        ),
+        lexicon=_lexicon(ck, section.get("lexicon")),
+    )
+    ck.unknown_keys(scan, {"head", "tail"}, f"{ROOT}/scan")
+    ck.unknown_keys(length, {"weight", "pivot", "min", "max"}, f"{ROOT}/length")
+    ck.unknown_keys(conf, set(ConfidenceParams.__dataclass_fields__), f"{ROOT}/confidence")
+    return classifier, ck.issues
+
+
+def _items(ck: _Checker, value: Any, pointer: str) -> list[tuple[str, Mapping[str, Any]]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        ck.issue(pointer, "bad-type", "expected a list of items with an `id`")
+        return []
+    seen: set[str] = set()
+    out = []
+    for i, item in enumerate(value):
+        at = f"{pointer}/{i}"
+        if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
+            ck.issue(at, "bad-type", "expected a mapping with a string `id`")
+            continue
+        if item["id"] in seen:
+            ck.issue(f"{at}/id", "duplicate-id", f"id {item['id']!r} is used twice")
+        seen.add(item["id"])
+        if not item.get("disabled"):
+            out.append((at, item))
+    return out
+
+
+def _signals(ck: _Checker, value: Any) -> list[Signal]:
+    out = []
+    for at, item in _items(ck, value, f"{ROOT}/signals"):
+        ck.unknown_keys(item, _ITEM_META | {"words", "phrases", "match", "weight", "task", "votes",
+                                            "max_count", "min_count"}, at)
+        words = _strings(ck, item.get("words"), f"{at}/words")
+        phrases = _strings(ck, item.get("phrases"), f"{at}/phrases")
+        for j, word in enumerate(words):
+            if not _WORD.fullmatch(word):
+                ck.issue(f"{at}/words/{j}", "not-a-word", f"{word!r} is not one word",
+                         "put it under `phrases`, which match substrings")
+        pattern = ck.regex(item["match"], f"{at}/match") if "match" in item else None
+        if not (words or phrases or "match" in item):
+            ck.issue(at, "no-matcher", "a signal needs `words`, `phrases` or `match`")
+        task = ck.task(item.get("task"), f"{at}/task")
+        weight = ck.number(item, "weight", at, 0.0, -20.0, 20.0)
+        votes = ck.number(item, "votes", at, 1.0, 0.0, 100.0)
+        max_count = int(ck.number(item, "max_count", at, 1, 1, 1000))
+        min_count = int(ck.number(item, "min_count", at, 1, 1, 1000))
+        out.append(Signal(
+            item["id"], frozenset(words), tuple(phrases), pattern.finditer if pattern is not None else None,
+            weight, task, votes, max(max_count, min_count), min_count,
+        ))
+    return out
+
+
+def _strings(ck: _Checker, value: Any, pointer: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        ck.issue(pointer, "bad-type", "expected a list of non-empty strings")
+        return []
+    return [v.lower() for v in value]
+
+
+def _rules(ck: _Checker, value: Any) -> list[Override]:
+    out = []
+    for at, item in _items(ck, value, f"{ROOT}/rules"):
+        ck.unknown_keys(item, _ITEM_META | {"match", "set"}, at)
+        pattern = ck.regex(item.get("match"), f"{at}/match")
+        effect = ck.mapping(item.get("set"), f"{at}/set")
+        if not effect:
+            ck.issue(f"{at}/set", "empty-set", "a rule must set at least one of task, complexity, "
+                     "confidence, difficulty")
+        ck.unknown_keys(effect, {"task", "complexity", "confidence", "difficulty"}, f"{at}/set")
+        complexity = effect.get("complexity")
+        if complexity is not None and complexity not in COMPLEXITIES:
+            ck.issue(f"{at}/set/complexity", "unknown-complexity", f"unknown complexity {complexity!r}",
+                     "one of " + ", ".join(COMPLEXITIES))
+            complexity = None
+        confidence = (ck.number(effect, "confidence", f"{at}/set", 5.0, 0.0, 10.0)
+                      if "confidence" in effect else None)
+        difficulty = (ck.number(effect, "difficulty", f"{at}/set", 0.5, 0.0, 1.0)
+                      if "difficulty" in effect else None)
+        task = ck.task(effect.get("task"), f"{at}/set/task")
+        if pattern is not None:
+            out.append(Override(item["id"], pattern.search, task, complexity, confidence, difficulty))
+    return out
+
+
+def _bands(ck: _Checker, value: Any) -> tuple[float, float, float]:
+    pointer = f"{ROOT}/bands"
+    m = ck.mapping(value, pointer)
+    ck.unknown_keys(m, set(_BANDS), pointer)
+    defaults = (0.35, 0.6, 0.82)
+    cuts = tuple(ck.number(m, name, pointer, d, 0.0, 1.0) for name, d in zip(_BANDS, defaults, strict=True))
+    if not cuts[0] <= cuts[1] <= cuts[2]:
+        ck.issue(pointer, "bad-bands", f"band cutoffs must rise: {', '.join(map(str, cuts))}",
+                 "moderate <= complex <= deep_reasoning")
+        return defaults
+    return cuts[0], cuts[1], cuts[2]
+
+
+def _lexicon(ck: _Checker, value: Any) -> Lexicon | None:
+    pointer = f"{ROOT}/lexicon"
+    m = ck.mapping(value, pointer)
+    ck.unknown_keys(m, {"file", "weight", "enabled"}, pointer)
+    weight = ck.number(m, "weight", pointer, 1.0, -100.0, 100.0)
+    if not m or m.get("enabled", True) is False or weight == 0:
+        return None
+    ref = m.get("file")
+    if not isinstance(ref, str):
+        ck.issue(f"{pointer}/file", "bad-type", "expected a file name", "builtin:NAME or an absolute path")
+        return None
+    path = Path(ref[len("builtin:"):]) if ref.startswith("builtin:") else Path(ref).expanduser()
+    if ref.startswith("builtin:"):
+        path = paths.policies_dir() / (path.name if path.suffix else f"{path.name}.json")
+    elif not path.is_absolute():
+        ck.issue(f"{pointer}/file", "relative-path", f"{ref!r} is relative",
+                 "use builtin:NAME or an absolute path")
+        return None
+    try:
+        data = _read_lexicon(str(path))
+        return Lexicon(
+            words=data.get("words", {}),
+            bigrams=data.get("bigrams", {}),
+            scale=weight * float(data.get("scale", 1.0)),
+            max_words=int(data.get("max_words", 400)),
+        )
+    except (OSError, ValueError, TypeError, AttributeError, re.error) as exc:
+        ck.issue(f"{pointer}/file", "bad-lexicon", f"cannot read {path}: {exc}")
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _read_lexicon(path: str) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    if not isinstance(data, dict) or not isinstance(data.get("words", {}), dict):
+        raise ValueError("expected an object with a `words` mapping")
+    return data

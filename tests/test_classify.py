@@ -1,0 +1,237 @@
+"""The classifier: features from the built-in YAML section, overrides, bounded cost, located problems."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from llm_router import classify
+from llm_router.classify import Classifier, compile_classifier
+from llm_router.decision import COMPLEXITIES, TASKS
+
+BUILTIN = Path(__file__).resolve().parents[1] / "policies" / "classifier.yaml"
+
+
+def builtin_section() -> dict[str, Any]:
+    section: dict[str, Any] = yaml.safe_load(BUILTIN.read_text())["classifier"]
+    return section
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    classifier, issues = compile_classifier(builtin_section())
+    assert issues == []
+    return classifier
+
+
+def test_public_surface_is_pinned() -> None:
+    assert classify.__all__ == ["Classifier", "compile_classifier"]
+
+
+def test_builtin_file_holds_only_a_classifier_section() -> None:
+    assert list(yaml.safe_load(BUILTIN.read_text())) == ["classifier"]
+
+
+def test_trivial_and_hard_prompts_are_far_apart(clf: Classifier) -> None:
+    easy = clf.classify("what is 2+2?")
+    hard = clf.classify("design a distributed tracing strategy for 40 services")
+    assert easy.difficulty < 0.2
+    assert hard.difficulty > 0.7
+
+
+@pytest.mark.parametrize(
+    ("prompt", "task"),
+    [
+        ("what is 2+2?", "math"),
+        ("hi", "chat"),
+        ("thanks, how are you?", "chat"),
+        ("Write a haiku about autumn leaves", "creative"),
+        ("Fix this TypeError: undefined is not a function", "debug"),
+        ("Refactor this function to use async/await", "refactor"),
+        ("Prove that there are infinitely many primes", "math"),
+        ("Explain how TCP congestion control works", "explain"),
+        ("Summarize the following text in 3 bullet points", "generate"),
+        ("Implement a lock-free concurrent queue in Rust", "code"),
+        ("what is the capital of France?", "query"),
+        ("Compare the pros and cons of Postgres and MongoDB for analytics", "analysis"),
+        ("Find recent papers and the state of the art in retrieval-augmented generation", "research"),
+        ("Draft an email to my landlord about the broken heater", "generate"),
+    ],
+)
+def test_task_of_varied_prompts(clf: Classifier, prompt: str, task: str) -> None:
+    assert clf.classify(prompt).task == task
+
+
+@pytest.mark.parametrize(
+    ("prompt", "complexity"),
+    [
+        ("hi", "simple"),
+        ("what is the capital of France?", "simple"),
+        ("Write a haiku about autumn leaves", "simple"),
+        ("design a distributed tracing strategy for 40 services", "complex"),
+        (
+            "Design a fault-tolerant distributed consensus protocol, prove its safety invariant by induction "
+            "and analyze the latency and throughput trade-offs under network partitions.",
+            "deep_reasoning",
+        ),
+    ],
+)
+def test_complexity_of_varied_prompts(clf: Classifier, prompt: str, complexity: str) -> None:
+    assert clf.classify(prompt).complexity == complexity
+
+
+def test_features_are_in_range(clf: Classifier) -> None:
+    for prompt in ["", "x", "hello there", "why " * 500, "```\nint main() { return 0; }\n```"]:
+        f = clf.classify(prompt)
+        assert f.task in TASKS and f.complexity in COMPLEXITIES
+        assert 0.0 <= f.difficulty <= 1.0 and 0.0 <= f.confidence <= 10.0
+
+
+def test_tokens_are_estimated_from_the_whole_prompt(clf: Classifier) -> None:
+    assert clf.classify("a" * 4000).tokens == 1000
+
+
+def test_contributions_sum_to_the_difficulty_logit(clf: Classifier) -> None:
+    for prompt in ["what is 2+2?", "design a distributed tracing strategy for 40 services", "hi",
+                   "What does this error mean: KeyError 'x'"]:
+        f = clf.classify(prompt)
+        logit = math.log(f.difficulty / (1 - f.difficulty))
+        assert clf.logit(f) == pytest.approx(logit, abs=1e-6)
+
+
+def test_contributions_name_what_raised_the_score(clf: Classifier) -> None:
+    f = clf.classify("design a distributed tracing strategy for 40 services")
+    labels = dict(f.contributions)
+    assert labels["signal:design"] > 0 and "length" in labels and "bias" in labels
+
+
+def test_override_rule_sets_task_complexity_and_confidence(clf: Classifier) -> None:
+    f = clf.classify("What does this error mean: KeyError 'x'")
+    assert (f.task, f.complexity, f.confidence) == ("explain", "simple", 8.0)
+    assert f.signals[-1] == "explain-error"
+
+
+def test_override_moves_difficulty_into_the_band_it_sets() -> None:
+    section = {
+        "bias": 3.0,
+        "rules": [{"id": "easy", "match": "^easy", "set": {"complexity": "simple"}}],
+    }
+    clf, issues = compile_classifier(section)
+    assert issues == []
+    f = clf.classify("easy one")
+    assert f.complexity == "simple" and f.difficulty < 0.35
+    assert dict(f.contributions)["rule:easy"] < 0
+
+
+def test_first_matching_rule_wins() -> None:
+    clf, _ = compile_classifier({"rules": [
+        {"id": "a", "match": "x", "set": {"task": "math"}},
+        {"id": "b", "match": "x", "set": {"task": "code"}},
+    ]})
+    f = clf.classify("x")
+    assert f.task == "math" and f.signals == ("a",)
+
+
+def test_signals_fire_in_order_and_vote_for_tasks() -> None:
+    clf, _ = compile_classifier({"signals": [
+        {"id": "py", "words": ["python"], "task": "code", "weight": 1.0},
+        {"id": "fence", "phrases": ["```"], "task": "code"},
+        {"id": "poem", "words": ["poem"], "task": "creative"},
+    ]})
+    f = clf.classify("```\na python poem")
+    assert f.signals == ("py", "fence", "poem") and f.task == "code"
+
+
+def test_counted_signal_is_capped_by_max_count() -> None:
+    clf, _ = compile_classifier({"signals": [{"id": "n", "match": r"\d", "weight": 0.5, "max_count": 3}]})
+    assert dict(clf.classify("1 2 3 4 5 6").contributions)["signal:n"] == pytest.approx(1.5)
+
+
+def test_disabled_items_are_ignored() -> None:
+    clf, _ = compile_classifier({"signals": [{"id": "x", "words": ["x"], "weight": 5, "disabled": True}]})
+    assert clf.classify("x").signals == ()
+
+
+def test_bad_regex_is_an_issue_with_pointer_and_offset() -> None:
+    section = builtin_section()
+    section["signals"][3] = {"id": "broken", "match": "ab(c", "weight": 1}
+    _, issues = compile_classifier(section)
+    found = [(i.pointer, i.code, i.offset) for i in issues]
+    assert found == [("/classifier/signals/3/match", "bad-regex", 2)]
+
+
+def test_every_problem_is_reported() -> None:
+    _, issues = compile_classifier({
+        "bias": "high",
+        "task_bias": {"poetry": 1},
+        "bands": {"moderate": 0.9, "complex": 0.5},
+        "signals": [{"id": "a", "words": ["two words"], "task": "dance"}, {"id": "a", "match": "["}],
+        "rules": [{"id": "r", "match": "x", "set": {"complexity": "hard"}}],
+        "colour": "blue",
+    })
+    assert sorted((i.pointer, i.code) for i in issues) == [
+        ("/classifier/bands", "bad-bands"),
+        ("/classifier/bias", "bad-type"),
+        ("/classifier/colour", "unknown-key"),
+        ("/classifier/rules/0/set/complexity", "unknown-complexity"),
+        ("/classifier/signals/0/task", "unknown-task"),
+        ("/classifier/signals/0/words/0", "not-a-word"),
+        ("/classifier/signals/1/id", "duplicate-id"),
+        ("/classifier/signals/1/match", "bad-regex"),
+        ("/classifier/task_bias/poetry", "unknown-task"),
+    ]
+
+
+def test_lexicon_can_be_switched_off(tmp_path: Path) -> None:
+    lexicon = tmp_path / "lex.json"
+    lexicon.write_text('{"words": {"quantum": 2.0}}')
+    on, issues = compile_classifier({"lexicon": {"file": str(lexicon), "weight": 0.5}})
+    off, _ = compile_classifier({"lexicon": {"file": str(lexicon), "weight": 0}})
+    assert issues == []
+    assert dict(on.classify("quantum things").contributions)["lexicon"] == pytest.approx(1.0)
+    assert "lexicon" not in dict(off.classify("quantum things").contributions)
+
+
+def test_missing_lexicon_is_an_issue() -> None:
+    _, issues = compile_classifier({"lexicon": {"file": "builtin:no-such-lexicon", "weight": 1}})
+    assert [(i.pointer, i.code) for i in issues] == [("/classifier/lexicon/file", "bad-lexicon")]
+
+
+def test_huge_prompts_cost_about_the_same_as_long_ones(clf: Classifier) -> None:
+    unit = "Refactor the scheduler so that retries use exponential backoff; must keep 3 queues.\n"
+    long, huge = unit * 100, unit * 2500  # ~8k and ~200k characters
+
+    def cost(prompt: str) -> float:
+        best = math.inf
+        for _ in range(5):
+            start = time.perf_counter()
+            clf.classify(prompt)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    assert clf.window(huge) == huge[:clf.head] + "\n" + huge[-clf.tail:]
+    assert cost(huge) < 5 * cost(long) + 0.001
+
+
+PROMPTS = [
+    "what is 2+2?",
+    "hi",
+    "Write a limerick about a cat who codes",
+    "Explain the difference between a process and a thread",
+    "Fix this bug: my Python script crashes with KeyError 'id' when the JSON has no id field",
+    "Refactor this class to remove duplication:\n```python\nclass A:\n    def f(self): return 1\n```",
+    "Design a multi-region active-active architecture for a payments service with exactly-once semantics",
+    "A train leaves at 3pm at 60 mph; another leaves at 4pm at 80 mph. When does the second catch up?",
+    "Summarize this article in two sentences.",
+    "Extract all dates and amounts from the following invoice text and return them as JSON.",
+]
+
+
+def test_features_of_a_prompt_set(clf: Classifier, snapshot: Any) -> None:
+    rows = [{"prompt": p, **clf.classify(p).to_dict()} for p in PROMPTS]
+    assert rows == snapshot
