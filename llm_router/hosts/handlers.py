@@ -1,0 +1,287 @@
+"""The hook handlers: one function per kind of host event, applying the enforcement mode to a Decision.
+
+Enforcement (the policy's `enforce`, and `mode`):
+- off: nothing at all.
+- soft: context naming the routed tool and the chain; never blocks or holds.
+- smart: a confident route gets context pointing at the query tool with the decision's id; question-type
+  prompts hold heavy tools until that tool was used (giving up after a few denials); unsure prompts pass.
+- hard: every route gets that context and holds every tool until routed.
+- zero_claude: the prompt hook executes the decision itself and blocks with the answer.
+With no usable provider nothing is ever blocked or held.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from llm_router.hosts import session as sessions
+from llm_router.hosts.protocol import QUERY_TOOL, Outcome
+
+if TYPE_CHECKING:
+    from llm_router.decision import Decision, Request
+    from llm_router.router import Settings
+
+# Tasks that want an answer rather than work in the repository: smart mode holds heavy tools for these.
+QUESTION_TASKS = frozenset({"query", "explain", "research", "math", "chat", "creative"})
+# Tools that change things (Claude Code, Codex and Gemini names).
+HEAVY_TOOLS = frozenset(
+    {
+        "Edit",
+        "Write",
+        "MultiEdit",
+        "NotebookEdit",
+        "Bash",
+        "Task",
+        "shell",
+        "local_shell",
+        "exec_command",
+        "apply_patch",
+        "write_file",
+        "replace",
+        "run_shell_command",
+    }
+)
+MAX_DENIALS = {"smart": 3, "hard": 6}  # after this many denials in a turn, stop holding
+
+
+def settings_for(payload: dict[str, Any]) -> Settings:
+    """Settings for the hook: this process's environment and the host's working directory."""
+    from pathlib import Path
+
+    from llm_router.router import Settings
+
+    cwd = payload.get("cwd")
+    return Settings(
+        env=dict(os.environ), cwd=Path(cwd) if isinstance(cwd, str) and os.path.isdir(cwd) else Path.cwd()
+    )
+
+
+def _session(payload: dict[str, Any]) -> str:
+    return str(payload.get("session_id") or "default")
+
+
+def decide_prompt(
+    host: str, event: str, payload: dict[str, Any], prompt: str
+) -> tuple[Decision, Request, Settings]:
+    """The one pipeline's decision for a prompt of this event."""
+    from llm_router.decision import Request
+    from llm_router.router import decide
+
+    settings = settings_for(payload)
+    request = Request(prompt, host=host, event=event, session=_session(payload), cwd=str(settings.cwd))
+    return decide(request, settings=settings), request, settings
+
+
+def _summary(decision: Decision) -> dict[str, Any]:
+    return {
+        "id": decision.id,
+        "action": decision.action,
+        "tier": decision.tier,
+        "chain": list(decision.chain),
+        "executable": decision.executable,
+        "task": decision.task,
+        "confidence": decision.confidence,
+        "threshold": decision.threshold,
+        "enforce": decision.enforce,
+        "mode": decision.mode,
+    }
+
+
+def save_decision(decision: Decision, settings: Settings) -> None:
+    """Keep the decision in usage.db so the query tool executes exactly it."""
+    from llm_router.store.db import open_db
+    from llm_router.store.decisions import save_decision as store
+
+    conn = open_db(settings.home / "usage.db")
+    try:
+        store(conn, decision)
+    finally:
+        conn.close()
+
+
+def pointer_text(host: str, decision: Decision, holding: str) -> str:
+    """The context that points the host's model at the query tool for this decision."""
+    chain = " -> ".join(decision.usable or decision.chain)
+    tool = QUERY_TOOL.get(host, "llm_query")
+    text = (
+        f"llm-router routed this prompt (task {decision.task}, confidence {decision.confidence:.1f}/10) "
+        f"to the {decision.tier} chain: {chain}. The tool {tool} answers it on that chain when called with "
+        f'decision_id="{decision.id}"; its answer can be given to the user as the reply.'
+    )
+    if holding == "heavy":
+        text += " Edit and shell tools stay unavailable for this prompt until that tool has been used."
+    elif holding == "all":
+        text += " Other tools stay unavailable for this prompt until that tool has been used."
+    return text
+
+
+def execute(decision: Decision, request: Request, settings: Settings) -> tuple[str | None, str, Any]:
+    """Run the decision through its chain: (answer, model, result), or (None, error message, None)."""
+    from llm_router.errors import ProviderError
+    from llm_router.router import run
+
+    try:
+        result = run(decision, request, settings=settings)
+    except ProviderError as exc:
+        return None, f"every provider of the {decision.tier} chain failed: {exc}", None
+    return str(result.text), str(getattr(result, "model", "") or ""), result
+
+
+def claude_prefixed(prompt: str, settings: Settings) -> bool:
+    """True when the prompt asks for the host's own model (the policy's claude_prefix)."""
+    from llm_router.router import load
+
+    prefix = str(load(settings).claude_prefix or "").lower()
+    return bool(prefix) and prompt.lstrip().lower().startswith(prefix)
+
+
+def on_prompt(host: str, event: str, payload: dict[str, Any]) -> Outcome | None:
+    """UserPromptSubmit (Claude Code, Codex) and BeforeAgent (Gemini): decide, then apply the enforcement."""
+    prompt = payload.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        return None
+    decision, request, settings = decide_prompt(host, event, payload, prompt)
+    sid = _session(payload)
+    state = sessions.new_turn(
+        sessions.load(sid), {"decision": _summary(decision), "prompt_chars": len(prompt)}
+    )
+    sessions.count(state, "prompts")
+    outcome = _apply(host, decision, request, settings, state)
+    sessions.save(sid, state)
+    return outcome
+
+
+def _apply(
+    host: str, decision: Decision, request: Request, settings: Settings, state: dict
+) -> Outcome | None:
+    enforce, turn = decision.enforce, state["turn"]
+    if enforce == "off" or decision.action == "passthrough":
+        return None
+    if decision.action == "suggest":
+        return Outcome(context=decision.message or decision.reason)
+    if decision.action == "block":
+        text = decision.message or decision.reason or "blocked by the routing policy"
+        return Outcome(block=f"llm-router: {text}") if enforce in ("smart", "hard") else Outcome(context=text)
+    if decision.action != "route" or not decision.executable:
+        return None  # no usable provider: never block, never hold
+    if decision.mode == "zero_claude" and not claude_prefixed(request.prompt, settings):
+        answer, model, result = execute(decision, request, settings)
+        sessions.count(state, "answered" if answer is not None else "failed")
+        if answer is None:
+            return Outcome(
+                block=f"llm-router (zero_claude): {model}. Start the prompt with "
+                f"{load_prefix(settings)!r} to have the host's own model answer it."
+            )
+        if host == "gemini-cli":  # BeforeModel hands the answer over in place of Gemini's own response
+            turn["answer"] = {"text": answer, "model": model, "usage": _usage(result)}
+            return None
+        return Outcome(block=f"[answered by {model} via llm-router]\n\n{answer}")
+    confident = decision.confidence >= decision.threshold
+    if enforce == "smart" and not confident:
+        return None
+    holding = "none"
+    if host != "gemini-cli" and enforce == "hard":
+        holding = "all"
+    elif host != "gemini-cli" and enforce == "smart" and decision.task in QUESTION_TASKS:
+        holding = "heavy"
+    save_decision(decision, settings)
+    sessions.count(state, "routed")
+    turn["hold"] = None if holding == "none" else holding
+    turn["max_denials"] = MAX_DENIALS.get(enforce, 0)
+    return Outcome(context=pointer_text(host, decision, holding))
+
+
+def _usage(result: Any) -> dict[str, int]:
+    usage = {}
+    for key in ("input_tokens", "output_tokens"):
+        value = getattr(result, key, None)
+        if isinstance(value, int):
+            usage[key] = value
+    return usage
+
+
+def load_prefix(settings: Settings) -> str:
+    """The policy's claude_prefix."""
+    from llm_router.router import load
+
+    return str(load(settings).claude_prefix or "claude:")
+
+
+def is_router_tool(tool: str) -> bool:
+    """True for llm-router's own MCP tools, under any host's naming."""
+    return tool.startswith(("mcp__llm-router__", "mcp_llmrouter_", "llm-router__", "llm-router."))
+
+
+def on_pre_tool(host: str, event: str, payload: dict[str, Any]) -> Outcome | None:
+    """PreToolUse: hold tools back until the routed tool was used, when the turn asked for it."""
+    sid = _session(payload)
+    state = sessions.load(sid)
+    turn = sessions.holding(state)
+    if turn is None:
+        return None
+    tool = str(payload.get("tool_name") or "")
+    if is_router_tool(tool):
+        turn["routed"] = True
+        sessions.count(state, "queried")
+        sessions.save(sid, state)
+        return None
+    if turn["hold"] == "heavy" and tool not in HEAVY_TOOLS:
+        return None
+    if int(turn.get("denials", 0)) >= int(turn.get("max_denials", 3)):
+        return None  # gave up holding for this turn
+    turn["denials"] = int(turn.get("denials", 0)) + 1
+    sessions.save(sid, state)
+    decision = turn.get("decision") or {}
+    return Outcome(
+        deny=f"llm-router holds {tool} for this prompt: it was routed to the {decision.get('tier')} chain. "
+        f'Call {QUERY_TOOL.get(host, "llm_query")} with decision_id="{decision.get("id")}" first '
+        f"(hold {turn['denials']} of {turn.get('max_denials')} this turn)."
+    )
+
+
+def on_session_start(host: str, event: str, payload: dict[str, Any]) -> Outcome | None:
+    """SessionStart: one status line (mode, enforcement, usable providers)."""
+    from llm_router.providers.catalogue import configured, how_to_configure, provider_of
+    from llm_router.router import load
+
+    settings = settings_for(payload)
+    cp = load(settings)
+    sessions.prune()
+    if cp.enforce == "off":
+        return None
+    in_chains = {
+        provider_of(m) for profiles in cp.chains.values() for models in profiles.values() for m in models
+    }
+    usable = sorted(configured(settings.env) & in_chains)
+    head = f"llm-router: enforce {cp.enforce}, mode {cp.mode}, profile {cp.profile}, policy {cp.policy}"
+    if usable:
+        line = f"{head}; providers usable: {', '.join(usable)}."
+    else:
+        hints = "; ".join(how_to_configure(p) for p in ("openai", "gemini", "ollama"))
+        line = f"{head}; no provider configured ({hints}), so every prompt stays with this tool's own model."
+    return Outcome(context=line, notice=line)
+
+
+def on_session_end(host: str, event: str, payload: dict[str, Any]) -> Outcome | None:
+    """SessionEnd / Stop: a short report of the session from its state file (no policy load)."""
+    sid = _session(payload)
+    state = sessions.load(sid)
+    turn = state.get("turn")
+    if isinstance(turn, dict) and turn.get("hold"):
+        turn["hold"] = None  # the turn is over: release any hold
+        sessions.save(sid, state)
+    if event == "Stop":
+        return None
+    counts = state.get("counts") or {}
+    if not counts.get("prompts"):
+        return None
+    report = (
+        f"llm-router session: {counts.get('prompts', 0)} prompts, {counts.get('routed', 0)} routed, "
+        f"{counts.get('queried', 0)} answered through llm_query, {counts.get('answered', 0)} answered "
+        f"directly (zero_claude), {counts.get('failed', 0)} failed."
+    )
+    state["report"] = {"text": report, "at": time.time()}
+    sessions.save(sid, state)
+    return Outcome(notice=report)

@@ -1,0 +1,105 @@
+"""The hook entry point: one fresh process per host event; stdin JSON in, the host's JSON out, exit 0.
+
+`llm-router-hook HOST [EVENT]` (the event defaults to stdin's `hook_event_name`). Nothing but the host's
+JSON reaches stdout; an internal error lets the prompt through with one line on stderr and a note in
+`$LLM_ROUTER_HOME/hooks.log`. Imports stay minimal: the tool hook reads a small state file and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+# (host, event) -> (module, function). Events not listed are answered with nothing.
+_PROMPT = ("llm_router.hosts.handlers", "on_prompt")
+_TOOL = ("llm_router.hosts.handlers", "on_pre_tool")
+_START = ("llm_router.hosts.handlers", "on_session_start")
+_END = ("llm_router.hosts.handlers", "on_session_end")
+HANDLERS: dict[tuple[str, str], tuple[str, str]] = {
+    ("claude-code", "UserPromptSubmit"): _PROMPT,
+    ("claude-code", "PreToolUse"): _TOOL,
+    ("claude-code", "SessionStart"): _START,
+    ("claude-code", "SessionEnd"): _END,
+    ("claude-code", "Stop"): _END,
+    ("codex", "UserPromptSubmit"): _PROMPT,
+    ("codex", "PreToolUse"): _TOOL,
+    ("codex", "SessionStart"): _START,
+    ("codex", "Stop"): _END,
+    ("gemini-cli", "BeforeAgent"): _PROMPT,
+    ("gemini-cli", "BeforeModel"): ("llm_router.hosts.gemini_model", "on_before_model"),
+    ("gemini-cli", "SessionStart"): _START,
+    ("gemini-cli", "SessionEnd"): _END,
+}
+LOG_MAX_BYTES = 1_000_000
+
+
+def handle(host: str, event: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON object the host should read for this event, or None."""
+    spec = HANDLERS.get((host, event))
+    if spec is None:
+        return None
+    import importlib
+
+    from llm_router.hosts.protocol import render
+
+    handler = getattr(importlib.import_module(spec[0]), spec[1])
+    return render(host, event, handler(host, event, payload))
+
+
+def log_error(host: str, event: str, message: str, detail: str = "") -> None:
+    """Append one entry to hooks.log (rotated at 1 MB); never raises."""
+    try:
+        from llm_router.hosts.session import _home
+
+        folder = _home()
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, "hooks.log")
+        if os.path.exists(path) and os.path.getsize(path) > LOG_MAX_BYTES:
+            os.replace(path, path + ".1")
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"{stamp} {host or '?'} {event or '?'}: {message}\n")
+            if detail:
+                handle.write("".join(f"    {line}\n" for line in detail.rstrip().splitlines()))
+    except Exception:  # noqa: BLE001 - logging must never turn into a failure of the hook
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Handle one event; always returns 0 so that the host goes on."""
+    argv = sys.argv[1:] if argv is None else argv
+    host = argv[0] if argv else ""
+    event = argv[1] if len(argv) > 1 else ""
+    stdout = sys.stdout
+    sys.stdout = sys.stderr  # whatever a library prints must not corrupt the host's JSON
+    try:
+        try:
+            payload = json.loads(sys.stdin.read() or "null")
+        except (ValueError, UnicodeDecodeError):
+            payload = None
+        if not isinstance(payload, dict):
+            sys.stderr.write("llm-router hook: stdin is not a JSON object; ignored\n")
+            log_error(host, event, "stdin is not a JSON object")
+            return 0
+        event = str(payload.get("hook_event_name") or event)
+        output = handle(host, event, payload)
+        if output is not None:
+            stdout.write(json.dumps(output, ensure_ascii=False))
+            stdout.write("\n")
+            stdout.flush()
+    except Exception as exc:  # noqa: BLE001 - the one place a hook's error becomes "let the prompt through"
+        import traceback
+
+        line = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        sys.stderr.write(f"llm-router hook: internal error, prompt let through ({line})\n")
+        log_error(host, event, line, traceback.format_exc())
+    finally:
+        sys.stdout = stdout
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
