@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,7 @@ from llm_router import paths
 from llm_router.decision import BudgetState, Context, Decision, Request
 
 if TYPE_CHECKING:
+    from llm_router.execute import Result
     from llm_router.policy.compiled import CompiledPolicy
 
 
@@ -96,3 +97,57 @@ def decide(
         knobs=dict(knobs or {}),
     )
     return evaluate(cp, ctx)
+
+
+def run(
+    decision: Decision,
+    request: Request,
+    *,
+    settings: Settings | None = None,
+    models: Sequence[str] | None = None,
+    on_text: Callable[[str], None] | None = None,
+    policy: CompiledPolicy | None = None,
+) -> Result:
+    """Execute a decision through its usable chain (or through `models` when forced), recording every
+    attempt in usage.db. Raises ProviderError when no model answers, BudgetExceeded when budgets rule out
+    every model, RouterError for a blocked prompt."""
+    from llm_router.errors import BudgetExceeded, ProviderError, RouterError
+    from llm_router.execute import execute
+    from llm_router.execute.options import options_for
+    from llm_router.providers.catalogue import configured, environment, how_to_configure, provider_of
+    from llm_router.store import open_db
+    from llm_router.store.state import budget_states
+
+    settings = settings or Settings()
+    cp = policy or load(settings)
+    env = environment(settings.env, cwd=settings.cwd, home=settings.home)
+    if decision.action == "block":
+        raise RouterError(f"blocked by rule {decision.rule}: {decision.message or decision.reason}")
+    if models:
+        chain = tuple(models)
+        have = configured(env, files=False)
+        missing = [
+            f"{m}: {provider_of(m)} is not configured ({how_to_configure(provider_of(m))})"
+            for m in chain
+            if provider_of(m) not in have
+        ]
+        if missing:
+            raise ProviderError("cannot run the models asked for:\n  " + "\n  ".join(missing))
+    elif decision.usable:
+        chain = decision.usable
+    else:
+        why = [f"{m}: {reason}" for m, reason in decision.unusable.items()]
+        if not why:
+            raise RouterError(
+                f"nothing to execute: the decision is {decision.action} "
+                f"(rule {decision.rule}: {decision.reason}); pass --models to run the prompt anyway"
+            )
+        error = BudgetExceeded if all("budget" in r for r in decision.unusable.values()) else ProviderError
+        raise error("no model of the chain can be tried now:\n  " + "\n  ".join(why))
+    conn = open_db(settings.home / "usage.db")
+    try:
+        now = time.time()
+        options = options_for(cp, settings.home, budget_states(conn, cp.budgets, now))
+        return execute(decision, request, chain, env=env, options=options, conn=conn, on_text=on_text)
+    finally:
+        conn.close()
