@@ -88,7 +88,8 @@ def test_unknown_nested_key_points_at_the_key():
 
 
 def test_continue_yes_is_a_yaml11_boolean_problem():
-    data, positions, _ = parse("rules:\n  - id: a\n    when: 'true'\n    then: {route: x}\n    continue: yes\n", "f")
+    text = "rules:\n  - id: a\n    when: 'true'\n    then: {route: x}\n    continue: yes\n"
+    data, positions, _ = parse(text, "f")
     [problem] = validate(data, positions, "f")
     assert (problem.line, problem.col, problem.code) == (5, 15, "yaml-1.1-boolean")
     assert problem.hint == "write true or false"
