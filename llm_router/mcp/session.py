@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio.to_thread
 from mcp.server.mcpserver.exceptions import ToolError
 
-from llm_router.decision import Decision, Request
+from llm_router.decision import Decision, Request, TraceStep
 from llm_router.errors import RouterError
 
 if TYPE_CHECKING:
@@ -109,18 +109,22 @@ class McpSession:
             open_db, save_decision = store.open_db, store.save_decision
         except (ImportError, AttributeError):  # no decision store in this installation: this session knows it
             return
-        save_decision(open_db(self.db_path), decision)
+        conn = open_db(self.db_path)
+        try:
+            save_decision(conn, decision)
+        finally:
+            conn.close()
 
     def recall(self, decision_id: str) -> Decision:
         """The decision made earlier under this id, here or by a hook."""
         if decision_id in self.decisions:
             return self.decisions[decision_id]
-        open_db = need("llm_router.store", "open_db", "the decision store")
         load_decision = need("llm_router.store", "load_decision", "the decision store")
-        decision: Decision | None = load_decision(open_db(self.db_path), decision_id)
-        if decision is None:
+        with self.db() as conn:
+            stored = load_decision(conn, decision_id)
+        if stored is None:
             raise ToolError(f"no decision with id {decision_id!r}: route the prompt again with llm_route")
-        return decision
+        return decision_from_dict(stored)
 
     def execute(
         self,
@@ -134,7 +138,7 @@ class McpSession:
     ) -> dict[str, Any]:
         """Carry out a decision (on `model` when one is named) and return the Answer."""
         if model is not None:
-            models = [check_model(model, self.env)]
+            models = [check_model(model, self.configured())]
         check_executable(decision, explicit=models is not None)
         run = need("llm_router.router", "run", "executing prompts")
         request = self.request(prompt, event)
@@ -147,9 +151,20 @@ class McpSession:
 
         return paths.home(self.env) / "usage.db"
 
-    def db(self) -> Any:
-        """The usage store."""
-        return need("llm_router.store", "open_db", "the usage store")(self.db_path)
+    @contextmanager
+    def db(self) -> Iterator[Any]:
+        """A connection to the usage store, closed afterwards."""
+        conn = need("llm_router.store", "open_db", "the usage store")(self.db_path)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def configured(self) -> frozenset[str]:
+        """The providers configured for this session (environment, `.env` in its folder, config.yaml)."""
+        from llm_router.providers.catalogue import configured
+
+        return configured(self.env, cwd=self.cwd, home=self.settings.home)
 
     def set_knobs(self, values: Mapping[str, str | None]) -> None:
         """Override knobs for the rest of this session; a knob set to None returns to the policy's value."""
@@ -161,15 +176,15 @@ class McpSession:
             self.knobs[knob] = value
 
 
-def check_model(model: str, env: Mapping[str, str]) -> str:
+def check_model(model: str, ready: frozenset[str]) -> str:
     """The model id, or a ToolError when its provider is unknown or not configured here."""
-    from llm_router.providers.catalogue import PROVIDERS, configured, how_to_configure, provider_of
+    from llm_router.providers.catalogue import PROVIDERS, how_to_configure, provider_of
 
     provider = provider_of(model)
     if "/" not in model or provider not in PROVIDERS:
         known = ", ".join(sorted(PROVIDERS))
         raise ToolError(f"unknown model {model!r}: expected provider/name with a provider among {known}")
-    if provider not in configured(env):
+    if provider not in ready:
         raise ToolError(f"no provider configured for {model!r}: {how_to_configure(provider)}")
     return model
 
@@ -204,3 +219,12 @@ def answer(result: Any, decision: Decision) -> dict[str, Any]:
         "baseline_cost_usd": float(result.baseline_cost_usd or 0.0),
     }
 
+
+
+def decision_from_dict(data: Mapping[str, Any]) -> Decision:
+    """The Decision that `Decision.to_dict()` gave `data` (as the store keeps it)."""
+    fields = {name: data[name] for name in Decision.__dataclass_fields__}
+    for name in ("chain", "usable", "signals"):
+        fields[name] = tuple(fields[name])
+    fields["trace"] = tuple(TraceStep(**step) for step in data["trace"])
+    return Decision(**fields)

@@ -17,9 +17,9 @@ Period = Literal["day", "week", "month", "all"]
 
 def providers_report(session: McpSession) -> Providers:
     """Every provider the catalogue knows, configured ones first."""
-    from llm_router.providers.catalogue import PROVIDERS, configured, how_to_configure
+    from llm_router.providers.catalogue import PROVIDERS, how_to_configure
 
-    ready = configured(session.env)
+    ready = session.configured()
     rows = [
         ProviderInfo(
             name=p.name,
@@ -77,10 +77,51 @@ def policy_presets(session: McpSession) -> list[str]:
     return sorted(router.load(session.settings).presets)
 
 
-def store_report(session: McpSession, function: str, what: str, **kwargs: Any) -> Report:
-    """Call a summary function of the usage store and wrap what it returns."""
-    summary = need("llm_router.store", function, what)
-    return Report(report=dict(summary(session.db(), **kwargs)))
+def since(period: str, at: float) -> float | None:
+    """When the calendar `period` containing `at` began (None for all time)."""
+    from llm_router.store.state import period_start
+
+    return None if period == "all" else period_start(period, at)
+
+
+def usage_report(session: McpSession, period: str) -> Report:
+    """Calls, failures, tokens and cost since the start of the period, per model."""
+    report = need("llm_router.store", "usage_report", "usage reports")
+    with session.db() as conn:
+        return Report(report=report(conn, since=since(period, now())))
+
+
+def savings_report(session: McpSession, period: str) -> Report:
+    """Cost against the policy's one baseline model since the start of the period."""
+    from llm_router import router
+
+    report = need("llm_router.store", "savings_report", "savings reports")
+    baseline_of = need("llm_router.execute", "baseline_model", "the savings baseline")
+    price = need("llm_router.providers.prices", "price", "model prices")
+    cp = router.load(session.settings)
+    model = baseline_of(cp)
+    p = price(model, cp.models) if model else None
+    per_token = (p.input_cost_per_token, p.output_cost_per_token) if p else None
+    with session.db() as conn:
+        return Report(report=report(conn, model, per_token, since=since(period, now())))
+
+
+def budget_report(session: McpSession) -> Report:
+    """Each budget of the policy with what has been spent against it this period."""
+    from llm_router import router
+    from llm_router.store.state import budget_states
+
+    cp = router.load(session.settings)
+    with session.db() as conn:
+        states = budget_states(conn, cp.budgets, now())
+    return Report(report={"budgets": [b.to_dict() | {"exhausted": b.exhausted} for b in states.values()]})
+
+
+def subscription_report(session: McpSession) -> Report:
+    """The estimated Claude subscription window from prompts recorded as let through to Claude Code."""
+    window = need("llm_router.store", "subscription_window", "subscription tracking")
+    with session.db() as conn:
+        return Report(report=window(conn, now()))
 
 
 def admin_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
@@ -88,20 +129,19 @@ def admin_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
 
     async def llm_usage(period: Period = "month") -> Report:
         """Calls, tokens and cost recorded in the local usage log for a period, by model and provider."""
-        return await blocking(store_report, s, "usage_summary", "usage reports", period=period, now=now())
+        return await blocking(usage_report, s, period)
 
     async def llm_savings(period: Period = "month") -> Report:
         """What routing saved against the baseline model, with the calls and tokens behind the figure."""
-        return await blocking(store_report, s, "savings_summary", "savings", period=period, now=now())
+        return await blocking(savings_report, s, period)
 
     async def llm_budget() -> Report:
         """Each budget of the policy: limit, spent this period, percent used and what remains."""
-        return await blocking(store_report, s, "budget_summary", "budget reports", settings=s.settings,
-                              now=now())
+        return await blocking(budget_report, s)
 
     async def llm_check_usage() -> Report:
         """Estimate the Claude subscription window (5-hour session, weekly use) from local usage records."""
-        return await blocking(store_report, s, "subscription_window", "subscription tracking", now=now())
+        return await blocking(subscription_report, s)
 
     async def llm_health(live: bool = False) -> Report:
         """Each configured provider: configured, breaker state; with live=true also a tiny test call."""

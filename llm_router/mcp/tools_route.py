@@ -29,9 +29,9 @@ def route_of(d: Decision) -> Route:
 def web_grounded_models(session: McpSession) -> list[str]:
     """The policy's web-grounded models whose provider is configured, in the order its chains list them."""
     from llm_router import router
-    from llm_router.providers.catalogue import configured, provider_of
+    from llm_router.providers.catalogue import provider_of
 
-    ready = configured(session.env)
+    ready = session.configured()
     models = router.load(session.settings).all_models()
     return [m for m in models if provider_of(m) in WEB_GROUNDED and provider_of(m) in ready]
 
@@ -42,7 +42,7 @@ def routing_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
     def generate(event: str) -> Callable[[str, str | None], Any]:
         async def run(prompt: str, model: str | None) -> Answer:
             if model is not None:
-                check_model(model, s.env)
+                check_model(model, s.configured())
             decision = await blocking(s.decide, prompt, event)
             return cast(Answer, await blocking(s.execute, decision, prompt, event=event, model=model))
 
@@ -82,7 +82,7 @@ def routing_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
     async def llm_stream(prompt: str, ctx: Context, model: Model = None) -> Answer:
         """Like llm_auto, streaming text chunks as progress notifications (send a progressToken)."""
         if model is not None:
-            check_model(model, s.env)
+            check_model(model, s.configured())
         decision = await blocking(s.decide, prompt, "stream")
         sent = 0
 
@@ -109,7 +109,7 @@ def routing_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
     async def llm_research(prompt: str, model: Model = None) -> Answer:
         """Research a question, preferring web-grounded models (e.g. Perplexity) when one is configured."""
         if model is not None:
-            check_model(model, s.env)
+            check_model(model, s.configured())
         decision = await blocking(s.decide, prompt, "research")
         models = None
         if model is None and not any(m.split("/", 1)[0] in WEB_GROUNDED for m in decision.usable):
