@@ -153,7 +153,7 @@ def test_dry_run_shows_a_diff_and_writes_nothing(user_files: dict[Path, str], ho
     assert not (home / ".llm-router" / "installed.json").exists()
 
 
-def test_a_settings_file_that_is_not_json_is_never_overwritten(
+def test_a_settings_file_that_is_not_json_is_left_alone(
     user_files: dict[Path, str], home: Path
 ) -> None:
     broken = home / ".gemini" / "settings.json"
