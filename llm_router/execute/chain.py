@@ -12,9 +12,9 @@ from typing import Any
 
 from llm_router.decision import BudgetState, Decision, Request
 from llm_router.errors import BudgetExceeded, ProviderError
-from llm_router.execute.dispatch import SCOPES, Call, Dispatch, Failure, Reply
+from llm_router.execute.dispatch import SCOPES, Call, Dispatch, Failure, Reply, litellm_module
 from llm_router.execute.dispatch import dispatch as default_dispatch
-from llm_router.execute.guard import Gate, GuardSettings, judge
+from llm_router.execute.guard import GUARD_MESSAGES, Gate, GuardSettings, judge
 from llm_router.execute.scrub import scrub
 from llm_router.providers import prices
 from llm_router.providers.catalogue import (
@@ -130,13 +130,14 @@ def execute(
             gate.feed if gate else None,
             request.cwd,
         )
+        if dispatch is default_dispatch and provider_of(model) != "codex":
+            litellm_module()  # import it before the clock starts: the latency is the provider's
         started = time.perf_counter()
         reply: Reply | None = None
         try:
             reply = dispatch(call)
             outcome, error = judge(reply, options.guard, shown=bool(gate and gate.shown)), ""
-            if outcome:
-                error = f"quality guard: {outcome} answer"
+            error = GUARD_MESSAGES.get(outcome or "", "")
         except Failure as failure:
             outcome, error = failure.outcome, scrub(failure.message, walk.secrets)
         attempt = walk.record(model, outcome or "ok", time.perf_counter() - started, error, reply)

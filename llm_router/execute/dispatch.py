@@ -145,7 +145,7 @@ def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     for prefix in ("litellm.", type(exc).__name__ + ": ", type(exc).__name__ + ": "):
         text = text.removeprefix(prefix)
-    return text[:300]
+    return text.split(", Received response", 1)[0][:240]
 
 
 def classify(exc: BaseException, litellm: Any) -> Failure:

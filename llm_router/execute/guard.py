@@ -16,6 +16,11 @@ _REFUSAL = re.compile(
     r"|as an ai\b)",
     re.IGNORECASE,
 )
+GUARD_MESSAGES = {
+    "empty": "quality guard: empty answer",
+    "refusal": "quality guard: the answer is a refusal",
+    "length": "quality guard: the answer was cut off at the length limit",
+}
 HOLD_CHARS = 80  # a streamed answer is held back until this much text shows it is not a refusal
 
 
