@@ -119,11 +119,19 @@ def test_project_file_is_found_in_a_parent_folder(load, builtins: Path, llm_home
 
 
 def test_every_env_knob_is_a_layer(load):
-    env = {"LLM_ROUTER_PROFILE": "premium", "LLM_ROUTER_POLICY": "aggressive",
-           "LLM_ROUTER_ENFORCE": "off", "LLM_ROUTER_MODE": "zero_claude"}
+    env = {
+        "LLM_ROUTER_PROFILE": "premium",
+        "LLM_ROUTER_POLICY": "aggressive",
+        "LLM_ROUTER_ENFORCE": "off",
+        "LLM_ROUTER_MODE": "zero_claude",
+    }
     data = load(env=env).data
     assert (data["profile"], data["policy"], data["enforce"], data["mode"]) == (
-        "premium", "aggressive", "off", "zero_claude")
+        "premium",
+        "aggressive",
+        "off",
+        "zero_claude",
+    )
 
 
 def test_invalid_env_value_is_a_problem_located_at_the_variable(load):
@@ -254,31 +262,40 @@ def test_a_known_rule_id_is_replaced_in_place(load, llm_home: Path):
 
 
 def test_new_rules_go_before_every_earlier_rule_in_their_own_order(load, llm_home: Path):
-    write(llm_home / "routing.yaml", """\
+    write(
+        llm_home / "routing.yaml",
+        """\
         rules:
           - {id: one, when: 'true', then: {route: a}}
           - {id: two, when: 'true', then: {route: b}}
-    """)
+    """,
+    )
     assert rule_ids(load()) == ["one", "two", "claude", "default"]
 
 
 def test_before_and_after_place_a_new_rule(load, llm_home: Path):
-    write(llm_home / "routing.yaml", """\
+    write(
+        llm_home / "routing.yaml",
+        """\
         rules:
           - {id: late, after: default, when: 'true', then: {route: a}}
           - {id: mid, before: default, when: 'true', then: {route: b}}
-    """)
+    """,
+    )
     loaded = load()
     assert rule_ids(loaded) == ["claude", "mid", "default", "late"]
     assert all(not {"before", "after", "disabled"} & set(r) for r in loaded.data["rules"])
 
 
 def test_before_may_name_a_rule_added_later_in_the_same_list(load, llm_home: Path):
-    write(llm_home / "routing.yaml", """\
+    write(
+        llm_home / "routing.yaml",
+        """\
         rules:
           - {id: b, before: a, when: 'true', then: {route: x}}
           - {id: a, when: 'true', then: {route: y}}
-    """)
+    """,
+    )
     assert rule_ids(load()) == ["b", "a", "claude", "default"]
 
 
@@ -308,8 +325,11 @@ def test_merged_rule_origins_follow_the_rules(load, llm_home: Path):
 def test_classifier_rules_and_signals_merge_by_id(load, llm_home: Path, builtins: Path):
     below = "classifier:\n  rules: [{id: a, match: x}, {id: b, match: y}]\n  signals: [{id: s}]\n"
     write(builtins / "default.yaml", DEFAULT + below)
-    write(llm_home / "routing.yaml", "classifier:\n  rules: [{id: b, match: z}, {id: c, match: w}]\n"
-          "  signals: [{id: s, disabled: true}]\n")
+    write(
+        llm_home / "routing.yaml",
+        "classifier:\n  rules: [{id: b, match: z}, {id: c, match: w}]\n"
+        "  signals: [{id: s, disabled: true}]\n",
+    )
     classifier = load().data["classifier"]
     assert [(r["id"], r["match"]) for r in classifier["rules"]] == [("c", "w"), ("a", "x"), ("b", "z")]
     assert classifier["signals"] == []
@@ -402,7 +422,11 @@ def test_a_cache_hit_gives_the_same_policy(load, llm_home: Path):
     write(llm_home / "routing.yaml", "mode: zero_claude\n")
     cold, warm = load(), load()
     assert (warm.data, warm.origins, warm.sources, warm.revision) == (
-        cold.data, cold.origins, cold.sources, cold.revision)
+        cold.data,
+        cold.origins,
+        cold.sources,
+        cold.revision,
+    )
 
 
 def test_an_edited_source_takes_the_slow_path(load, llm_home: Path):

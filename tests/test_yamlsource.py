@@ -29,8 +29,16 @@ def test_only_true_and_false_are_booleans():
 
 def test_numbers_follow_yaml_1_2():
     data = parse("a: 010\nb: 0o17\nc: 0x1F\nd: 1:30\ne: 1_000\nf: 2.5\ng: .inf\nh: 1e3\n", "f.yaml")[0]
-    assert data == {"a": 10, "b": 15, "c": 31, "d": "1:30", "e": "1_000", "f": 2.5, "g": float("inf"),
-                    "h": 1000.0}
+    assert data == {
+        "a": 10,
+        "b": 15,
+        "c": 31,
+        "d": "1:30",
+        "e": "1_000",
+        "f": 2.5,
+        "g": float("inf"),
+        "h": 1000.0,
+    }
 
 
 def test_nulls():

@@ -84,6 +84,8 @@ class _Reader:
         if from_extends and resolved in self.done:
             return  # already layered (a shared base); once is enough
         try:
+            if resolved.exists() and not resolved.is_file():
+                raise OSError(0, "not a regular file")  # never block on a fifo or read /dev/zero
             raw = resolved.read_bytes()
         except OSError as exc:
             if required:
