@@ -45,7 +45,8 @@ def load(settings: Settings | None = None) -> CompiledPolicy:
 
     settings = settings or Settings()
     loaded = load_policy(env=settings.env, cwd=settings.cwd, config=settings.config, home=settings.home)
-    key = (loaded.revision,)
+    # Rule locations name files, so two files with the same content are different policies.
+    key = (loaded.revision, tuple(src.name for src in loaded.sources))
     cp = _compiled.get(key)
     if cp is None:
         cp = _compiled[key] = compile_policy(loaded)

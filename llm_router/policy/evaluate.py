@@ -76,8 +76,7 @@ def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
             tier = route
     usable, unusable = _usable(chain, ctx)
     if chain and not usable:
-        reasons.append("no model of this chain is usable now: " + "; ".join(f"{m}: {why}" for m, why in
-                                                                           unusable.items()))
+        reasons.append("no model of this chain is usable now: " + "; ".join(sorted(set(unusable.values()))))
     return Decision(
         id=_decision_id(cp.revision, ctx),
         action=action,
