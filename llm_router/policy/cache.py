@@ -14,7 +14,7 @@ from typing import Any
 
 __all__ = ["FORMAT", "entry_path", "read", "write", "sha256_of"]
 
-FORMAT = 1
+FORMAT = 2
 
 
 def sha256_of(path: Path) -> str | None:

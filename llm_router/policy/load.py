@@ -199,7 +199,7 @@ def _load(roots: list[_Root], home: Path, builtins: Path) -> LoadedPolicy:
     if payload is not None:
         try:
             return _from_payload(payload)
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             pass  # a cache entry of the wrong shape: rebuild it
     from llm_router.policy.reader import read_layers
 
@@ -209,9 +209,12 @@ def _load(roots: list[_Root], home: Path, builtins: Path) -> LoadedPolicy:
 
 
 def _to_payload(loaded: LoadedPolicy) -> dict[str, Any]:
+    names = list(dict.fromkeys(o.file for o in loaded.origins.values()))  # paths stored once, by index
+    index = {name: i for i, name in enumerate(names)}
     return {
         "data": loaded.data,
-        "origins": {ptr: list(o) for ptr, o in loaded.origins.items()},
+        "origin_files": names,
+        "origins": {ptr: [index[o.file], *o[1:]] for ptr, o in loaded.origins.items()},
         "sources": [[s.name, s.sha256] for s in loaded.sources],
         "revision": loaded.revision,
         "files": [list(f) for f in loaded.files],
@@ -222,7 +225,8 @@ def _from_payload(payload: dict[str, Any]) -> LoadedPolicy:
     data = payload["data"]
     if not isinstance(data, dict) or not isinstance(payload["revision"], str):
         raise ValueError("bad cache entry")
-    origins = {str(ptr): Origin(*o) for ptr, o in payload["origins"].items()}
+    names = [str(n) for n in payload["origin_files"]]
+    origins = {str(ptr): Origin(names[o[0]], *o[1:]) for ptr, o in payload["origins"].items()}
     sources = [Source(str(name), str(sha)) for name, sha in payload["sources"]]
     files = [(str(p), s) for p, s in payload["files"]]
     return LoadedPolicy(data, origins, sources, payload["revision"], files)
