@@ -8,7 +8,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +54,8 @@ def read(home: Path, key: str) -> dict[str, Any] | None:
 
 def write(home: Path, key: str, payload: dict[str, Any]) -> None:
     """Store `payload` atomically; a home we cannot write to just means no cache."""
+    import tempfile  # only the slow path writes; a hook reading the cache never needs it
+
     target = entry_path(home, key)
     body = json.dumps({**payload, "format": FORMAT, "key": key}, ensure_ascii=False, separators=(",", ":"))
     tmp = None
