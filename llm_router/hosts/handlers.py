@@ -94,11 +94,8 @@ def save_decision(decision: Decision, settings: Settings) -> None:
     from llm_router.store.db import open_db
     from llm_router.store.decisions import save_decision as store
 
-    conn = open_db(settings.home / "usage.db")
-    try:
-        store(conn, decision)
-    finally:
-        conn.close()
+    # Left open on purpose: the hook process ends without closing it, which spares a WAL checkpoint.
+    store(open_db(settings.home / "usage.db"), decision)
 
 
 def pointer_text(host: str, decision: Decision, holding: str) -> str:
@@ -169,6 +166,9 @@ def _apply(
     if decision.mode == "zero_claude" and not claude_prefixed(request.prompt, settings):
         answer, model, result = execute(decision, request, settings)
         sessions.count(state, "answered" if answer is not None else "failed")
+        if result is not None:
+            sessions.count(state, "spent_micro_usd", round(result.cost_usd * 1e6))
+            sessions.count(state, "saved_micro_usd", round(result.saved_usd * 1e6))
         if answer is None:
             return Outcome(
                 block=f"llm-router (zero_claude): {model}. Start the prompt with "
@@ -194,12 +194,7 @@ def _apply(
 
 
 def _usage(result: Any) -> dict[str, int]:
-    usage = {}
-    for key in ("input_tokens", "output_tokens"):
-        value = getattr(result, key, None)
-        if isinstance(value, int):
-            usage[key] = value
-    return usage
+    return {"input_tokens": int(result.tokens_in or 0), "output_tokens": int(result.tokens_out or 0)}
 
 
 def load_prefix(settings: Settings) -> str:
@@ -279,9 +274,14 @@ def on_session_end(host: str, event: str, payload: dict[str, Any]) -> Outcome | 
         return None
     report = (
         f"llm-router session: {counts.get('prompts', 0)} prompts, {counts.get('routed', 0)} routed, "
-        f"{counts.get('queried', 0)} answered through llm_query, {counts.get('answered', 0)} answered "
-        f"directly (zero_claude), {counts.get('failed', 0)} failed."
+        f"{counts.get('queried', 0)} sent to llm_query, {counts.get('answered', 0)} answered directly"
     )
+    if counts.get("failed"):
+        report += f", {counts['failed']} failed"
+    if counts.get("answered"):
+        spent, saved = counts.get("spent_micro_usd", 0) / 1e6, counts.get("saved_micro_usd", 0) / 1e6
+        report += f"; ${spent:.4f} spent, ${saved:.4f} saved against the baseline"
+    report += "."
     state["report"] = {"text": report, "at": time.time()}
     sessions.save(sid, state)
     return Outcome(notice=report)

@@ -101,5 +101,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run() -> None:
+    """Console-script entry: handle the event, flush, and leave without interpreter teardown.
+
+    Skipping teardown saves milliseconds per event, and keeps SQLite from checkpointing its WAL on close:
+    the next writer finds the WAL intact, and SQLite checkpoints on its own every 1000 pages.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # a closed pipe: nothing left to tell the host
+            continue
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
