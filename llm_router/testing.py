@@ -127,7 +127,9 @@ class FakeProvider:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> FakeProvider:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-provider", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="fake-provider", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,8 @@ def litellm_module() -> ModuleType:
         os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")  # never download a tokenizer
         import litellm
 
+        # LiteLLM's own pydantic models warn about their typing on first use; that is not the user's concern.
+        warnings.filterwarnings("ignore", message=".*ReadOnly.*", category=UserWarning)
         litellm.suppress_debug_info = True  # no "Give Feedback" banners on stdout
         litellm.drop_params = True  # a provider that lacks stream_options still answers
         litellm.telemetry = False
