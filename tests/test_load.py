@@ -13,7 +13,14 @@ import pytest
 
 from llm_router.errors import PolicyError
 from llm_router.policy import cache
-from llm_router.policy.load import LoadedPolicy, Origin, load_file, load_files, load_policy
+from llm_router.policy.load import (
+    LoadedPolicy,
+    Origin,
+    load_file,
+    load_files,
+    load_policy,
+    load_policy_partial,
+)
 from llm_router.policy.problems import Issue
 
 DEFAULT = """\
@@ -510,3 +517,19 @@ def test_a_cache_hit_imports_neither_yaml_nor_jsonschema(load, builtins: Path, l
 
 def test_cache_entry_path_depends_on_the_inputs(llm_home: Path):
     assert cache.entry_path(llm_home, "a") != cache.entry_path(llm_home, "b")
+
+
+def test_partial_load_returns_the_merge_and_every_problem(builtins: Path, llm_home: Path):
+    write(llm_home / "routing.yaml", BAD)
+    loaded, problems = load_policy_partial(
+        env={}, cwd=Path.cwd(), config=None, home=llm_home, builtins=builtins
+    )
+    assert [p.code for p in problems] == ["unknown-key", "tab", "duplicate-key", "yaml-1.1-boolean"]
+    assert loaded.origins["/rules/0/when"][1:3] == (9, 11)
+
+
+def test_partial_load_of_a_valid_policy_has_no_problems(builtins: Path, llm_home: Path):
+    loaded, problems = load_policy_partial(
+        env={}, cwd=Path.cwd(), config=None, home=llm_home, builtins=builtins
+    )
+    assert problems == [] and loaded.data["mode"] == "normal"

@@ -29,6 +29,7 @@ __all__ = [
     "Source",
     "LoadedPolicy",
     "load_policy",
+    "load_policy_partial",
     "load_file",
     "load_files",
     "find_project_file",
@@ -112,6 +113,34 @@ def load_policy(
 ) -> LoadedPolicy:
     """The merged policy for this environment, from the cache when its sources are unchanged."""
     builtins = Path(builtins) if builtins is not None else paths.policies_dir()
+    return _load(_policy_roots(env, cwd, config, home, builtins), home, builtins)
+
+
+def load_policy_partial(
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    config: Path | None,
+    home: Path,
+    builtins: Path | None = None,
+) -> tuple[LoadedPolicy, list[Problem]]:
+    """Like `load_policy`, but never raises PolicyError: the best-effort merge and every problem found.
+
+    For reporting all problems at once (expressions too) when some file is invalid; the data may then
+    break the schema, so compile it defensively and never route with it.
+    """
+    try:
+        return load_policy(env=env, cwd=cwd, config=config, home=home, builtins=builtins), []
+    except PolicyError:
+        from llm_router.policy.reader import read_layers_partial
+
+        builtins = Path(builtins) if builtins is not None else paths.policies_dir()
+        return read_layers_partial(_policy_roots(env, cwd, config, home, builtins), builtins)
+
+
+def _policy_roots(
+    env: Mapping[str, str], cwd: Path, config: Path | None, home: Path, builtins: Path
+) -> list[_Root]:
     roots: list[_Root] = [_Root(str(builtins / "default.yaml"), builtins / "default.yaml", True)]
     roots.append(_Root(str(home / USER_FILE), home / USER_FILE, False))
     project = find_project_file(cwd)
@@ -122,7 +151,7 @@ def load_policy(
             roots.append(_Root(f"env:{var}", None, True, (var, key, env[var])))
     if config is not None:
         roots.append(_Root(str(config), _under(cwd, config), True))
-    return _load(roots, home, builtins)
+    return roots
 
 
 def load_file(

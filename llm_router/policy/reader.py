@@ -14,7 +14,7 @@ from llm_router.policy.load import LoadedPolicy, Origin, Source, _Root, revision
 from llm_router.policy.problems import Problem
 from llm_router.policy.yamlsource import Pos, Positions
 
-__all__ = ["read_layers"]
+__all__ = ["read_layers", "read_layers_partial"]
 
 _BUILTIN = re.compile(r"[A-Za-z0-9_-]+")
 _ENV_POS = Pos(0, 0, 0, 0)
@@ -22,13 +22,21 @@ _ENV_POS = Pos(0, 0, 0, 0)
 
 def read_layers(roots: list[_Root], builtins: Path) -> LoadedPolicy:
     """Read, validate and merge `roots` and their `extends`; raise PolicyError with every problem."""
+    loaded, problems = read_layers_partial(roots, builtins)
+    if problems:
+        raise PolicyError(problems)
+    return loaded
+
+
+def read_layers_partial(roots: list[_Root], builtins: Path) -> tuple[LoadedPolicy, list[Problem]]:
+    """Like `read_layers`, but return whatever merged along with the problems instead of raising."""
     reader = _Reader(builtins)
     for root in roots:
         if root.env is not None:
             reader.env(*root.env)
         elif root.path is not None:
             reader.file(root.path, root.name, root.required, None, (), from_extends=False)
-    return reader.finish()
+    return reader.finish(), reader.problems
 
 
 class _Layer:
@@ -181,8 +189,6 @@ class _Reader:
 
             data = {k: v for k, v in layer.data.items() if k != "extends"}
             merged = layers.merge(merged, layers.annotate(data, layer.positions, origin_of), self.problems)
-        if self.problems:
-            raise PolicyError(self.problems)
         origins: dict[str, Any] = {}
         data = layers.flatten(merged, origins) if merged is not None else {}
         if merged is None:
