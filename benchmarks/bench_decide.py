@@ -28,7 +28,8 @@ def generated_policy(n: int) -> str:
     rules = []
     for i in range(n):
         rules.append(
-            f"  - id: gen-{i}\n    when: \"task == 'math' and tokens > {1000 + i} and difficulty > 0.{i % 9 + 1}\"\n"
+            f"  - id: gen-{i}\n"
+            f"    when: \"task == 'math' and tokens > {1000 + i} and difficulty > 0.{i % 9 + 1}\"\n"
             f"    then: {{route: complex}}\n"
         )
     return "rules:\n" + "".join(rules)
@@ -86,23 +87,33 @@ def main() -> None:
                 t = time.perf_counter()
                 load_policy(env=settings.env, cwd=settings.cwd, config=settings.config, home=settings.home)
                 warm.append(time.perf_counter() - t)
-            print(f"{'load+compile ' + label + ' policy, no cache (median)':<58} "
-                  f"{statistics.median(cold) * 1e3:>9.1f} ms")
-            print(f"{'load ' + label + ' policy from the disk cache (median)':<58} "
-                  f"{statistics.median(warm) * 1e3:>9.1f} ms")
+            print(
+                f"{'load+compile ' + label + ' policy, no cache (median)':<58} "
+                f"{statistics.median(cold) * 1e3:>9.1f} ms"
+            )
+            print(
+                f"{'load ' + label + ' policy from the disk cache (median)':<58} "
+                f"{statistics.median(warm) * 1e3:>9.1f} ms"
+            )
 
         exe = [str(Path(sys.executable).parent / "llm-router")]
-        batch = "".join(json.dumps({"prompt": PROMPTS[i % len(PROMPTS)] + f" #{i}"}) + "\n" for i in range(2000))
+        batch = "".join(
+            json.dumps({"prompt": PROMPTS[i % len(PROMPTS)] + f" #{i}"}) + "\n" for i in range(2000)
+        )
         one = json.dumps({"prompt": PROMPTS[0]}) + "\n"
         run(exe + ["route", "--batch", "-", "--json"], one, env)  # warm the policy cache
         t_one = statistics.median(run(exe + ["route", "--batch", "-", "--json"], one, env) for _ in range(5))
-        t_all = statistics.median(run(exe + ["route", "--batch", "-", "--json"], batch, env) for _ in range(3))
+        t_all = statistics.median(
+            run(exe + ["route", "--batch", "-", "--json"], batch, env) for _ in range(3)
+        )
         t_pass = statistics.median(run([sys.executable, "-c", "pass"]) for _ in range(5))
         print(f"{'python -c pass (baseline)':<58} {t_pass * 1e3:>9.1f} ms")
         print(f"{'route --batch, 1 prompt (process start + load)':<58} {t_one * 1e3:>9.1f} ms")
         print(f"{'route --batch, 2000 prompts':<58} {t_all * 1e3:>9.1f} ms")
-        print(f"{'route --batch cost per decision beyond process start':<58} "
-              f"{(t_all - t_one) / 1999 * 1e6:>9.1f} us")
+        print(
+            f"{'route --batch cost per decision beyond process start':<58} "
+            f"{(t_all - t_one) / 1999 * 1e6:>9.1f} us"
+        )
 
 
 if __name__ == "__main__":

@@ -174,7 +174,9 @@ class Decision:
 
     id: str
     action: str  # route | passthrough | suggest | block
-    tier: str | None  # the chain name routed to (simple, moderate, complex, deep_reasoning, or a custom chain)
+    tier: (
+        str | None
+    )  # the chain name routed to (simple, moderate, complex, deep_reasoning, or a custom chain)
     chain: tuple[str, ...]  # the whole chain, by LiteLLM model id, cheapest first
     usable: tuple[str, ...]  # the models of the chain that can be tried now, in order
     unusable: Mapping[str, str]  # model -> why it cannot be tried now

@@ -39,12 +39,27 @@ _compiled: dict[tuple[Any, ...], CompiledPolicy] = {}
 
 
 def load(settings: Settings | None = None) -> CompiledPolicy:
-    """The compiled policy for these settings (memoised per process; the loader caches on disk)."""
+    """The compiled policy for these settings (memoised per process; the loader caches on disk).
+
+    Raises PolicyError with every problem of every layer: what the loader found (YAML, schema, layering)
+    and what compiling finds (expressions, chain and budget references), so one run shows them all.
+    """
+    from llm_router.errors import PolicyError
     from llm_router.policy.compile import compile_policy
-    from llm_router.policy.load import load_policy
+    from llm_router.policy.load import load_policy_partial
 
     settings = settings or Settings()
-    loaded = load_policy(env=settings.env, cwd=settings.cwd, config=settings.config, home=settings.home)
+    loaded, problems = load_policy_partial(
+        env=settings.env, cwd=settings.cwd, config=settings.config, home=settings.home
+    )
+    if problems:
+        try:
+            compile_policy(loaded)  # only to find more problems; never used to route
+        except PolicyError as exc:
+            problems = _unique([*problems, *exc.problems])
+        except Exception:  # noqa: BLE001 - data that broke the schema may break the compiler too
+            pass
+        raise PolicyError(sorted(problems, key=lambda p: (p.file, p.line, p.col)))
     # Rule locations name files, so two files with the same content are different policies.
     key = (loaded.revision, tuple(src.name for src in loaded.sources))
     cp = _compiled.get(key)
@@ -53,9 +68,13 @@ def load(settings: Settings | None = None) -> CompiledPolicy:
     return cp
 
 
-def live_state(cp: CompiledPolicy, settings: Settings, now: float) -> tuple[
-    frozenset[str], dict[str, BudgetState], frozenset[str]
-]:
+def _unique(problems: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(problems))
+
+
+def live_state(
+    cp: CompiledPolicy, settings: Settings, now: float
+) -> tuple[frozenset[str], dict[str, BudgetState], frozenset[str]]:
     """Configured providers, budget states and open breakers, read from the environment and usage.db."""
     from llm_router.providers.catalogue import configured
 

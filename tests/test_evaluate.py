@@ -33,9 +33,17 @@ def load(tmp_path: Path) -> Load:
     return _load
 
 
-def decide(cp: CompiledPolicy, prompt: str, *, host: str = "cli", configured: tuple[str, ...] = ("openai",),
-           budgets: dict[str, BudgetState] | None = None, open_breakers: tuple[str, ...] = (),
-           knobs: dict[str, str] | None = None, now: float = NOW):
+def decide(
+    cp: CompiledPolicy,
+    prompt: str,
+    *,
+    host: str = "cli",
+    configured: tuple[str, ...] = ("openai",),
+    budgets: dict[str, BudgetState] | None = None,
+    open_breakers: tuple[str, ...] = (),
+    knobs: dict[str, str] | None = None,
+    now: float = NOW,
+):
     ctx = Context(
         request=Request(prompt=prompt, host=host),
         features=cp.classifier.classify(prompt),
@@ -84,9 +92,7 @@ def test_first_match_decides_and_later_rules_are_not_considered(load: Load) -> N
 
 
 def test_continue_rule_adds_its_downgrade_and_goes_on(load: Load) -> None:
-    cp = load(
-        "budgets: [{id: month, provider: openai, period: month, limit_usd: 10}]\n"
-    )
+    cp = load("budgets: [{id: month, provider: openai, period: month, limit_usd: 10}]\n")
     hard = "design a multi-region active-active architecture for a payments platform"
     calm = decide(cp, hard, budgets={"month": BudgetState("month", "month", 10, 1.0, "openai")})
     pressed = decide(cp, hard, budgets={"month": BudgetState("month", "month", 10, 9.0, "openai")})
@@ -98,8 +104,12 @@ def test_continue_rule_adds_its_downgrade_and_goes_on(load: Load) -> None:
 
 def test_exhausted_budget_drops_its_models_from_the_usable_list(load: Load) -> None:
     cp = load("budgets: [{id: oa, provider: openai, period: day, limit_usd: 1}]\n")
-    d = decide(cp, "what is 2+2?", configured=("openai", "gemini"),
-               budgets={"oa": BudgetState("oa", "day", 1, 1.5, "openai")})
+    d = decide(
+        cp,
+        "what is 2+2?",
+        configured=("openai", "gemini"),
+        budgets={"oa": BudgetState("oa", "day", 1, 1.5, "openai")},
+    )
     assert not any(m.startswith("openai/") for m in d.usable)
     assert any("budget 'oa' exhausted" in why for why in d.unusable.values())
 

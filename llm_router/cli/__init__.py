@@ -49,6 +49,16 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(module, attr)
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; a RouterError becomes its message on stderr and its exit code."""
+        from llm_router.errors import RouterError
+
+        try:
+            return super().invoke(ctx)
+        except RouterError as exc:
+            click.echo(f"llm-router: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):

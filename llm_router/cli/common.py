@@ -35,8 +35,11 @@ def run_cli(group: click.Group, argv: list[str]) -> Any:
     except Exception as exc:  # a bug of ours: one line, and the traceback only when asked for
         if os.environ.get("LLM_ROUTER_DEBUG"):
             raise
-        click.echo(f"llm-router: internal error: {type(exc).__name__}: {exc} "
-                   "(set LLM_ROUTER_DEBUG=1 to see the traceback)", err=True)
+        click.echo(
+            f"llm-router: internal error: {type(exc).__name__}: {exc} "
+            "(set LLM_ROUTER_DEBUG=1 to see the traceback)",
+            err=True,
+        )
         sys.exit(1)
 
 

@@ -45,11 +45,18 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
     for path in targets:
         try:
             cp = router.load(router.Settings(config=path))
-            results.append({"path": str(path or "(layered policy)"), "ok": True, "revision": cp.revision,
-                            "problems": []})
+            results.append(
+                {"path": str(path or "(layered policy)"), "ok": True, "revision": cp.revision, "problems": []}
+            )
         except PolicyError as exc:
-            results.append({"path": str(path or "(layered policy)"), "ok": False,
-                            "problems": [p.to_dict() for p in exc.problems], "text": str(exc)})
+            results.append(
+                {
+                    "path": str(path or "(layered policy)"),
+                    "ok": False,
+                    "problems": [p.to_dict() for p in exc.problems],
+                    "text": str(exc),
+                }
+            )
     if as_json:
         emit_json(results)
     else:
@@ -92,7 +99,9 @@ def show(config: Path | None, as_json: bool) -> None:
         click.echo(f"#   {_source(src)['name']}")
     for pointer, value in _leaves(loaded.data, ""):
         where = provenance.get(pointer) or _nearest(provenance, pointer)
-        click.echo(f"{pointer} = {json.dumps(value, ensure_ascii=False)}" + (f"    # {where}" if where else ""))
+        click.echo(
+            f"{pointer} = {json.dumps(value, ensure_ascii=False)}" + (f"    # {where}" if where else "")
+        )
 
 
 @policy.command()
@@ -121,7 +130,7 @@ def explain(prompt: str, host: str, config: Path | None, as_json: bool) -> None:
     click.echo("\nrules, in order:")
     for step in decision.trace:
         mark = "MATCH" if step.matched else "  -  "
-        saw = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in step.saw.items())
+        saw = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in step.to_dict()["saw"].items())
         click.echo(f"  {mark} {step.rule}  ({step.location})  when {step.when}")
         if saw:
             click.echo(f"          saw {saw}")

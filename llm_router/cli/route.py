@@ -17,7 +17,9 @@ from llm_router.decision import HOSTS, Decision, Request
 @click.command()
 @click.argument("prompt", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
-@click.option("--host", type=click.Choice(HOSTS), default="cli", show_default=True, help="Decide as this host.")
+@click.option(
+    "--host", type=click.Choice(HOSTS), default="cli", show_default=True, help="Decide as this host."
+)
 @click.option(
     "--config",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -72,7 +74,7 @@ def _route_batch(lines: IO[str], settings: object, default_host: str) -> int:
             failed += 1
             emit_json_line({"error": 'expected an object with a string "prompt"', "line": number})
             continue
-        host = item.get("host") if item.get("host") in HOSTS else default_host
+        host = str(item["host"]) if item.get("host") in HOSTS else default_host
         request = Request(prompt=item["prompt"], host=host, session=str(item.get("session", "")))
         ctx = router.Context(
             request=request,

@@ -92,7 +92,6 @@ class CompiledPolicy:
     data: Mapping[str, Any] = field(default_factory=dict)  # the merged document, for `policy show`
     names_used: frozenset[str] = frozenset()  # every context name some rule uses
 
-
     def chain(self, name: str, profile: str) -> tuple[str, ...]:
         """The models of chain `name` under `profile`: its own list for that profile, else the list for every
         profile, else the balanced one."""

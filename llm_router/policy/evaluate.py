@@ -16,6 +16,7 @@ from llm_router.policy.compiled import CompiledPolicy, CompiledRule
 from llm_router.policy.expr import ExprRuntimeError
 from llm_router.providers.catalogue import how_to_configure, provider_of
 
+
 def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
     """Decide what to do with one prompt."""
     knobs = {
@@ -65,8 +66,10 @@ def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
         and not ctx.request.prompt.lstrip().lower().startswith(cp.claude_prefix.lower())
     ):
         action, route = "route", "auto"
-        reasons.append(f"zero_claude: the host's own Claude never answers unless the prompt starts with "
-                       f"{cp.claude_prefix!r}")
+        reasons.append(
+            f"zero_claude: the host's own Claude never answers unless the prompt starts with "
+            f"{cp.claude_prefix!r}"
+        )
 
     tier = _shifted(route if route and route != "auto" else auto, shift, cp.tiers)
     chain: tuple[str, ...] = ()
@@ -154,7 +157,9 @@ def _decision_id(revision: str, ctx: Context) -> str:
     return hashlib.sha256(seed.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def _step(rule: CompiledRule, ns: Mapping[str, Any], matched: bool, effect: str = "", note: str = "") -> TraceStep:
+def _step(
+    rule: CompiledRule, ns: Mapping[str, Any], matched: bool, effect: str = "", note: str = ""
+) -> TraceStep:
     saw = {name: ns[name] for name in rule.names}
     for name, keys in rule.when.constant_keys.items():
         if name in saw:  # show only the budgets / providers the condition names

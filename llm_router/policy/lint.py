@@ -29,15 +29,23 @@ def _rules(cp: CompiledPolicy) -> list[Issue]:
         pointer = f"/rules/{i}"
         if decided_by is not None:
             findings.append(
-                Issue(pointer, "unreachable-rule", f"rule {rule.id!r} is never reached",
-                      f"rule {decided_by!r} before it always decides; move this rule above it")
+                Issue(
+                    pointer,
+                    "unreachable-rule",
+                    f"rule {rule.id!r} is never reached",
+                    f"rule {decided_by!r} before it always decides; move this rule above it",
+                )
             )
             continue
         condition = " ".join(rule.when.source.split())
         if condition in seen and not rule.cont:
             findings.append(
-                Issue(pointer, "shadowed-rule", f"rule {rule.id!r} has the same condition as {seen[condition]!r}",
-                      "the earlier rule always decides first; merge them or change one condition")
+                Issue(
+                    pointer,
+                    "shadowed-rule",
+                    f"rule {rule.id!r} has the same condition as {seen[condition]!r}",
+                    "the earlier rule always decides first; merge them or change one condition",
+                )
             )
         if rule.cont:
             continue
@@ -52,8 +60,12 @@ def _chains(cp: CompiledPolicy) -> list[Issue]:
     reachable = set(cp.tiers) if "auto" in routed else set()
     reachable |= routed
     return [
-        Issue(f"/chains/{name}", "unused-chain", f"no rule routes to chain {name!r}",
-              "route to it from a rule, name it in `tiers`, or remove it")
+        Issue(
+            f"/chains/{name}",
+            "unused-chain",
+            f"no rule routes to chain {name!r}",
+            "route to it from a rule, name it in `tiers`, or remove it",
+        )
         for name in cp.chains
         if name not in reachable
     ]
@@ -67,8 +79,12 @@ def _models(cp: CompiledPolicy, known_model: Callable[[str], bool]) -> list[Issu
             for i, model in enumerate(models):
                 if not known_model(model):
                     findings.append(
-                        Issue(f"{base}/{i}", "unknown-model", f"{model!r} is not in LiteLLM's price table",
-                              f"declare its prices under `models: {{{model}: ...}}`, or check the spelling")
+                        Issue(
+                            f"{base}/{i}",
+                            "unknown-model",
+                            f"{model!r} is not in LiteLLM's price table",
+                            f"declare its prices under `models: {{{model}: ...}}`, or check the spelling",
+                        )
                     )
     return findings
 
@@ -80,13 +96,20 @@ def _budgets(cp: CompiledPolicy) -> list[Issue]:
     for i, b in enumerate(cp.budgets):
         if b.model is not None and b.model not in models:
             findings.append(
-                Issue(f"/budgets/{i}/model", "budget-never-applies", f"no chain uses model {b.model!r}",
-                      "budgets count only calls to models the chains name")
+                Issue(
+                    f"/budgets/{i}/model",
+                    "budget-never-applies",
+                    f"no chain uses model {b.model!r}",
+                    "budgets count only calls to models the chains name",
+                )
             )
         elif b.model is None and b.provider is not None and b.provider not in providers:
             findings.append(
-                Issue(f"/budgets/{i}/provider", "budget-never-applies",
-                      f"no chain uses a model of provider {b.provider!r}",
-                      "budgets count only calls to models the chains name")
+                Issue(
+                    f"/budgets/{i}/provider",
+                    "budget-never-applies",
+                    f"no chain uses a model of provider {b.provider!r}",
+                    "budgets count only calls to models the chains name",
+                )
             )
     return findings

@@ -1,0 +1,189 @@
+"""`llm-router route` and `llm-router policy ...` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from llm_router.cli import COMMANDS, cli
+
+DECISION_FIELDS = {
+    "action",
+    "chain",
+    "tier",
+    "rule",
+    "rule_location",
+    "task",
+    "complexity",
+    "difficulty",
+    "confidence",
+    "reason",
+    "trace",
+    "policy_revision",
+    "usable",
+    "id",
+}
+PROMPTS40 = Path(__file__).parent / "data/prompts40.jsonl"
+
+
+def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), input=input)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_route_json_prints_every_decision_field() -> None:
+    code, out, _ = run("route", "what is 2+2?", "--json")
+    assert code == 0
+    decision = json.loads(out)
+    assert decision.keys() >= DECISION_FIELDS
+    assert decision["trace"] and {"rule", "matched", "saw"} <= decision["trace"][0].keys()
+
+
+def test_route_text_names_the_tier_and_rule() -> None:
+    code, out, _ = run("route", "what is 2+2?")
+    assert code == 0
+    assert out.startswith("route -> simple") and "rule by-difficulty" in out
+
+
+def test_route_without_prompt_or_batch_is_a_usage_error() -> None:
+    code, _, err = run("route")
+    assert code == 2 and "PROMPT or --batch" in err
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_help_only_prints(name: str, home: Path) -> None:
+    before = sorted(p for p in home.rglob("*"))
+    code, out, _ = run(name, "--help")
+    assert code == 0 and "Usage:" in out
+    assert sorted(p for p in home.rglob("*")) == before
+
+
+@pytest.mark.parametrize("sub", ["validate", "show", "explain", "test", "lint"])
+def test_every_policy_help_only_prints(sub: str) -> None:
+    code, out, _ = run("policy", sub, "--help")
+    assert code == 0 and "Usage:" in out
+
+
+def test_batch_gives_one_decision_per_line_and_flags_bad_lines() -> None:
+    lines = PROMPTS40.read_text() + "not json\n" + '{"text": "no prompt"}\n'
+    code, out, _ = run("route", "--batch", "-", "--json", input=lines)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 1
+    assert len(rows) == 42
+    assert all(r.keys() >= DECISION_FIELDS for r in rows[:40])
+    assert [r["line"] for r in rows[40:]] == [41, 42]
+
+
+def test_policy_and_profile_knobs_change_routing_over_forty_prompts(monkeypatch: pytest.MonkeyPatch) -> None:
+    def batch(**env: str) -> list[dict[str, object]]:
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        code, out, _ = run("route", "--batch", str(PROMPTS40), "--json")
+        assert code == 0
+        return [json.loads(line) for line in out.splitlines()]
+
+    aggressive = batch(LLM_ROUTER_POLICY="aggressive")
+    conservative = batch(LLM_ROUTER_POLICY="conservative")
+    assert [d["tier"] for d in aggressive] != [d["tier"] for d in conservative]
+    monkeypatch.delenv("LLM_ROUTER_POLICY")
+    budget = batch(LLM_ROUTER_PROFILE="budget")
+    premium = batch(LLM_ROUTER_PROFILE="premium")
+    assert [d["chain"] for d in budget] != [d["chain"] for d in premium]
+
+
+def test_four_kinds_of_problem_are_each_located_with_exit_3(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "version: 1\n"
+        "profile: budget\n"
+        "profile: premium\n"  # 3: duplicate key
+        "polcy: aggressive\n"  # 4: misspelled top-level key
+        "rules:\n"
+        "  - id: a\n"
+        '    when: "tokens >"\n'  # 7: syntax error
+        "    then: {route: simple}\n"
+        "  - id: b\n"
+        '    when: "prompt.__class__"\n'  # 10: dunder attribute
+        "    then: {route: simple}\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", "from llm_router.cli import main; main()", "policy", "validate", str(bad)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 3
+    assert "Traceback" not in proc.stderr
+    located = {
+        (line.split(":")[1], line.split(" ")[1])
+        for line in proc.stderr.splitlines()
+        if line.startswith(str(bad))
+    }
+    assert located == {
+        ("3", "duplicate-key"),
+        ("4", "unknown-key"),
+        ("7", "expr-syntax"),
+        ("10", "forbidden"),
+    }
+
+
+def test_an_invalid_user_policy_makes_route_exit_3(home: Path) -> None:
+    (home / ".llm-router").mkdir()
+    (home / ".llm-router" / "routing.yaml").write_text("enforce: sometimes\n")
+    code, _, err = run("route", "hello")
+    assert code == 3
+    assert "routing.yaml:1:" in err and "enum" in err
+
+
+def test_a_single_line_user_policy_is_valid(home: Path) -> None:
+    (home / ".llm-router").mkdir()
+    (home / ".llm-router" / "routing.yaml").write_text("mode: zero_claude\n")
+    code, out, _ = run("route", "hello", "--json", "--host", "claude-code")
+    assert code == 0 and json.loads(out)["mode"] == "zero_claude"
+
+
+def test_enforce_off_means_the_mode_off(home: Path) -> None:
+    (home / ".llm-router").mkdir()
+    (home / ".llm-router" / "routing.yaml").write_text("enforce: off\n")
+    code, out, _ = run("route", "hello", "--json")
+    assert code == 0 and json.loads(out)["enforce"] == "off"
+
+
+def test_policy_show_says_where_each_value_came_from(home: Path) -> None:
+    (home / ".llm-router").mkdir()
+    (home / ".llm-router" / "routing.yaml").write_text("profile: premium\n")
+    code, out, _ = run("policy", "show")
+    assert code == 0
+    line = next(x for x in out.splitlines() if x.startswith("/profile ="))
+    assert '"premium"' in line and "routing.yaml:1" in line
+    code, out, _ = run("policy", "show", "--json")
+    shown = json.loads(out)
+    assert shown["policy"]["profile"] == "premium"
+    assert shown["provenance"]["/profile"].endswith("routing.yaml:1")
+
+
+def test_policy_explain_shows_contributions_and_each_rule() -> None:
+    code, out, _ = run("policy", "explain", "design a distributed tracing strategy for 40 services")
+    assert code == 0
+    assert "classifier (what raised or lowered the difficulty)" in out
+    assert "MATCH by-difficulty" in out and "explicit-claude" in out
+
+
+def test_policy_lint_finds_an_unreachable_rule_and_an_unknown_model(tmp_path: Path) -> None:
+    extra = tmp_path / "extra.yaml"
+    extra.write_text(
+        "chains:\n  simple: [openai/no-such-model-xyz]\n"
+        "rules:\n  - {id: all, when: 'true', then: {route: simple}}\n"
+    )
+    code, out, _ = run("policy", "lint", "--config", str(extra))
+    assert code == 1
+    assert "unreachable-rule" in out and "unknown-model" in out and "no-such-model-xyz" in out
+
+
+def test_builtin_policy_lints_clean() -> None:
+    code, out, _ = run("policy", "lint")
+    assert (code, out.strip()) == (0, "no findings")
