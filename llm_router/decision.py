@@ -5,7 +5,7 @@ Plain frozen dataclasses, no I/O: the classifier and the policy evaluator are pu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,7 +196,7 @@ class Decision:
     enforce: str
     mode: str
     threshold: float
-    trace: tuple[TraceStep, ...]
+    trace: Sequence[TraceStep]  # built lazily by the evaluator
     policy_revision: str
 
     @property

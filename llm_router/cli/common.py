@@ -48,6 +48,9 @@ def emit_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False, default=str)
+
+
 def emit_json_line(value: Any) -> None:
-    """Print one compact JSON line on stdout."""
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str) + "\n")
+    """Print one compact JSON line on stdout (one encoder for every line: `route --batch` prints many)."""
+    sys.stdout.write(_COMPACT.encode(value) + "\n")

@@ -7,8 +7,8 @@ Rules are tried in order; the first that matches without `continue: true` decide
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, overload
 
 from llm_router.decision import BudgetState, Context, Decision, TraceStep
 from llm_router.policy import namespace
@@ -30,7 +30,7 @@ def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
     auto = namespace.auto_tier(f.difficulty, cp.tiers, preset.cutoffs)
     ns = namespace.build(ctx, knobs, preset.threshold, auto, cp.claude_prefix, cp.names_used)
 
-    trace: list[TraceStep] = []
+    steps: list[tuple[CompiledRule, bool, str, str]] = []  # (rule, matched, effect, note); see Trace
     shift = 0
     reasons: list[str] = []
     decided: CompiledRule | None = None
@@ -38,12 +38,12 @@ def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
         try:
             matched = bool(rule.when.evaluate(ns))
         except ExprRuntimeError as exc:
-            trace.append(_step(rule, ns, False, note=f"error: {exc}; treated as not matching"))
+            steps.append((rule, False, "", f"error: {exc}; treated as not matching"))
             continue
         if not matched:
-            trace.append(_step(rule, ns, False))
+            steps.append((rule, False, "", ""))
             continue
-        trace.append(_step(rule, ns, True, effect=rule.then.describe()))
+        steps.append((rule, True, rule.then.describe(), ""))
         shift += rule.then.upgrade - rule.then.downgrade
         if rule.then.reason:
             reasons.append(rule.then.reason)
@@ -103,7 +103,7 @@ def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
         enforce=knobs["enforce"],
         mode=knobs["mode"],
         threshold=preset.threshold,
-        trace=tuple(trace),
+        trace=Trace(steps, ns),
         policy_revision=cp.revision,
     )
 
@@ -154,12 +154,45 @@ def _usable_now(
 def _decision_id(revision: str, ctx: Context) -> str:
     r = ctx.request
     seed = f"{revision}\0{ctx.now!r}\0{r.session}\0{r.host}\0{r.prompt}"
-    return hashlib.sha256(seed.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return hashlib.blake2b(seed.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
-def _step(
-    rule: CompiledRule, ns: Mapping[str, Any], matched: bool, effect: str = "", note: str = ""
-) -> TraceStep:
+class Trace(Sequence[TraceStep]):
+    """The rules a decision considered, built into TraceSteps only when someone reads them: a hook that
+    renders a decision never pays for explaining it."""
+
+    __slots__ = ("_ns", "_raw", "_steps")
+
+    def __init__(self, raw: list[tuple[CompiledRule, bool, str, str]], ns: Mapping[str, Any]):
+        self._raw = raw
+        self._ns = ns
+        self._steps: list[TraceStep] | None = None
+
+    def _built(self) -> list[TraceStep]:
+        if self._steps is None:
+            self._steps = [_step(r, self._ns, m, e, n) for r, m, e, n in self._raw]
+        return self._steps
+
+    @overload
+    def __getitem__(self, index: int) -> TraceStep: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[TraceStep]: ...
+    def __getitem__(self, index: int | slice) -> TraceStep | Sequence[TraceStep]:
+        return self._built()[index]
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Trace({self._built()!r})"
+
+
+def _step(rule: CompiledRule, ns: Mapping[str, Any], matched: bool, effect: str, note: str) -> TraceStep:
     saw = {name: ns[name] for name in rule.names}
     for name, keys in rule.when.constant_keys.items():
         if name in saw:  # show only the budgets / providers the condition names
