@@ -249,7 +249,7 @@ def on_session_start(host: str, event: str, payload: dict[str, Any]) -> Outcome 
     in_chains = {
         provider_of(m) for profiles in cp.chains.values() for models in profiles.values() for m in models
     }
-    usable = sorted(configured(settings.env) & in_chains)
+    usable = sorted(configured(settings.env, cwd=settings.cwd, home=settings.home) & in_chains)
     head = f"llm-router: enforce {cp.enforce}, mode {cp.mode}, profile {cp.profile}, policy {cp.policy}"
     if usable:
         line = f"{head}; providers usable: {', '.join(usable)}."
