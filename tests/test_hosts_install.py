@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
-import click
 import pytest
 from click.testing import CliRunner
 
-from llm_router.cli import main
+from llm_router.cli import cli
 
 ALL = ["--host", "all"]
 
@@ -58,14 +59,8 @@ def user_files(home: Path) -> dict[Path, str]:
 
 def run(*args: str) -> tuple[int, str]:
     """Run `llm-router ARGS` the way the console script does (errors become messages and exit codes)."""
-    result = CliRunner().invoke(_entry, list(args))
+    result = CliRunner().invoke(cli, list(args))
     return result.exit_code, result.output
-
-
-@click.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
-@click.argument("argv", nargs=-1, type=click.UNPROCESSED)
-def _entry(argv: tuple[str, ...]) -> None:
-    main(list(argv))
 
 
 def snapshot_tree(root: Path) -> dict[str, str]:
@@ -153,9 +148,7 @@ def test_dry_run_shows_a_diff_and_writes_nothing(user_files: dict[Path, str], ho
     assert not (home / ".llm-router" / "installed.json").exists()
 
 
-def test_a_settings_file_that_is_not_json_is_left_alone(
-    user_files: dict[Path, str], home: Path
-) -> None:
+def test_a_settings_file_that_is_not_json_is_left_alone(user_files: dict[Path, str], home: Path) -> None:
     broken = home / ".gemini" / "settings.json"
     broken.write_text('{"theme": "GitHub", // a comment\n}')
     before = snapshot_tree(home)
@@ -189,7 +182,7 @@ def test_project_install_writes_the_projects_files(home: Path) -> None:
     code, _ = run("install", "--project")
     assert code == 0
     assert "llm-router" in json.loads(Path(".mcp.json").read_text())["mcpServers"]
-    assert "UserPromptSubmit" in json.loads(Path(".claude/settings.json").read_text())["hooks"]
+    assert "UserPromptSubmit" in json.loads(Path(".claude/settings.local.json").read_text())["hooks"]
     assert not (home / ".claude.json").exists()
     run("uninstall", "--project")
     assert not Path(".mcp.json").exists() and not Path(".claude").exists()
@@ -213,3 +206,14 @@ def test_install_help_does_not_install(home: Path) -> None:
     code, output = run("install", "--help")
     assert code == 0 and "--dry-run" in output
     assert not (home / ".claude").exists()
+
+
+def test_what_install_writes_for_each_host(home: Path, snapshot: Any) -> None:
+    """The exact files a fresh install writes (this installation's paths shown as <BIN> and <PYTHON>)."""
+    run("install", *ALL)
+    bin_dir = str(Path(sys.executable).parent)
+    written = {
+        name: text.replace(sys.executable, "<PYTHON>").replace(bin_dir, "<BIN>")
+        for name, text in snapshot_tree(home).items()
+    }
+    assert written == snapshot

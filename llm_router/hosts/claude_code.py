@@ -28,11 +28,16 @@ def hook_groups(host: str = NAME, events: dict[str, tuple[str | None, int]] = EV
 
 
 def edits(target: Target) -> list[FileEdit]:
-    """Hooks into settings.json; the MCP server into ~/.claude.json, or .mcp.json with --project."""
+    """Hooks into settings.json; the MCP server into ~/.claude.json.
+
+    With --project: hooks into .claude/settings.local.json (their absolute paths are this machine's, and
+    Claude Code keeps that file out of git), the MCP server into .mcp.json.
+    """
     command, args = mcp_command()
     entry = {"type": "stdio", "command": command, "args": args}
     if target.project is not None:
-        settings, mcp_file = target.project / ".claude" / "settings.json", target.project / ".mcp.json"
+        settings = target.project / ".claude" / "settings.local.json"
+        mcp_file = target.project / ".mcp.json"
     else:
         settings, mcp_file = target.home / ".claude" / "settings.json", target.home / ".claude.json"
     return [hooks_edit(settings, hook_groups()), mcp_server_edit(mcp_file, "mcpServers", MCP_NAME, entry)]
