@@ -1,0 +1,228 @@
+"""`llm-router query | usage | savings | budget | health`: run prompts and report what they cost."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from llm_router.cli.common import emit_json, emit_json_line
+
+CONFIG_OPTION = click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A policy file layered on top of every other.",
+)
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+SINCE_OPTION = click.option(
+    "--since",
+    metavar="WHEN",
+    help="Only calls since WHEN: 30m, 24h, 7d, today, week, month, or a date like 2026-05-01.",
+)
+
+
+@click.command()
+@click.argument("prompt", required=False)
+@click.option("--models", metavar="M1,M2", help="Force this chain (LiteLLM ids, comma separated).")
+@JSON_OPTION
+@click.option("--stream", is_flag=True, help="Print the answer as it arrives.")
+@CONFIG_OPTION
+def query(prompt: str | None, models: str | None, as_json: bool, stream: bool, config: Path | None) -> None:
+    """Decide how PROMPT is routed and run it through its chain, cheapest model first.
+
+    PROMPT may be `-` (or left out with stdin not a terminal) to read it from stdin. Exit code 5 when every
+    model failed, 6 when budgets rule out every model.
+    """
+    from llm_router import router
+    from llm_router.decision import Request
+
+    if prompt is None or prompt == "-":
+        if sys.stdin.isatty():
+            raise click.UsageError("give a PROMPT (or `-` to read it from stdin)")
+        prompt = sys.stdin.read()
+    if not prompt.strip():
+        raise click.UsageError("the prompt is empty")
+    forced = [m.strip() for m in models.split(",") if m.strip()] if models else None
+    settings = router.Settings(config=config)
+    request = Request(prompt=prompt, host="cli", cwd=str(settings.cwd))
+    decision = router.decide(request, settings=settings)
+    on_text = None
+    if stream:
+
+        def on_text(piece: str) -> None:
+            if as_json:
+                emit_json_line({"type": "text", "text": piece})
+            else:
+                sys.stdout.write(piece)
+            sys.stdout.flush()
+
+    result = router.run(decision, request, settings=settings, models=forced, on_text=on_text)
+    if as_json:
+        (emit_json_line({"type": "result", **result.to_dict()}) if stream else emit_json(result.to_dict()))
+        return
+    if stream:
+        sys.stdout.write("\n")
+    else:
+        click.echo(result.text)
+    tried = len(result.attempts)
+    baseline = f"baseline {result.baseline_model or 'none'}: ${result.baseline_cost_usd:.6f}"
+    click.echo(
+        f"-- {result.model} · {tried} attempt{'s' * (tried != 1)} · {result.tokens_in}+{result.tokens_out} "
+        f"tokens · ${result.cost_usd:.6f} ({baseline})",
+        err=True,
+    )
+
+
+def parse_since(text: str | None, now: float) -> float | None:
+    """`30m`, `24h`, `7d`, `2w`, `today`, `week`, `month`, or an ISO date/time (local) -> epoch seconds."""
+    from llm_router.store.state import period_start
+
+    if not text:
+        return None
+    text = text.strip().lower()
+    if m := re.fullmatch(r"(\d+(?:\.\d+)?)\s*([mhdw])", text):
+        unit = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}[m.group(2)]
+        return now - float(m.group(1)) * unit
+    if text in ("today", "day", "week", "month"):
+        return period_start("day" if text == "today" else text, now)
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r}: use 30m, 24h, 7d, today, week, month or a date like 2026-05-01", param_hint="--since"
+        ) from None
+
+
+def _open_store() -> Any:
+    from llm_router import store
+
+    return store.open_db(store.db_path())
+
+
+@click.command()
+@JSON_OPTION
+@SINCE_OPTION
+def usage(as_json: bool, since: str | None) -> None:
+    """Show recorded calls (successful attempts), failed attempts, tokens and cost, per model."""
+    from llm_router import store
+
+    report = store.usage_report(_open_store(), since=parse_since(since, time.time()))
+    if as_json:
+        emit_json(report)
+        return
+    click.echo(
+        f"{report['calls']} calls, {report['failed_attempts']} failed attempts, "
+        f"{report['tokens_in']}+{report['tokens_out']} tokens, ${report['cost_usd']:.6f}"
+    )
+    for m in report["models"]:
+        click.echo(
+            f"  {m['model']:<40} {m['calls']:>6} calls {m['failures']:>5} failed "
+            f"{m['tokens_in'] + m['tokens_out']:>10} tokens  ${m['cost_usd']:.6f}"
+        )
+
+
+@click.command()
+@JSON_OPTION
+@SINCE_OPTION
+@CONFIG_OPTION
+def savings(as_json: bool, since: str | None, config: Path | None) -> None:
+    """Show what the successful calls would have cost on the one baseline model, and what they cost."""
+    from llm_router import router, store
+    from llm_router.execute.options import baseline_model
+    from llm_router.providers import prices
+
+    cp = router.load(router.Settings(config=config))
+    baseline = baseline_model(cp)
+    price = prices.price(baseline, cp.models) if baseline else None
+    per_token = (price.input_cost_per_token, price.output_cost_per_token) if price else None
+    report = store.savings_report(_open_store(), baseline, per_token, since=parse_since(since, time.time()))
+    if as_json:
+        emit_json(report)
+        return
+    pct = f" ({report['saved_pct']}%)" if report["saved_pct"] is not None else ""
+    click.echo(f"Baseline: {baseline or 'none (no priced model in the premium chains)'}")
+    click.echo(f"{report['calls']} calls, {report['tokens_in']}+{report['tokens_out']} tokens")
+    click.echo(f"  on the baseline  ${report['baseline_cost_usd']:.6f}")
+    click.echo(f"  actual cost      ${report['cost_usd']:.6f}  (every attempt, failed ones included)")
+    click.echo(f"  saved            ${report['saved_usd']:.6f}{pct}")
+
+
+@click.command()
+@JSON_OPTION
+@CONFIG_OPTION
+def budget(as_json: bool, config: Path | None) -> None:
+    """Show each budget of the policy, how much of it this period has used, and the Claude window estimate."""
+    from llm_router import router, store
+    from llm_router.store import state
+
+    settings = router.Settings(config=config)
+    cp = router.load(settings)
+    now = time.time()
+    conn = _open_store()
+    budgets = state.budget_states(conn, cp.budgets, now)
+    report = {
+        "budgets": [b.to_dict() | {"exhausted": b.exhausted} for b in budgets.values()],
+        "claude_subscription_window": store.subscription_window(conn, now),
+    }
+    if as_json:
+        emit_json(report)
+        return
+    if not budgets:
+        click.echo("No budgets in the policy (add a `budgets:` list to routing.yaml).")
+    for b in budgets.values():
+        scope = b.model or b.provider or "all models"
+        flag = "  EXHAUSTED" if b.exhausted else ""
+        click.echo(
+            f"{b.id:<24} {scope:<28} {b.period:<5} ${b.spent_usd:.4f} of ${b.limit_usd:.2f} "
+            f"({b.used_pct:.1f}%){flag}"
+        )
+    window = report["claude_subscription_window"]
+    if window["active"]:
+        resets = datetime.fromtimestamp(window["resets_at"]).strftime("%H:%M")
+        click.echo(f"Claude window (estimate): {window['prompts']} prompts, resets at {resets}")
+
+
+@click.command()
+@JSON_OPTION
+@click.option("--timeout", "timeout_s", type=float, default=5.0, show_default=True, help="Seconds per check.")
+@CONFIG_OPTION
+def health(as_json: bool, timeout_s: float, config: Path | None) -> None:
+    """Check each configured provider at once (listing its models: no tokens spent). Exit 1 if any fails."""
+    from llm_router import router
+    from llm_router.errors import RouterError
+    from llm_router.providers.catalogue import PROVIDERS, configured, environment
+    from llm_router.providers.health import check_all
+    from llm_router.store import breakers, state
+
+    settings = router.Settings(config=config)
+    env = environment(settings.env, cwd=settings.cwd, home=settings.home)
+    providers = sorted(configured(env, files=False))
+    checks = check_all(providers, env, timeout_s)
+    open_keys: set[str] = set()
+    if (settings.home / "usage.db").exists():
+        try:
+            cooldown = state.cooldown_of(router.load(settings))
+        except RouterError:  # a broken policy must not hide which providers answer
+            cooldown = 60.0
+        open_keys = set(breakers.open_now(_open_store(), time.time(), cooldown))
+    for c in checks:
+        c["breaker_open"] = sorted(
+            k for k in open_keys if k == c["provider"] or k.startswith(c["provider"] + "/")
+        )
+    missing = [p for p in PROVIDERS if p not in providers]
+    if as_json:
+        emit_json({"providers": checks, "not_configured": missing})
+    else:
+        if not checks:
+            click.echo("No provider is configured: set a key such as OPENAI_API_KEY, or OLLAMA_BASE_URL.")
+        for c in checks:
+            mark = "ok  " if c["ok"] else "FAIL"
+            extra = f"  breaker open: {', '.join(c['breaker_open'])}" if c["breaker_open"] else ""
+            click.echo(f"{mark} {c['provider']:<12} {c['latency_s']:>6.2f}s  {c['detail']}{extra}")
+    if not checks or not all(c["ok"] for c in checks):
+        sys.exit(1)
