@@ -1,0 +1,38 @@
+"""A hook's decision is what the MCP tool it points at executes: decided once, never re-decided."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from mcp import Client
+from test_hook import QUESTION, accepted, prompt
+
+from llm_router.mcp.server import build_server
+from llm_router.mcp.session import McpSession
+from llm_router.testing import FakeProvider
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def test_llm_query_executes_the_decision_the_prompt_hook_saved() -> None:
+    with FakeProvider() as fake:
+        fake.script("gpt-4o-mini", "ok", answer="four")
+        env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.openai_base}
+        output = accepted("claude-code", "UserPromptSubmit", prompt(**env))
+        assert output is not None
+        decision_id = (
+            output["hookSpecificOutput"]["additionalContext"].split('decision_id="')[1].split('"')[0]
+        )
+        async with Client(build_server(McpSession(env=dict(os.environ) | env))) as client:
+            result = await client.call_tool("llm_query", {"prompt": QUESTION, "decision_id": decision_id})
+        assert not result.is_error
+        assert result.structured_content is not None
+        assert result.structured_content["text"] == "four"
+        assert result.structured_content["decision_id"] == decision_id
+        assert fake.count("gpt-4o-mini") == 1
