@@ -165,9 +165,10 @@ def budget(as_json: bool, config: Path | None) -> None:
     now = time.time()
     conn = _open_store()
     budgets = state.budget_states(conn, cp.budgets, now)
+    window = store.subscription_window(conn, now)
     report = {
         "budgets": [b.to_dict() | {"exhausted": b.exhausted} for b in budgets.values()],
-        "claude_subscription_window": store.subscription_window(conn, now),
+        "claude_subscription_window": window,
     }
     if as_json:
         emit_json(report)
@@ -181,7 +182,6 @@ def budget(as_json: bool, config: Path | None) -> None:
             f"{b.id:<24} {scope:<28} {b.period:<5} ${b.spent_usd:.4f} of ${b.limit_usd:.2f} "
             f"({b.used_pct:.1f}%){flag}"
         )
-    window = report["claude_subscription_window"]
     if window["active"]:
         resets = datetime.fromtimestamp(window["resets_at"]).strftime("%H:%M")
         click.echo(f"Claude window (estimate): {window['prompts']} prompts, resets at {resets}")
