@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import pytest
-from mcp import Client, StdioServerParameters
+from mcp import Client, MCPError, StdioServerParameters
 
 from llm_router.testing import FakeProvider
 
@@ -167,6 +167,17 @@ def test_the_server_exits_cleanly_when_the_client_vanishes_mid_call() -> None:
         assert proc.wait(timeout=20) == 0
         assert time.monotonic() - started < 10
         assert b"Traceback" not in proc.stderr.read()
+
+
+async def test_the_server_keeps_serving_after_a_call_the_client_gave_up_on() -> None:
+    with FakeProvider(slow_s=30) as fake:
+        fake.script("slow-model", "slow")
+        async with Client(stdio(OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=fake.openai_base)) as client:
+            arguments = {"prompt": "take your time", "model": "openai/slow-model"}
+            with pytest.raises(MCPError):
+                await client.call_tool("llm_query", arguments, read_timeout_seconds=1)
+            after = await client.call_tool("llm_providers", {})
+    assert not after.is_error
 
 
 def test_an_unknown_slim_mode_is_a_usage_error() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from mcp.server.mcpserver import MCPServer
 
 from llm_router.mcp.server import CORE, FULL, ROUTING, build_server, schema_tokens, slim_mode, tool_schemas
 from llm_router.mcp.session import McpSession
+from llm_router.testing import FakeProvider
 
 pytestmark = pytest.mark.anyio
 
@@ -143,3 +144,184 @@ async def test_providers_lists_configured_ones_first_with_hints_for_the_rest() -
 async def test_set_mode_rejects_a_value_outside_its_choices() -> None:
     result = await call(server(), "llm_set_mode", {"profile": "luxury"})
     assert "profile" in error_text(result)
+
+
+async def test_route_returns_the_decision_with_chain_tier_and_id() -> None:
+    srv = server(GEMINI_API_KEY="test-key")
+    result = await call(srv, "llm_route", {"prompt": "What is the capital of Peru?"})
+    route = result.structured_content
+    assert not result.is_error, result.content
+    assert route["tier"] and route["chain"] and route["id"]
+    assert set(route["usable"]) <= set(route["chain"])
+
+
+async def test_classify_returns_features_only() -> None:
+    result = await call(server(), "llm_classify", {"prompt": "Refactor this class into two smaller ones"})
+    assert not result.is_error, result.content
+    features = {"tokens", "task", "complexity", "difficulty", "confidence", "signals"}
+    assert set(result.structured_content) == features
+
+
+async def test_set_mode_changes_the_next_decisions_of_this_session_only() -> None:
+    prompt = "What is the capital of Peru?"
+    srv = server(GEMINI_API_KEY="test-key")
+    async with Client(srv) as client:
+        before = (await client.call_tool("llm_route", {"prompt": prompt})).structured_content
+        mode = await client.call_tool("llm_set_mode", {"profile": "premium", "policy": "conservative"})
+        after = (await client.call_tool("llm_route", {"prompt": prompt})).structured_content
+    other = await call(server(GEMINI_API_KEY="test-key"), "llm_route", {"prompt": prompt})
+    other_session = other.structured_content
+    assert mode.structured_content["overrides"] == {"profile": "premium", "policy": "conservative"}
+    assert mode.structured_content["effective"]["profile"] == "premium"
+    assert (before["profile"], before["policy"]) == ("balanced", "balanced")
+    assert (after["profile"], after["policy"]) == ("premium", "conservative")
+    assert after["chain"] != before["chain"]
+    assert other_session["chain"] == before["chain"]
+
+
+async def test_set_mode_reset_returns_to_the_policy_values() -> None:
+    async with Client(server()) as client:
+        await client.call_tool("llm_set_mode", {"profile": "budget"})
+        reset = await client.call_tool("llm_set_mode", {"reset": True})
+    assert reset.structured_content["overrides"] == {}
+    assert reset.structured_content["effective"]["profile"] == "balanced"
+
+
+async def test_set_mode_rejects_a_policy_preset_the_policy_does_not_define() -> None:
+    result = await call(server(), "llm_set_mode", {"policy": "reckless"})
+    assert "unknown policy 'reckless'" in error_text(result)
+
+
+async def test_policy_validate_reports_the_layered_policy_valid() -> None:
+    result = await call(server(), "llm_policy", {"action": "validate"})
+    assert result.structured_content == {"action": "validate", "valid": True, "problems": []}
+
+
+async def test_policy_validate_reports_every_problem_of_a_broken_file(tmp_path: Any) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\nprofile: luxurious\n")
+    result = await call(server(), "llm_policy", {"action": "validate", "path": str(broken)})
+    assert result.structured_content["valid"] is False
+    assert any("broken.yaml" in p for p in result.structured_content["problems"])
+
+
+async def test_policy_show_returns_the_merged_policy_with_provenance() -> None:
+    result = await call(server(), "llm_policy", {"action": "show"})
+    assert result.structured_content["policy"]["version"] == 1
+    assert result.structured_content["provenance"]
+
+
+async def test_policy_explain_returns_the_decision_with_its_rule_trace() -> None:
+    result = await call(server(), "llm_policy", {"action": "explain", "prompt": "claude: hello"})
+    decision = result.structured_content["decision"]
+    assert decision["rule"] == "explicit-claude"
+    assert decision["trace"][0]["matched"] is True
+
+
+async def test_usage_budget_and_subscription_window_read_the_local_store() -> None:
+    srv = server()
+    async with Client(srv) as client:
+        usage = await client.call_tool("llm_usage", {"period": "day"})
+        budget = await client.call_tool("llm_budget", {})
+        window = await client.call_tool("llm_check_usage", {})
+    assert usage.structured_content["report"]["calls"] == 0
+    assert budget.structured_content["report"] == {"budgets": []}
+    assert window.structured_content["report"]["active"] is False
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeProvider]:
+    """A fake OpenAI/Ollama/Anthropic server on 127.0.0.1."""
+    with FakeProvider() as provider:
+        yield provider
+
+
+async def test_query_with_a_model_returns_that_models_answer(fake: FakeProvider) -> None:
+    fake.script("gpt-4o-mini", "ok", answer="Lima.")
+    srv = server(**fake.env())
+    result = await call(srv, "llm_query", {"prompt": "Capital of Peru?", "model": "openai/gpt-4o-mini"})
+    assert not result.is_error, result.content
+    assert result.structured_content["text"] == "Lima."
+    assert result.structured_content["model"] == "openai/gpt-4o-mini"
+    assert result.structured_content["attempts"] == 1
+
+
+async def test_auto_decides_and_executes_through_the_chain(fake: FakeProvider) -> None:
+    result = await call(server(**fake.env()), "llm_auto", {"prompt": "What is the capital of Peru?"})
+    answer = result.structured_content
+    assert not result.is_error, result.content
+    assert answer["text"] == fake.answer_for(answer["model"])
+    assert answer["tier"] and answer["decision_id"]
+
+
+async def test_query_by_decision_id_carries_out_that_decision_without_deciding_again(
+    fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    routed = await call(server(**fake.env()), "llm_route", {"prompt": "What is the capital of Peru?"})
+    decision = routed.structured_content
+
+    def no_second_decision(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("llm_query re-decided a stored decision")
+
+    monkeypatch.setattr("llm_router.router.decide", no_second_decision)
+    # Another server process (as when a hook decided): the decision comes from the store by id.
+    result = await call(
+        server(**fake.env()),
+        "llm_query",
+        {"prompt": "What is the capital of Peru?", "decision_id": decision["id"]},
+    )
+    assert not result.is_error, result.content
+    assert result.structured_content["decision_id"] == decision["id"]
+    assert result.structured_content["model"] == decision["usable"][0]
+
+
+async def test_stream_sends_the_text_as_progress_notifications(fake: FakeProvider) -> None:
+    fake.script("gpt-4o-mini", "ok", answer="one two three four five six")
+    chunks: list[str] = []
+
+    async def progress(done: float, total: float | None, message: str | None) -> None:
+        chunks.append(message or "")
+
+    async with Client(server(**fake.env())) as client:
+        result = await client.call_tool(
+            "llm_stream",
+            {"prompt": "Count to six", "model": "openai/gpt-4o-mini"},
+            progress_callback=progress,
+        )
+    assert not result.is_error, result.content
+    assert result.structured_content["text"] == "one two three four five six"
+    assert "".join(chunks) == "one two three four five six"
+
+
+async def test_a_prompt_the_policy_leaves_to_the_host_is_not_executed(fake: FakeProvider) -> None:
+    result = await call(server(**fake.env()), "llm_auto", {"prompt": "claude: explain this stack trace"})
+    assert "leaves this prompt to the host's own model" in error_text(result)
+    assert fake.seen == []
+
+
+async def test_no_configured_provider_for_the_chain_is_an_error_result() -> None:
+    result = await call(server(), "llm_auto", {"prompt": "What is the capital of Peru?"})
+    assert "not configured" in error_text(result)
+
+
+async def test_an_exhausted_budget_is_an_error_result(fake: FakeProvider, tmp_path: Any) -> None:
+    config = tmp_path / "budget.yaml"
+    config.write_text(
+        "version: 1\nbudgets:\n  - {id: openai-month, provider: openai, period: month, limit_usd: 0}\n"
+    )
+    session = McpSession(
+        env=dict(os.environ) | {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.openai_base},
+        config=config,
+    )
+    result = await call(build_server(session), "llm_auto", {"prompt": "What is the capital of Peru?"})
+    assert "budget" in error_text(result)
+    assert fake.seen == []
+
+
+async def test_research_prefers_a_configured_web_grounded_model(fake: FakeProvider) -> None:
+    env = fake.env() | {"PERPLEXITY_API_KEY": "pplx-test", "PERPLEXITY_API_BASE": fake.openai_base}
+    result = await call(
+        server(**env), "llm_research", {"prompt": "What changed in the latest Python release?"}
+    )
+    assert not result.is_error, result.content
+    assert result.structured_content["model"].startswith("perplexity/")

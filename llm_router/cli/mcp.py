@@ -35,7 +35,9 @@ def mcp(transport: str, port: int, bind: str, config: Path | None, list_tools: b
 
     Logs go to stderr; stdout carries only the protocol. The server exits when stdin closes.
     """
-    from llm_router.mcp.server import build_server, slim_mode
+    import anyio
+
+    from llm_router.mcp.server import build_server, serve_stdio, slim_mode
     from llm_router.mcp.session import McpSession
 
     if list_tools:
@@ -48,7 +50,7 @@ def mcp(transport: str, port: int, bind: str, config: Path | None, list_tools: b
     server = build_server(McpSession(env=dict(os.environ), config=config))
     try:
         if transport == "stdio":
-            server.run("stdio")
+            anyio.run(serve_stdio, server)
         else:
             server.run("streamable-http", host=bind, port=port)
     except KeyboardInterrupt:

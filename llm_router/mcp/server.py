@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import inspect
+import io
 import json
+import logging
 import os
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, cast
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import ToolAnnotations
 
 from llm_router import __version__
 from llm_router.mcp.session import McpSession
+
+log = logging.getLogger("llm_router.mcp")
 
 CORE = ("llm_route", "llm_query", "llm_auto", "llm_usage", "llm_set_mode")
 ROUTING = CORE + (
@@ -110,10 +115,42 @@ def schema_tokens(tools: list[dict[str, Any]]) -> int:
     return len(json.dumps(tools, separators=(",", ":"))) // 4
 
 
-def serve(transport: str = "stdio", port: int = 8000, host: str = "127.0.0.1") -> None:
-    """Serve until the client goes away (stdin closes) or the process is interrupted."""
-    server = build_server(McpSession(env=dict(os.environ)))
-    if transport == "stdio":
-        server.run("stdio")
-    else:
-        server.run("streamable-http", host=host, port=port)
+class _WatchedLines:
+    """The lines of stdin, setting `closed` when the client closes it."""
+
+    def __init__(self, lines: Any, closed: anyio.Event):
+        self.lines = lines
+        self.closed = closed
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        async for line in self.lines:
+            yield line
+        self.closed.set()
+
+
+async def serve_stdio(server: MCPServer, grace_s: float = 2.0) -> None:
+    """Serve over stdin/stdout until stdin closes; calls still running then get `grace_s` to answer and are
+    cancelled, and a client that closed our stdout is not an error (the MCP stdio shutdown sequence)."""
+    from mcp.server.stdio import stdio_server
+
+    # MCPServer.run_stdio_async has no hook for the end of stdin, so this does what it does, plus the watch.
+    lowlevel = server._lowlevel_server
+    closed = anyio.Event()
+    text = io.TextIOWrapper(os.fdopen(os.dup(0), "rb"), encoding="utf-8", errors="replace")
+    stdin = _WatchedLines(anyio.wrap_file(text), closed)
+    try:
+        async with anyio.create_task_group() as tg:
+
+            async def cancel_after_stdin_closes() -> None:
+                await closed.wait()
+                await anyio.sleep(grace_s)
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(cancel_after_stdin_closes)
+            async with stdio_server(stdin=cast(Any, stdin)) as (read_stream, write_stream):
+                await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
+            tg.cancel_scope.cancel()
+    except* (BrokenPipeError, ConnectionResetError):
+        log.info("the client closed the connection")
+    finally:
+        text.close()

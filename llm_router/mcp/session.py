@@ -190,19 +190,15 @@ def check_model(model: str, ready: frozenset[str]) -> str:
 
 
 def check_executable(decision: Decision, explicit: bool) -> None:
-    """A ToolError when the decision says not to execute, or when no model of its chain can be tried."""
-    if decision.action == "block":
-        raise ToolError(f"blocked by policy rule {decision.rule}: {decision.message or decision.reason}")
-    if explicit:
-        return
-    if decision.action == "passthrough":
+    """A ToolError when the policy leaves the prompt to the host's own model and no model was named.
+
+    Blocked decisions and chains with no usable model are refused by `router.run` itself.
+    """
+    if decision.action == "passthrough" and not explicit:
         raise ToolError(
-            f"not executed: policy rule {decision.rule} passes this prompt through to the host's own model"
-            f" ({decision.reason})"
+            f"not executed: policy rule {decision.rule} leaves this prompt to the host's own model"
+            f" ({decision.reason}); name a model to run it anyway"
         )
-    if not decision.usable:
-        why = "; ".join(f"{m}: {r}" for m, r in decision.unusable.items()) or "the chain is empty"
-        raise ToolError(f"no provider configured for any model of chain {decision.tier}: {why}")
 
 
 def answer(result: Any, decision: Decision) -> dict[str, Any]:

@@ -96,7 +96,7 @@ def savings_report(session: McpSession, period: str) -> Report:
     from llm_router import router
 
     report = need("llm_router.store", "savings_report", "savings reports")
-    baseline_of = need("llm_router.execute", "baseline_model", "the savings baseline")
+    baseline_of = need("llm_router.execute.options", "baseline_model", "the savings baseline")
     price = need("llm_router.providers.prices", "price", "model prices")
     cp = router.load(session.settings)
     model = baseline_of(cp)
