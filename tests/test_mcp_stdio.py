@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -196,3 +197,24 @@ def test_the_mcp_command_module_imports_neither_the_policy_engine_nor_litellm() 
     run = [sys.executable, "-c", code]
     out = subprocess.run(run, capture_output=True, text=True, env=server_env(), check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_streamable_http_transport_serves_the_same_tools() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cmd = [*command(), "--transport", "streamable-http", "--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=server_env())
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            names = {t.name for t in (await client.list_tools()).tools}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert names >= ACCEPTANCE_TOOLS

@@ -325,3 +325,33 @@ async def test_research_prefers_a_configured_web_grounded_model(fake: FakeProvid
     )
     assert not result.is_error, result.content
     assert result.structured_content["model"].startswith("perplexity/")
+
+
+async def test_health_checks_each_configured_provider_without_spending_tokens(fake: FakeProvider) -> None:
+    result = await call(server(OLLAMA_BASE_URL=fake.url), "llm_health", {})
+    report = result.structured_content["report"]
+    assert not result.is_error, result.content
+    assert [(c["provider"], c["ok"]) for c in report["providers"]] == [("ollama", True)]
+    assert "openai" in report["not_configured"]
+    assert fake.seen == []
+
+
+async def test_savings_compare_recorded_calls_with_the_one_baseline_model(fake: FakeProvider) -> None:
+    srv = server(**fake.env())
+    async with Client(srv) as client:
+        await client.call_tool("llm_query", {"prompt": "Capital of Peru?", "model": "openai/gpt-4o-mini"})
+        savings = await client.call_tool("llm_savings", {"period": "all"})
+    report = savings.structured_content["report"]
+    assert not savings.is_error, savings.content
+    assert report["calls"] == 1
+    assert report["baseline_model"]
+    assert report["baseline_cost_usd"] > report["cost_usd"]
+
+
+async def test_usage_counts_the_calls_made_through_the_server(fake: FakeProvider) -> None:
+    async with Client(server(**fake.env())) as client:
+        await client.call_tool("llm_query", {"prompt": "Capital of Peru?", "model": "openai/gpt-4o-mini"})
+        usage = await client.call_tool("llm_usage", {"period": "day"})
+    report = usage.structured_content["report"]
+    assert report["calls"] == 1
+    assert [m["model"] for m in report["models"]] == ["openai/gpt-4o-mini"]

@@ -117,6 +117,31 @@ def budget_report(session: McpSession) -> Report:
     return Report(report={"budgets": [b.to_dict() | {"exhausted": b.exhausted} for b in states.values()]})
 
 
+def health_report(session: McpSession, timeout_s: float) -> Report:
+    """Every configured provider checked at once, with its open breakers; the others listed as missing."""
+    from llm_router import router
+    from llm_router.errors import RouterError
+    from llm_router.providers.catalogue import PROVIDERS, configured, environment
+    from llm_router.providers.health import check_all
+    from llm_router.store import breakers, state
+
+    settings = session.settings
+    env = environment(settings.env, cwd=settings.cwd, home=settings.home)
+    providers = sorted(configured(env, files=False))
+    checks = check_all(providers, env, timeout_s)
+    try:
+        cooldown = state.cooldown_of(router.load(settings))
+    except RouterError:  # a broken policy must not hide which providers answer
+        cooldown = 60.0
+    with session.db() as conn:
+        open_keys = breakers.open_now(conn, now(), cooldown)
+    for c in checks:
+        mine = c["provider"]
+        c["breaker_open"] = sorted(k for k in open_keys if k == mine or k.startswith(mine + "/"))
+    missing = [p for p in PROVIDERS if p not in providers]
+    return Report(report={"providers": checks, "not_configured": missing})
+
+
 def subscription_report(session: McpSession) -> Report:
     """The estimated Claude subscription window from prompts recorded as let through to Claude Code."""
     window = need("llm_router.store", "subscription_window", "subscription tracking")
@@ -143,10 +168,10 @@ def admin_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
         """Estimate the Claude subscription window (5-hour session, weekly use) from local usage records."""
         return await blocking(subscription_report, s)
 
-    async def llm_health(live: bool = False) -> Report:
-        """Each configured provider: configured, breaker state; with live=true also a tiny test call."""
-        check = need("llm_router.providers.health", "check", "health checks")
-        return Report(report=dict(await blocking(check, s.settings, live=live)))
+    async def llm_health(timeout_s: float = 5.0) -> Report:
+        """Check that each configured provider answers (lists its models: no tokens spent) and which circuit
+        breakers are open."""
+        return await blocking(health_report, s, timeout_s)
 
     async def llm_providers() -> Providers:
         """Which providers llm-router knows, which are configured here, and how to configure the others."""
