@@ -12,8 +12,10 @@ from typing import Any, cast
 
 import anyio
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import ToolAnnotations
+from pydantic import ValidationError
 
 from llm_router import __version__
 from llm_router.mcp.session import McpSession
@@ -75,10 +77,28 @@ def build_server(session: McpSession | None = None, slim: str | None = None) -> 
     return MCPServer("llm-router", instructions=INSTRUCTIONS, version=__version__, tools=tools)
 
 
+class PlainTool(Tool):
+    """A tool whose argument errors read as one plain line instead of pydantic's report."""
+
+    async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+        try:
+            return await super().run(arguments, context, convert_result)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if not isinstance(cause, ValidationError):
+                raise
+            problems = [
+                f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg'].lower()}"
+                + (f" (got {type(e['input']).__name__})" if e["type"].endswith("_type") else "")
+                for e in cause.errors()
+            ]
+            raise ToolError("invalid arguments: " + "; ".join(problems)) from cause
+
+
 def make_tool(name: str, fn: Callable[..., Any]) -> Tool:
     """A tool whose advertised schemas carry no generated titles (they cost tokens and say nothing)."""
     read_only = name not in GENERATES and name != "llm_set_mode"
-    tool = Tool.from_function(
+    tool = PlainTool.from_function(
         fn,
         name=name,
         description=inspect.cleandoc(fn.__doc__ or ""),
