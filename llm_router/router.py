@@ -135,7 +135,7 @@ def run(
     from llm_router.execute import execute
     from llm_router.execute.options import options_for
     from llm_router.providers.catalogue import configured, environment, how_to_configure, provider_of
-    from llm_router.store import open_db
+    from llm_router.store import shared
     from llm_router.store.state import budget_states
 
     settings = settings or Settings()
@@ -164,10 +164,6 @@ def run(
             )
         error = BudgetExceeded if all("budget" in r for r in decision.unusable.values()) else ProviderError
         raise error("no model of the chain can be tried now:\n  " + "\n  ".join(why))
-    conn = open_db(settings.home / "usage.db")
-    try:
-        now = time.time()
-        options = options_for(cp, settings.home, budget_states(conn, cp.budgets, now))
-        return execute(decision, request, chain, env=env, options=options, conn=conn, on_text=on_text)
-    finally:
-        conn.close()
+    conn = shared(settings.home / "usage.db")
+    options = options_for(cp, settings.home, budget_states(conn, cp.budgets, time.time()))
+    return execute(decision, request, chain, env=env, options=options, conn=conn, on_text=on_text)

@@ -3,7 +3,7 @@
 Importing this package is cheap (plain `sqlite3`); sqlite-utils is loaded only to apply a migration.
 """
 
-from llm_router.store.db import connect, db_path, open_db, write
+from llm_router.store.db import connect, db_path, open_db, shared, write
 from llm_router.store.decisions import load_decision, save_decision, subscription_window
 from llm_router.store.usage import UsageRow, record, savings_report, usage_report
 
@@ -16,6 +16,7 @@ __all__ = [
     "record",
     "save_decision",
     "savings_report",
+    "shared",
     "subscription_window",
     "usage_report",
     "write",

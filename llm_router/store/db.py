@@ -8,6 +8,7 @@ migration is pending, because importing it costs ~0.1 s and the hook path opens 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +42,19 @@ def open_db(path: Path) -> sqlite3.Connection:
 
     if pending(conn, [m.__name__ for m in MIGRATIONS]):
         migrate(conn)
+    return conn
+
+
+_shared: dict[tuple[str, int], sqlite3.Connection] = {}
+
+
+def shared(path: Path) -> sqlite3.Connection:
+    """This thread's long-lived connection to `path` (opened and migrated once). Closing a connection to a WAL
+    database checkpoints it, which costs more than a whole query: long-running callers keep one open."""
+    key = (str(path), threading.get_ident())
+    conn = _shared.get(key)
+    if conn is None or not path.exists():
+        conn = _shared[key] = open_db(path)
     return conn
 
 
