@@ -6,8 +6,8 @@ server and answering `tools/list` stay as light as the MCP SDK itself.
 
 from __future__ import annotations
 
-import importlib
 import os
+import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,20 +22,12 @@ from llm_router.decision import Decision, Request, TraceStep
 from llm_router.errors import RouterError
 
 if TYPE_CHECKING:
+    from llm_router.execute import Result
     from llm_router.router import Settings
 
 T = TypeVar("T")
 
 KNOBS = ("profile", "policy", "enforce", "mode")
-
-
-def need(module: str, attr: str, what: str) -> Any:
-    """`module.attr`, or a ToolError saying that `what` is not available in this installation."""
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        missing = f"{module}.{attr} is missing"
-        raise ToolError(f"{what} is not available in this version of llm-router ({missing})") from exc
 
 
 @contextmanager
@@ -47,10 +39,6 @@ def plain_errors() -> Iterator[None]:
         raise
     except RouterError as exc:
         raise ToolError(str(exc)) from exc
-    except ModuleNotFoundError as exc:  # a part of llm-router this tool needs is not installed (yet)
-        if not (exc.name or "").startswith("llm_router"):
-            raise
-        raise ToolError(f"not available in this version of llm-router: module {exc.name} is missing") from exc
 
 
 async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -68,13 +56,12 @@ def check_prompt(prompt: str) -> str:
 
 @dataclass
 class McpSession:
-    """Settings and knob overrides for one server; decisions made here are remembered by id."""
+    """Settings and knob overrides for one server."""
 
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     cwd: Path = field(default_factory=Path.cwd)
     config: Path | None = None
     knobs: dict[str, str] = field(default_factory=dict)
-    decisions: dict[str, Decision] = field(default_factory=dict)
 
     @property
     def settings(self) -> Settings:
@@ -102,24 +89,16 @@ class McpSession:
         return features.to_dict()
 
     def remember(self, decision: Decision) -> None:
-        """Keep the decision for this session and in the usage store, where hooks' decisions also live."""
-        self.decisions[decision.id] = decision
-        try:
-            store = importlib.import_module("llm_router.store")
-            open_db, save_decision = store.open_db, store.save_decision
-        except (ImportError, AttributeError):  # no decision store in this installation: this session knows it
-            return
-        conn = open_db(self.db_path)
-        try:
+        """Keep the decision in the usage store (where hooks keep theirs) for llm_query to execute by id."""
+        from llm_router.store import save_decision
+
+        with self.db() as conn:
             save_decision(conn, decision)
-        finally:
-            conn.close()
 
     def recall(self, decision_id: str) -> Decision:
-        """The decision made earlier under this id, here or by a hook."""
-        if decision_id in self.decisions:
-            return self.decisions[decision_id]
-        load_decision = need("llm_router.store", "load_decision", "the decision store")
+        """The decision made earlier under this id, by this server or by a hook."""
+        from llm_router.store import load_decision
+
         with self.db() as conn:
             stored = load_decision(conn, decision_id)
         if stored is None:
@@ -137,24 +116,21 @@ class McpSession:
         on_text: Callable[[str], None] | None = None,
     ) -> dict[str, Any]:
         """Carry out a decision (on `model` when one is named) and return the Answer."""
+        from llm_router import router
+
         if model is not None:
             models = [check_model(model, self.configured())]
         check_executable(decision, explicit=models is not None)
-        run = need("llm_router.router", "run", "executing prompts")
         request = self.request(prompt, event)
-        result = run(decision, request, settings=self.settings, models=models, on_text=on_text)
+        result = router.run(decision, request, settings=self.settings, models=models, on_text=on_text)
         return answer(result, decision)
 
-    @property
-    def db_path(self) -> Path:
-        from llm_router import paths
-
-        return paths.home(self.env) / "usage.db"
-
     @contextmanager
-    def db(self) -> Iterator[Any]:
+    def db(self) -> Iterator[sqlite3.Connection]:
         """A connection to the usage store, closed afterwards."""
-        conn = need("llm_router.store", "open_db", "the usage store")(self.db_path)
+        from llm_router.store import db_path, open_db
+
+        conn = open_db(db_path(self.env))
         try:
             yield conn
         finally:
@@ -201,20 +177,18 @@ def check_executable(decision: Decision, explicit: bool) -> None:
         )
 
 
-def answer(result: Any, decision: Decision) -> dict[str, Any]:
+def answer(result: Result, decision: Decision) -> dict[str, Any]:
     """An Answer from the executor's Result."""
-    attempts = result.attempts
     return {
         "text": result.text,
         "model": result.model,
         "decision_id": decision.id,
         "tier": decision.tier,
         "rule": decision.rule,
-        "attempts": attempts if isinstance(attempts, int) else len(attempts),
-        "cost_usd": float(result.cost_usd or 0.0),
-        "baseline_cost_usd": float(result.baseline_cost_usd or 0.0),
+        "attempts": len(result.attempts),
+        "cost_usd": round(result.cost_usd, 8),
+        "baseline_cost_usd": round(result.baseline_cost_usd, 8),
     }
-
 
 
 def decision_from_dict(data: Mapping[str, Any]) -> Decision:

@@ -10,7 +10,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from llm_router.mcp.results import Mode, PolicyReport, ProviderInfo, Providers, Report
-from llm_router.mcp.session import KNOBS, McpSession, blocking, need
+from llm_router.mcp.session import KNOBS, McpSession, blocking
 
 Period = Literal["day", "week", "month", "all"]
 
@@ -84,29 +84,30 @@ def since(period: str, at: float) -> float | None:
     return None if period == "all" else period_start(period, at)
 
 
-def usage_report(session: McpSession, period: str) -> Report:
+def usage(session: McpSession, period: str) -> Report:
     """Calls, failures, tokens and cost since the start of the period, per model."""
-    report = need("llm_router.store", "usage_report", "usage reports")
+    from llm_router.store import usage_report
+
     with session.db() as conn:
-        return Report(report=report(conn, since=since(period, now())))
+        return Report(report=usage_report(conn, since=since(period, now())))
 
 
-def savings_report(session: McpSession, period: str) -> Report:
+def savings(session: McpSession, period: str) -> Report:
     """Cost against the policy's one baseline model since the start of the period."""
     from llm_router import router
+    from llm_router.execute.options import baseline_model
+    from llm_router.providers.prices import price
+    from llm_router.store import savings_report
 
-    report = need("llm_router.store", "savings_report", "savings reports")
-    baseline_of = need("llm_router.execute.options", "baseline_model", "the savings baseline")
-    price = need("llm_router.providers.prices", "price", "model prices")
     cp = router.load(session.settings)
-    model = baseline_of(cp)
+    model = baseline_model(cp)
     p = price(model, cp.models) if model else None
     per_token = (p.input_cost_per_token, p.output_cost_per_token) if p else None
     with session.db() as conn:
-        return Report(report=report(conn, model, per_token, since=since(period, now())))
+        return Report(report=savings_report(conn, model, per_token, since=since(period, now())))
 
 
-def budget_report(session: McpSession) -> Report:
+def budgets(session: McpSession) -> Report:
     """Each budget of the policy with what has been spent against it this period."""
     from llm_router import router
     from llm_router.store.state import budget_states
@@ -117,7 +118,7 @@ def budget_report(session: McpSession) -> Report:
     return Report(report={"budgets": [b.to_dict() | {"exhausted": b.exhausted} for b in states.values()]})
 
 
-def health_report(session: McpSession, timeout_s: float) -> Report:
+def health(session: McpSession, timeout_s: float) -> Report:
     """Every configured provider checked at once, with its open breakers; the others listed as missing."""
     from llm_router import router
     from llm_router.errors import RouterError
@@ -142,11 +143,12 @@ def health_report(session: McpSession, timeout_s: float) -> Report:
     return Report(report={"providers": checks, "not_configured": missing})
 
 
-def subscription_report(session: McpSession) -> Report:
+def subscription(session: McpSession) -> Report:
     """The estimated Claude subscription window from prompts recorded as let through to Claude Code."""
-    window = need("llm_router.store", "subscription_window", "subscription tracking")
+    from llm_router.store import subscription_window
+
     with session.db() as conn:
-        return Report(report=window(conn, now()))
+        return Report(report=subscription_window(conn, now()))
 
 
 def admin_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
@@ -154,24 +156,24 @@ def admin_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
 
     async def llm_usage(period: Period = "month") -> Report:
         """Calls, tokens and cost recorded in the local usage log for a period, by model and provider."""
-        return await blocking(usage_report, s, period)
+        return await blocking(usage, s, period)
 
     async def llm_savings(period: Period = "month") -> Report:
         """What routing saved against the baseline model, with the calls and tokens behind the figure."""
-        return await blocking(savings_report, s, period)
+        return await blocking(savings, s, period)
 
     async def llm_budget() -> Report:
         """Each budget of the policy: limit, spent this period, percent used and what remains."""
-        return await blocking(budget_report, s)
+        return await blocking(budgets, s)
 
     async def llm_check_usage() -> Report:
         """Estimate the Claude subscription window (5-hour session, weekly use) from local usage records."""
-        return await blocking(subscription_report, s)
+        return await blocking(subscription, s)
 
     async def llm_health(timeout_s: float = 5.0) -> Report:
         """Check that each configured provider answers (lists its models: no tokens spent) and which circuit
         breakers are open."""
-        return await blocking(health_report, s, timeout_s)
+        return await blocking(health, s, timeout_s)
 
     async def llm_providers() -> Providers:
         """Which providers llm-router knows, which are configured here, and how to configure the others."""
