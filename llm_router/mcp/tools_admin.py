@@ -167,10 +167,11 @@ def admin_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
         return await blocking(budgets, s)
 
     async def llm_check_usage() -> Report:
-        """Estimate the Claude subscription window (5-hour session, weekly use) from local usage records."""
+        """Estimate the current 5-hour Claude subscription window (prompts, tokens, reset time) from local
+        records of the prompts llm-router let through to Claude Code."""
         return await blocking(subscription, s)
 
-    async def llm_health(timeout_s: float = 5.0) -> Report:
+    async def llm_health(timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0) -> Report:
         """Check that each configured provider answers (lists its models: no tokens spent) and which circuit
         breakers are open."""
         return await blocking(health, s, timeout_s)
