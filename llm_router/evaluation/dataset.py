@@ -1,0 +1,141 @@
+"""Eval datasets: JSON lines of prompts with per-model scores (and costs), and the RouteLLM CSV converter."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llm_router.errors import RouterError
+
+# Output price in USD per token, used to turn a response's length into a cost where the data has none.
+# Published list prices at the time of the RouteLLM runs: GPT-4 Turbo $30/M output tokens, Mixtral 8x7B
+# about $0.60/M (Together, Anyscale). Tokens are estimated as characters / 4.
+OUTPUT_PRICE = {
+    "gpt-4-1106-preview": 30e-6,
+    "mistralai/Mixtral-8x7B-Instruct-v0.1": 0.6e-6,
+}
+CHARS_PER_TOKEN = 4.0
+
+
+class DatasetError(RouterError):
+    """An eval dataset that cannot be read."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One prompt with what each model scored on it (0..1) and, optionally, what it cost (USD)."""
+
+    prompt: str
+    scores: Mapping[str, float]
+    costs: Mapping[str, float] = field(default_factory=dict)
+    category: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        models: dict[str, dict[str, float]] = {}
+        for name, score in self.scores.items():
+            models[name] = {"score": score}
+            if name in self.costs:
+                models[name]["cost"] = self.costs[name]
+        out: dict[str, Any] = {"prompt": self.prompt, "models": models}
+        if self.category:
+            out["category"] = self.category
+        return out
+
+
+def normalise(prompt: str) -> str:
+    """The form under which two prompts count as duplicates."""
+    return re.sub(r"\s+", " ", prompt).strip().lower()
+
+
+def load(path: Path) -> list[Record]:
+    """Read a dataset: a JSON-lines file, or a RouteLLM CSV file or folder (converted on the fly)."""
+    if path.is_dir() or path.suffix == ".csv":
+        return convert_routellm(path)
+    records = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise DatasetError(f"cannot read dataset {path}: {exc.strerror}") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(_record(json.loads(line)))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise DatasetError(f"{path}:{number}: not a dataset record: {exc}") from exc
+    if not records:
+        raise DatasetError(f"{path}: no records")
+    return records
+
+
+def _record(data: Any) -> Record:
+    if not isinstance(data, dict) or not isinstance(data.get("prompt"), str):
+        raise ValueError("expected an object with a string `prompt`")
+    models = data.get("models")
+    if not isinstance(models, dict) or not models:
+        raise ValueError("expected `models`: {name: {score, cost?}}")
+    scores, costs = {}, {}
+    for name, m in models.items():
+        score = float(m["score"])
+        if not 0.0 <= score <= 1.0:
+            raise ValueError(f"score of {name} is {score}, outside 0..1")
+        scores[name] = score
+        if m.get("cost") is not None:
+            costs[name] = float(m["cost"])
+    return Record(data["prompt"], scores, costs, str(data.get("category") or ""))
+
+
+def write(records: Iterable[Record], path: Path) -> int:
+    """Write records as JSON lines; returns how many."""
+    count = 0
+    with path.open("w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def convert_routellm(path: Path) -> list[Record]:
+    """Records from RouteLLM's layout (a CSV file, or a folder of them), minus contaminated prompts.
+
+    Correctness columns (True/False) become scores 1/0; a `<model>_response` column gives a cost estimate.
+    """
+    files = sorted(path.rglob("*.csv")) if path.is_dir() else [path]
+    if not files:
+        raise DatasetError(f"{path}: no CSV files")
+    contaminated: set[str] = set()
+    for jsonl in ([*path.rglob("contaminated_prompts.jsonl")] if path.is_dir()
+                  else [path.parent / "contaminated_prompts.jsonl"]):
+        if jsonl.exists():
+            for line in jsonl.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    contaminated.add(normalise(json.loads(line)["eval_prompt"]))
+    csv.field_size_limit(1 << 30)
+    records = []
+    for file in files:
+        category = re.sub(r"^mmlu_", "", file.stem).removesuffix("_responses")
+        with file.open(newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                if normalise(row["prompt"]) in contaminated:
+                    continue
+                records.append(_from_row(row, category))
+    return records
+
+
+def _from_row(row: Mapping[str, str], category: str) -> Record:
+    scores, costs = {}, {}
+    for column, value in row.items():
+        if column == "prompt" or column.endswith("_response") or value not in ("True", "False"):
+            continue
+        scores[column] = 1.0 if value == "True" else 0.0
+        response = row.get(f"{column}_response")
+        if response is not None and column in OUTPUT_PRICE:
+            costs[column] = round(len(response) / CHARS_PER_TOKEN * OUTPUT_PRICE[column], 8)
+    return Record(row["prompt"], scores, costs, category)
