@@ -232,3 +232,12 @@ class Decision:
             "trace": [t.to_dict() for t in self.trace],
             "policy_revision": self.policy_revision,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Decision:
+        """The Decision whose `to_dict()` gave `data` (as the usage store keeps it)."""
+        fields = {name: data[name] for name in cls.__dataclass_fields__}
+        for name in ("chain", "usable", "signals"):
+            fields[name] = tuple(fields[name])
+        fields["trace"] = tuple(TraceStep(**step) for step in data["trace"])
+        return cls(**fields)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio.to_thread
 from mcp.server.mcpserver.exceptions import ToolError
 
-from llm_router.decision import Decision, Request, TraceStep
+from llm_router.decision import Decision, Request
 from llm_router.errors import RouterError
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ class McpSession:
             stored = load_decision(conn, decision_id)
         if stored is None:
             raise ToolError(f"no decision with id {decision_id!r}: route the prompt again with llm_route")
-        return decision_from_dict(stored)
+        return Decision.from_dict(stored)
 
     def execute(
         self,
@@ -189,12 +189,3 @@ def answer(result: Result, decision: Decision) -> dict[str, Any]:
         "cost_usd": round(result.cost_usd, 8),
         "baseline_cost_usd": round(result.baseline_cost_usd, 8),
     }
-
-
-def decision_from_dict(data: Mapping[str, Any]) -> Decision:
-    """The Decision that `Decision.to_dict()` gave `data` (as the store keeps it)."""
-    fields = {name: data[name] for name in Decision.__dataclass_fields__}
-    for name in ("chain", "usable", "signals"):
-        fields[name] = tuple(fields[name])
-    fields["trace"] = tuple(TraceStep(**step) for step in data["trace"])
-    return Decision(**fields)
