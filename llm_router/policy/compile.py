@@ -19,7 +19,7 @@ from llm_router.policy.compiled import (
 from llm_router.policy.expr import ExprError, compile_expr
 from llm_router.policy.namespace import CONTEXT_NAMES
 from llm_router.policy.problems import Issue
-from llm_router.providers.catalogue import PROVIDERS, provider_of
+from llm_router.providers.table import PROVIDERS, provider_of
 
 if TYPE_CHECKING:
     from llm_router.policy.load import LoadedPolicy

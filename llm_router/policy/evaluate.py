@@ -14,7 +14,7 @@ from llm_router.decision import BudgetState, Context, Decision, TraceStep
 from llm_router.policy import namespace
 from llm_router.policy.compiled import CompiledPolicy, CompiledRule
 from llm_router.policy.expr import ExprRuntimeError
-from llm_router.providers.catalogue import how_to_configure, provider_of
+from llm_router.providers.table import how_to_configure, provider_of
 
 
 def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from llm_router.policy.compiled import CompiledPolicy
 from llm_router.policy.problems import Issue
-from llm_router.providers.catalogue import provider_of
+from llm_router.providers.table import provider_of
 
 
 def lint_policy(cp: CompiledPolicy, known_model: Callable[[str], bool] | None = None) -> list[Issue]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llm_router.decision import BudgetState, Context
-from llm_router.providers.catalogue import PROVIDERS
+from llm_router.providers.table import PROVIDERS
 
 CONTEXT_NAMES = frozenset(
     {

@@ -1,0 +1,67 @@
+"""The providers llm-router knows and how each is configured: pure data, no I/O, so the policy evaluator
+can use it. Detecting which are configured now is `catalogue`'s job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    name: str  # LiteLLM's provider prefix
+    env: tuple[str, ...]  # any one of these configures it
+    kind: str = "key"  # key | endpoint | command
+    free: bool = False  # local or free: tried first by the built-in chains
+    base_env: tuple[str, ...] = ()  # endpoint overrides, first set wins
+    default_base: str | None = None  # where an endpoint provider listens when only its model list is set
+
+    @property
+    def key_env(self) -> tuple[str, ...]:
+        """The variables holding a secret: never printed, never stored."""
+        return self.env if self.kind == "key" else ()
+
+
+PROVIDERS: dict[str, Provider] = {
+    p.name: p
+    for p in (
+        Provider(
+            "ollama",
+            ("OLLAMA_BASE_URL", "OLLAMA_API_BASE", "OLLAMA_BUDGET_MODELS"),
+            kind="endpoint",
+            free=True,
+            base_env=("OLLAMA_BASE_URL", "OLLAMA_API_BASE"),
+            default_base="http://localhost:11434",
+        ),
+        Provider("openai", ("OPENAI_API_KEY",), base_env=("OPENAI_BASE_URL", "OPENAI_API_BASE")),
+        Provider("gemini", ("GEMINI_API_KEY", "GOOGLE_API_KEY"), base_env=("GEMINI_API_BASE",)),
+        Provider("anthropic", ("ANTHROPIC_API_KEY",), base_env=("ANTHROPIC_BASE_URL", "ANTHROPIC_API_BASE")),
+        Provider("xai", ("XAI_API_KEY",), base_env=("XAI_API_BASE",)),
+        Provider("deepseek", ("DEEPSEEK_API_KEY",), base_env=("DEEPSEEK_API_BASE",)),
+        Provider("mistral", ("MISTRAL_API_KEY",), base_env=("MISTRAL_API_BASE",)),
+        Provider("cohere", ("COHERE_API_KEY",), base_env=("COHERE_API_BASE",)),
+        Provider(
+            "perplexity", ("PERPLEXITY_API_KEY", "PERPLEXITYAI_API_KEY"), base_env=("PERPLEXITY_API_BASE",)
+        ),
+        Provider("groq", ("GROQ_API_KEY",), base_env=("GROQ_API_BASE",)),
+        Provider(
+            "together_ai", ("TOGETHER_API_KEY", "TOGETHERAI_API_KEY"), base_env=("TOGETHERAI_API_BASE",)
+        ),
+        Provider("huggingface", ("HF_TOKEN", "HUGGINGFACE_API_KEY"), base_env=("HUGGINGFACE_API_BASE",)),
+        Provider("codex", (), kind="command"),
+    )
+}
+
+
+def provider_of(model: str) -> str:
+    """`openai/gpt-4o` -> `openai`."""
+    return model.split("/", 1)[0] if "/" in model else model
+
+
+def how_to_configure(provider: str) -> str:
+    """A short hint for a provider that is not configured."""
+    p = PROVIDERS.get(provider)
+    if p is None:
+        return f"unknown provider {provider!r}"
+    if p.kind == "command":
+        return f"install the `{provider}` command"
+    return f"set {p.env[0]}"
