@@ -16,7 +16,9 @@ def run_cli(group: click.Group, argv: list[str]) -> Any:
     """Run the click group; a RouterError becomes its message on stderr and its exit code, never a
     traceback."""
     try:
-        return group.main(args=argv, prog_name="llm-router", standalone_mode=False)
+        result = group.main(args=argv, prog_name="llm-router", standalone_mode=False)
+        # With standalone_mode off, click returns the code of ctx.exit(code) instead of raising it.
+        sys.exit(result if isinstance(result, int) else 0)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:
