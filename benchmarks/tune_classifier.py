@@ -146,7 +146,7 @@ def main() -> None:
         held[test] = x[test] @ w
         print(f"fold {k}: " + ", ".join(f"{n}={w[names.index(n)]:.2f}" for n in TUNED), flush=True)
     report: dict[str, Any] = {}
-    for label, score in (("prior (hand weights)", x @ w0), ("tuned, held out", held)):
+    for label, score in (("shipped weights (prior)", x @ w0), ("tuned, held out", held)):
         report[label] = {name: apgr(records, score, m) for name, m in (
             ("mmlu", ~is_gsm), ("mmlu w/o hs-math", ~is_gsm & usable), ("gsm8k", is_gsm),
             ("both", np.ones(len(records), dtype=bool)))}
