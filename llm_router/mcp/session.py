@@ -127,14 +127,11 @@ class McpSession:
 
     @contextmanager
     def db(self) -> Iterator[sqlite3.Connection]:
-        """A connection to the usage store, closed afterwards."""
-        from llm_router.store import db_path, open_db
+        """This thread's kept-open connection to the usage store (closing a WAL database checkpoints it)."""
+        from llm_router.store import db_path
+        from llm_router.store.db import shared
 
-        conn = open_db(db_path(self.env))
-        try:
-            yield conn
-        finally:
-            conn.close()
+        yield shared(db_path(self.env))
 
     def configured(self) -> frozenset[str]:
         """The providers configured for this session (environment, `.env` in its folder, config.yaml)."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_router.decision import BudgetState
-from llm_router.store.db import BUSY_TIMEOUT_S
+from llm_router.store.db import shared
 
 PERIODS = ("day", "week", "month")
 
@@ -66,7 +66,9 @@ def read(db_path: Path, cp: Any, now: float) -> tuple[dict[str, BudgetState], fr
     """Budget states for the policy's budgets and the open breakers (model ids and provider names)."""
     specs = list(getattr(cp, "budgets", ()) or ())
     try:
-        conn = sqlite3.connect(str(db_path), timeout=BUSY_TIMEOUT_S)
+        # The process's kept-open connection: closing the last connection to a WAL database checkpoints
+        # it, which would cost a hook more than everything else it does.
+        conn = shared(db_path)
     except sqlite3.Error:
         return budget_states(None, specs, now), frozenset()
     try:
@@ -78,5 +80,3 @@ def read(db_path: Path, cp: Any, now: float) -> tuple[dict[str, BudgetState], fr
         return budgets, frozenset(row[0] for row in rows)
     except sqlite3.OperationalError:  # a database not migrated yet has no tables: nothing spent, none open
         return budget_states(None, specs, now), frozenset()
-    finally:
-        conn.close()
