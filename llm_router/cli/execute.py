@@ -194,29 +194,12 @@ def budget(as_json: bool, config: Path | None) -> None:
 def health(as_json: bool, timeout_s: float, config: Path | None) -> None:
     """Check each configured provider at once (listing its models: no tokens spent). Exit 1 if any fails."""
     from llm_router import router
-    from llm_router.errors import RouterError
-    from llm_router.providers.catalogue import PROVIDERS, configured, environment
-    from llm_router.providers.health import check_all
-    from llm_router.store import breakers, state
+    from llm_router.providers.health import health_report
 
-    settings = router.Settings(config=config)
-    env = environment(settings.env, cwd=settings.cwd, home=settings.home)
-    providers = sorted(configured(env, files=False))
-    checks = check_all(providers, env, timeout_s)
-    open_keys: set[str] = set()
-    if (settings.home / "usage.db").exists():
-        try:
-            cooldown = state.cooldown_of(router.load(settings))
-        except RouterError:  # a broken policy must not hide which providers answer
-            cooldown = 60.0
-        open_keys = set(breakers.open_now(_open_store(), time.time(), cooldown))
-    for c in checks:
-        c["breaker_open"] = sorted(
-            k for k in open_keys if k == c["provider"] or k.startswith(c["provider"] + "/")
-        )
-    missing = [p for p in PROVIDERS if p not in providers]
+    report = health_report(router.Settings(config=config), timeout_s, time.time())
+    checks = report["providers"]
     if as_json:
-        emit_json({"providers": checks, "not_configured": missing})
+        emit_json(report)
     else:
         if not checks:
             click.echo("No provider is configured: set a key such as OPENAI_API_KEY, or OLLAMA_BASE_URL.")

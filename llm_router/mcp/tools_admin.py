@@ -120,27 +120,9 @@ def budgets(session: McpSession) -> Report:
 
 def health(session: McpSession, timeout_s: float) -> Report:
     """Every configured provider checked at once, with its open breakers; the others listed as missing."""
-    from llm_router import router
-    from llm_router.errors import RouterError
-    from llm_router.providers.catalogue import PROVIDERS, configured, environment
-    from llm_router.providers.health import check_all
-    from llm_router.store import breakers, state
+    from llm_router.providers.health import health_report
 
-    settings = session.settings
-    env = environment(settings.env, cwd=settings.cwd, home=settings.home)
-    providers = sorted(configured(env, files=False))
-    checks = check_all(providers, env, timeout_s)
-    try:
-        cooldown = state.cooldown_of(router.load(settings))
-    except RouterError:  # a broken policy must not hide which providers answer
-        cooldown = 60.0
-    with session.db() as conn:
-        open_keys = breakers.open_now(conn, now(), cooldown)
-    for c in checks:
-        mine = c["provider"]
-        c["breaker_open"] = sorted(k for k in open_keys if k == mine or k.startswith(mine + "/"))
-    missing = [p for p in PROVIDERS if p not in providers]
-    return Report(report={"providers": checks, "not_configured": missing})
+    return Report(report=health_report(session.settings, timeout_s, now()))
 
 
 def subscription(session: McpSession) -> Report:

@@ -86,3 +86,29 @@ def check_all(providers: list[str], env: Mapping[str, str], timeout_s: float = 5
         return []
     with ThreadPoolExecutor(max_workers=len(known)) as pool:
         return list(pool.map(lambda p: check(p, env, timeout_s), known))
+
+
+def health_report(settings: Any, timeout_s: float, now: float) -> dict[str, Any]:
+    """Every configured provider checked at once, each with its open breakers, and the providers not
+    configured. One function for `llm-router health`, the MCP tool `llm_health` and `doctor`."""
+    from llm_router import router
+    from llm_router.errors import RouterError
+    from llm_router.providers.catalogue import configured, environment
+    from llm_router.store import breakers, db_path, state
+    from llm_router.store.db import shared
+
+    env = environment(settings.env, cwd=settings.cwd, home=settings.home)
+    providers = sorted(configured(env, files=False))
+    checks = check_all(providers, env, timeout_s)
+    open_keys: set[str] = set()
+    path = db_path(settings.env)
+    if path.exists():
+        try:
+            cooldown = state.cooldown_of(router.load(settings))
+        except RouterError:  # a broken policy must not hide which providers answer
+            cooldown = 60.0
+        open_keys = set(breakers.open_now(shared(path), now, cooldown))
+    for c in checks:
+        mine = c["provider"]
+        c["breaker_open"] = sorted(k for k in open_keys if k == mine or k.startswith(mine + "/"))
+    return {"providers": checks, "not_configured": [p for p in PROVIDERS if p not in providers]}
