@@ -6,8 +6,8 @@ Plain frozen dataclasses, no I/O: the classifier and the policy evaluator are pu
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 ACTIONS = ("route", "passthrough", "suggest", "block")
 TASKS = (
@@ -27,8 +27,9 @@ COMPLEXITIES = ("simple", "moderate", "complex", "deep_reasoning")
 HOSTS = ("cli", "claude-code", "codex", "gemini-cli", "vscode", "cursor", "mcp")
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+_EMPTY: Mapping[str, Any] = MappingProxyType({})  # an immutable default for mapping fields
+
+class Request(NamedTuple):
     """One prompt and where it came from."""
 
     prompt: str
@@ -38,8 +39,7 @@ class Request:
     cwd: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Features:
+class Features(NamedTuple):
     """What the classifier computed from a prompt."""
 
     tokens: int
@@ -62,8 +62,7 @@ class Features:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class BudgetState:
+class BudgetState(NamedTuple):
     """A budget of the policy and what the usage log says has been spent against it this period."""
 
     id: str
@@ -106,22 +105,20 @@ class BudgetState:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
     """Everything the evaluator may look at besides the policy. Time comes in here, never from a clock."""
 
     request: Request
     features: Features
     now: float  # epoch seconds
     configured: frozenset[str] = frozenset()  # providers with a key or endpoint, e.g. {"openai", "ollama"}
-    budgets: Mapping[str, BudgetState] = field(default_factory=dict)
+    budgets: Mapping[str, BudgetState] = _EMPTY
     open_breakers: frozenset[str] = frozenset()  # model ids and provider names whose breaker is open now
     # Session-level knob overrides (profile, policy, enforce, mode), e.g. from the MCP tool llm_set_mode.
-    knobs: Mapping[str, str] = field(default_factory=dict)
+    knobs: Mapping[str, str] = _EMPTY
 
 
-@dataclass(slots=True)
-class TraceStep:
+class TraceStep(NamedTuple):
     """One rule the evaluator considered: what it saw and why it did or did not match.
 
     `saw` holds the raw values of the names the rule's condition uses; `to_dict` makes them short and
@@ -168,8 +165,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-@dataclass(slots=True)
-class Decision:
+class Decision(NamedTuple):
     """What the policy decided for one prompt, with everything needed to explain and to carry it out."""
 
     id: str
@@ -236,7 +232,7 @@ class Decision:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Decision:
         """The Decision whose `to_dict()` gave `data` (as the usage store keeps it)."""
-        fields = {name: data[name] for name in cls.__dataclass_fields__}
+        fields = {name: data[name] for name in cls._fields}
         for name in ("chain", "usable", "signals"):
             fields[name] = tuple(fields[name])
         fields["trace"] = tuple(TraceStep(**step) for step in data["trace"])

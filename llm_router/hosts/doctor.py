@@ -192,19 +192,11 @@ def check_mcp(timeout_s: float = MCP_TIMEOUT_S) -> Check:
         )
     except OSError as exc:
         return Check("MCP server", "fail", f"cannot start {command}: {exc}", "run `llm-router install` again")
-    try:
-        out, err = proc.communicate(stdin, timeout=timeout_s)
-    except subprocess.TimeoutExpired:
+    tools = _tools_listed(proc, stdin, started + timeout_s)
+    err = ""
+    if not tools:
         proc.kill()
-        out, err = proc.communicate()
-    tools: list[str] = []
-    for line in out.splitlines():
-        try:
-            reply = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(reply, dict) and reply.get("id") == 2:
-            tools = [t.get("name", "") for t in (reply.get("result") or {}).get("tools", [])]
+        err = proc.communicate()[1] or ""
     elapsed = time.perf_counter() - started
     if "llm_query" in tools:
         return Check(
@@ -255,3 +247,34 @@ def run_checks(
         checks.append(check_mcp())
     checks.append(check_hook_log())
     return checks
+
+
+def _tools_listed(proc: subprocess.Popen[str], stdin: str, deadline: float) -> list[str]:
+    """Send the messages, keep stdin open until tools/list is answered (a server exits when stdin closes),
+    then close it; the tool names, or [] when no answer came before the deadline."""
+    import selectors
+
+    assert proc.stdin is not None and proc.stdout is not None
+    tools: list[str] = []
+    try:
+        proc.stdin.write(stdin)
+        proc.stdin.flush()
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            while not tools and time.perf_counter() < deadline:
+                if not sel.select(timeout=max(0.0, deadline - time.perf_counter())):
+                    break
+                line = proc.stdout.readline()
+                if not line:
+                    break
+                try:
+                    reply = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(reply, dict) and reply.get("id") == 2:
+                    tools = [t.get("name", "") for t in (reply.get("result") or {}).get("tools", [])]
+        proc.stdin.close()
+        proc.wait(timeout=max(1.0, deadline - time.perf_counter()))
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        proc.kill()
+    return tools

@@ -4,8 +4,8 @@ reference has been checked. Immutable, cheap to evaluate against many prompts.""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from llm_router.classify import Classifier
@@ -17,8 +17,9 @@ ENFORCE_MODES = ("smart", "hard", "soft", "off")
 MODES = ("normal", "zero_claude")
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
+_EMPTY: Mapping[str, Any] = MappingProxyType({})  # an immutable default for mapping fields
+
+class Action(NamedTuple):
     """The `then:` of a rule."""
 
     action: str | None  # route | passthrough | suggest | block; None when the rule only adjusts
@@ -42,8 +43,7 @@ class Action:
         return ", ".join(parts) or "nothing"
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
+class CompiledRule(NamedTuple):
     id: str
     when: Expr
     then: Action
@@ -53,8 +53,7 @@ class CompiledRule:
     names: tuple[str, ...] = ()  # the context names its condition uses, sorted (for the trace)
 
 
-@dataclass(frozen=True, slots=True)
-class Preset:
+class Preset(NamedTuple):
     """What one value of the `policy` knob means."""
 
     name: str
@@ -62,8 +61,7 @@ class Preset:
     cutoffs: tuple[tuple[str, float], ...]  # (tier, lowest difficulty for it), ascending
 
 
-@dataclass(frozen=True, slots=True)
-class BudgetSpec:
+class BudgetSpec(NamedTuple):
     id: str
     period: str  # day | week | month
     limit_usd: float
@@ -71,8 +69,7 @@ class BudgetSpec:
     model: str | None = None
 
 
-@dataclass(frozen=True)
-class CompiledPolicy:
+class CompiledPolicy(NamedTuple):
     revision: str
     profile: str
     policy: str
@@ -86,10 +83,10 @@ class CompiledPolicy:
     classifier: Classifier
     rules: tuple[CompiledRule, ...]
     budgets: tuple[BudgetSpec, ...] = ()
-    models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    fallback: Mapping[str, Any] = field(default_factory=dict)
+    models: Mapping[str, Mapping[str, Any]] = _EMPTY
+    fallback: Mapping[str, Any] = _EMPTY
     baseline_model: str | None = None
-    data: Mapping[str, Any] = field(default_factory=dict)  # the merged document, for `policy show`
+    data: Mapping[str, Any] = _EMPTY  # the merged document, for `policy show`
     names_used: frozenset[str] = frozenset()  # every context name some rule uses
 
     def chain(self, name: str, profile: str) -> tuple[str, ...]:

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -56,23 +55,21 @@ class Origin(NamedTuple):
     literal: bool = False  # a `|` block scalar: offsets past a newline move down lines
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """One layer that went into the policy: a file path or `env:VAR`, and the sha256 of its content."""
 
     name: str
     sha256: str
 
 
-@dataclass
-class LoadedPolicy:
+class LoadedPolicy(NamedTuple):
     """The merged policy document with the origin of every value."""
 
     data: dict[str, Any]
     origins: dict[str, Origin]
     sources: list[Source]
     revision: str
-    files: list[tuple[str, str | None]] = field(default_factory=list, repr=False)
+    files: Sequence[tuple[str, str | None]] = ()
 
     def origin(self, pointer: str) -> Origin | None:
         """The origin of `pointer`, or of its nearest ancestor that has one."""

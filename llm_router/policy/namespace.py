@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from llm_router.decision import BudgetState, Context
 from llm_router.providers.table import PROVIDERS
@@ -40,8 +39,7 @@ CONTEXT_NAMES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderState:
+class ProviderState(NamedTuple):
     """What a rule can see of one provider: `health['openai'].usable`."""
 
     configured: bool

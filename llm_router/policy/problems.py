@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     file: str
     line: int  # 1-based; 0 when the source has no lines (an environment variable)
     col: int  # 1-based
@@ -32,8 +31,7 @@ class Problem:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Issue:
+class Issue(NamedTuple):
     """A problem known only by its JSON pointer; the loader's positions turn it into a located Problem.
 
     `offset` is a character offset inside the scalar at `pointer` (an expression's column, a regex's

@@ -6,7 +6,7 @@ import difflib
 import json
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -315,7 +315,7 @@ def _context(cp: CompiledPolicy, prompt: str, c: Mapping[str, Any]) -> Context:
     if "signals" in overrides:
         overrides["signals"] = tuple(overrides["signals"])
     if overrides:
-        features = replace(features, **overrides)
+        features = features._replace(**overrides)
     spent = c.get("budgets") or {}
     budgets = {}
     for b in cp.budgets:

@@ -11,9 +11,8 @@ import logging
 import shutil
 import stat
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from llm_router import paths
 from llm_router.providers.table import PROVIDERS, Provider, how_to_configure, provider_of
@@ -26,8 +25,7 @@ log = logging.getLogger("llm_router")
 # -- where keys come from -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class UserConfig:
+class UserConfig(NamedTuple):
     """`~/.llm-router/config.yaml`: provider variables and the few settings that are not policy."""
 
     env: Mapping[str, str]

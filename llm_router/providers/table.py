@@ -3,11 +3,10 @@ can use it. Detecting which are configured now is `catalogue`'s job."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Provider:
+class Provider(NamedTuple):
     name: str  # LiteLLM's provider prefix
     env: tuple[str, ...]  # any one of these configures it
     kind: str = "key"  # key | endpoint | command
