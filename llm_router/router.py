@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,17 +21,24 @@ if TYPE_CHECKING:
     from llm_router.policy.compiled import CompiledPolicy
 
 
-@dataclass(frozen=True)
 class Settings:
     """Where a call runs: its environment, working directory and an explicit `--config`."""
 
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    cwd: Path = field(default_factory=Path.cwd)
-    config: Path | None = None
+    __slots__ = ("config", "cwd", "env")
+
+    def __init__(
+        self, env: Mapping[str, str] | None = None, cwd: Path | None = None, config: Path | None = None
+    ) -> None:
+        self.env: Mapping[str, str] = dict(os.environ) if env is None else env
+        self.cwd: Path = Path.cwd() if cwd is None else cwd
+        self.config: Path | None = config
 
     @property
     def home(self) -> Path:
         return paths.home(self.env)
+
+    def __repr__(self) -> str:
+        return f"Settings(cwd={str(self.cwd)!r}, config={self.config!r})"
 
 
 _compiled: dict[tuple[Any, ...], CompiledPolicy] = {}

@@ -7,7 +7,6 @@ working directory, and the process environment.
 
 from __future__ import annotations
 
-import logging
 import shutil
 import stat
 from collections.abc import Callable, Mapping
@@ -19,7 +18,13 @@ from llm_router.providers.table import PROVIDERS, Provider, how_to_configure, pr
 
 __all__ = ["PROVIDERS", "Provider", "how_to_configure", "provider_of"]  # re-exported from table
 
-log = logging.getLogger("llm_router")
+
+
+def _warn(message: str, *args: object) -> None:
+    """Log a warning; `logging` is imported only when there is one (the hook path stays light)."""
+    import logging
+
+    logging.getLogger("llm_router").warning(message, *args)
 
 
 # -- where keys come from -----------------------------------------------------------------------------
@@ -48,7 +53,7 @@ def _cached(path: Path, parse: Callable[[str], Any]) -> Any:
     try:
         value = parse(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        log.warning("llm-router: cannot read %s: %s", path, exc)
+        _warn("llm-router: cannot read %s: %s", path, exc)
         value = None
     _file_cache[path] = (mtime, value)
     return value
@@ -94,7 +99,7 @@ def user_config(home: Path) -> UserConfig:
     mode = path.stat().st_mode
     if mode & (stat.S_IRGRP | stat.S_IROTH) and path not in _warned:
         _warned.add(path)
-        log.warning(
+        _warn(
             "llm-router: %s is readable by other users (mode %o) and may hold API keys; run: chmod 600 %s",
             path,
             stat.S_IMODE(mode),
