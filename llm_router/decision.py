@@ -150,16 +150,19 @@ _PREVIEW = 80
 
 def plain(value: Any) -> Any:
     """A value as a trace shows it: short strings, rounded floats, sorted sets, states as dicts."""
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return value if len(value) <= _PREVIEW else value[:_PREVIEW] + "…"
-    if isinstance(value, float):
+    if kind is float:
         return round(value, 4)
+    if kind is int or kind is bool or value is None:
+        return value
     if isinstance(value, frozenset | set):
         return sorted(value)
-    if isinstance(value, Mapping):
-        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, BudgetState):
         return {"used_pct": round(value.used_pct, 2), "remaining_usd": round(value.remaining_usd, 6)}
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
     if hasattr(value, "breaker_open"):
         return {"configured": value.configured, "breaker_open": value.breaker_open, "usable": value.usable}
     return value

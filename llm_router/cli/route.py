@@ -95,6 +95,8 @@ def render(d: Decision) -> str:
     if d.chain:
         marks = [f"{m} {'ok' if m in d.usable else 'x'}" for m in d.chain]
         lines.append("chain:  " + ", ".join(marks))
+        if not d.usable:
+            lines.append("usable: none now; " + "; ".join(sorted(set(d.unusable.values()))))
     lines.append(
         f"task: {d.task}   complexity: {d.complexity}   difficulty: {d.difficulty:.2f}   "
         f"confidence: {d.confidence:.1f}/10 (threshold {d.threshold:g})   tokens: {d.tokens}"

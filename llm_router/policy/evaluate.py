@@ -7,7 +7,7 @@ Rules are tried in order; the first that matches without `continue: true` decide
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, overload
 
 from llm_router.decision import BudgetState, Context, Decision, TraceStep
@@ -79,7 +79,7 @@ def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
             tier = route
     usable, unusable = _usable(chain, ctx)
     if chain and not usable:
-        reasons.append("no model of this chain is usable now: " + "; ".join(sorted(set(unusable.values()))))
+        reasons.append("no model of this chain is usable now (see unusable)")
     return Decision(
         id=_decision_id(cp.revision, ctx),
         action=action,
@@ -182,6 +182,9 @@ class Trace(Sequence[TraceStep]):
 
     def __len__(self) -> int:
         return len(self._raw)
+
+    def __iter__(self) -> Iterator[TraceStep]:
+        return iter(self._built())
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)
