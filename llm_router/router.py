@@ -78,22 +78,23 @@ def _unique(problems: list[Any]) -> list[Any]:
     return list(dict.fromkeys(problems))
 
 
-def live_state(
-    cp: CompiledPolicy, settings: Settings, now: float
-) -> tuple[frozenset[str], dict[str, BudgetState], frozenset[str]]:
+LiveState = tuple[frozenset[str], dict[str, BudgetState], frozenset[str]]
+
+
+def live_state(cp: CompiledPolicy, settings: Settings, now: float) -> LiveState:
     """Configured providers, budget states and open breakers, read from the environment and usage.db."""
     from llm_router.providers.catalogue import configured
+    from llm_router.store.db import db_path
 
     providers = configured(settings.env)
-    budgets = {b.id: BudgetState(b.id, b.period, b.limit_usd, 0.0, b.provider, b.model) for b in cp.budgets}
-    open_breakers: frozenset[str] = frozenset()
-    db_path = settings.home / "usage.db"
-    if db_path.exists():
-        try:
-            from llm_router.store import state as store_state
-        except ImportError:  # the store is optional until it exists
-            return providers, budgets, open_breakers
-        budgets, open_breakers = store_state.read(db_path, cp, now)
+    path = db_path(settings.env)
+    if not path.exists():  # nothing recorded yet: nothing spent, no breaker open
+        unspent = {b.id: BudgetState(b.id, b.period, b.limit_usd, 0.0, b.provider, b.model)
+                   for b in cp.budgets}
+        return providers, unspent, frozenset()
+    from llm_router.store import state as store_state
+
+    budgets, open_breakers = store_state.read(path, cp, now)
     return providers, budgets, open_breakers
 
 
@@ -104,18 +105,19 @@ def decide(
     knobs: Mapping[str, str] | None = None,
     policy: CompiledPolicy | None = None,
     now: float | None = None,
+    state: LiveState | None = None,
 ) -> Decision:
-    """Classify the prompt and evaluate the policy against the live state."""
+    """Classify the prompt and evaluate the policy against the live state (read now unless given, as
+    `route --batch` does once for a whole batch)."""
     from llm_router.policy.evaluate import evaluate
 
     settings = settings or Settings()
     cp = policy or load(settings)
     now = time.time() if now is None else now
-    providers, budgets, open_breakers = live_state(cp, settings, now)
-    features = cp.classifier.classify(request.prompt)
+    providers, budgets, open_breakers = state or live_state(cp, settings, now)
     ctx = Context(
         request=request,
-        features=features,
+        features=cp.classifier.classify(request.prompt),
         now=now,
         configured=providers,
         budgets=budgets,

@@ -54,12 +54,11 @@ def route(prompt: str | None, as_json: bool, host: str, config: Path | None, bat
 def _route_batch(lines: IO[str], settings: object, default_host: str) -> int:
     """Decide every line; the policy and the live state are read once for the whole batch."""
     from llm_router import router
-    from llm_router.policy.evaluate import evaluate
 
     assert isinstance(settings, router.Settings)
     cp = router.load(settings)
     now = time.time()
-    configured, budgets, open_breakers = router.live_state(cp, settings, now)
+    state = router.live_state(cp, settings, now)
     failed = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -76,15 +75,7 @@ def _route_batch(lines: IO[str], settings: object, default_host: str) -> int:
             continue
         host = str(item["host"]) if item.get("host") in HOSTS else default_host
         request = Request(prompt=item["prompt"], host=host, session=str(item.get("session", "")))
-        ctx = router.Context(
-            request=request,
-            features=cp.classifier.classify(request.prompt),
-            now=now,
-            configured=configured,
-            budgets=budgets,
-            open_breakers=open_breakers,
-        )
-        emit_json_line(evaluate(cp, ctx).to_dict())
+        emit_json_line(router.decide(request, settings=settings, policy=cp, now=now, state=state).to_dict())
     return 1 if failed else 0
 
 
