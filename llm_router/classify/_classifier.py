@@ -5,15 +5,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from llm_router.decision import COMPLEXITIES, Features
 
 WORD_PATTERN = r"[a-z][a-z0-9_+#'-]*"  # a word of the lowercased window, e.g. "c++", "lock-free", "don't"
 
 
-@dataclass(frozen=True, slots=True)
-class Signal:
+class Signal(NamedTuple):
     """Words, phrases and/or a regex, with an effect on the difficulty logit and an optional task vote.
 
     Words are looked up in the set of the window's lowercased words (one dictionary probe per word of the
@@ -33,8 +32,7 @@ class Signal:
     min_count: int = 1  # fires only with at least this many hits
 
 
-@dataclass(frozen=True, slots=True)
-class Override:
+class Override(NamedTuple):
     """A rule that, when its regex matches, sets some features outright (first match wins)."""
 
     id: str
@@ -45,8 +43,7 @@ class Override:
     difficulty: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Lexicon:
+class Lexicon(NamedTuple):
     """Learned per-word weights on the difficulty logit, shipped as data and scaled by the policy."""
 
     words: Mapping[str, float]
@@ -67,8 +64,7 @@ class Lexicon:
         return self.scale * total
 
 
-@dataclass(frozen=True, slots=True)
-class ConfidenceParams:
+class ConfidenceParams(NamedTuple):
     """How sure the classification is: a base, plus the task-vote margin, plus distance from a band edge."""
 
     base: float = 3.0
@@ -78,52 +74,88 @@ class ConfidenceParams:
     max_band_gain: float = 4.0
 
 
-@dataclass(frozen=True, slots=True)
 class Classifier:
-    """Turns a prompt into Features; compiled once from the policy's `classifier` section."""
+    """Turns a prompt into Features; compiled once from the policy's `classifier` section.
 
-    signals: tuple[Signal, ...] = ()
-    overrides: tuple[Override, ...] = ()
-    bias: float = 0.0
-    task_bias: Mapping[str, float] = field(default_factory=dict)
-    default_task: str = "chat"
-    length_weight: float = 0.0
-    length_pivot: float = 50.0
-    length_min: float = -2.0
-    length_max: float = 2.0
-    chars_per_token: float = 4.0
-    head: int = 3000
-    tail: int = 1000
-    bands: tuple[float, float, float] = (0.35, 0.6, 0.82)  # moderate, complex, deep_reasoning
-    confidence: ConfidenceParams = field(default_factory=ConfidenceParams)
-    lexicon: Lexicon | None = None
-    word_pattern: str = WORD_PATTERN
-    # word -> (signals listing it, (signal, phrase) pairs whose phrase starts with it); phrases that do not
-    # start with a word are checked on every prompt.
-    _index: Mapping[str, tuple[tuple[int, ...], tuple[tuple[int, str], ...]]] = field(
-        init=False, repr=False, compare=False
+    A plain slotted class (not a dataclass): it is built in every hook process, where import time counts.
+    """
+
+    __slots__ = (
+        "_index",
+        "_loose_phrases",
+        "_words",
+        "bands",
+        "bias",
+        "chars_per_token",
+        "confidence",
+        "default_task",
+        "head",
+        "length_max",
+        "length_min",
+        "length_pivot",
+        "length_weight",
+        "lexicon",
+        "overrides",
+        "signals",
+        "tail",
+        "task_bias",
+        "word_pattern",
     )
-    _loose_phrases: tuple[tuple[int, str], ...] = field(init=False, repr=False, compare=False)
-    _words: Callable[[str], list[str]] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        words = re.compile(self.word_pattern)
+    def __init__(
+        self,
+        signals: tuple[Signal, ...] = (),
+        overrides: tuple[Override, ...] = (),
+        bias: float = 0.0,
+        task_bias: Mapping[str, float] | None = None,
+        default_task: str = "chat",
+        length_weight: float = 0.0,
+        length_pivot: float = 50.0,
+        length_min: float = -2.0,
+        length_max: float = 2.0,
+        chars_per_token: float = 4.0,
+        head: int = 3000,
+        tail: int = 1000,
+        bands: tuple[float, float, float] = (0.35, 0.6, 0.82),  # moderate, complex, deep_reasoning
+        confidence: ConfidenceParams | None = None,
+        lexicon: Lexicon | None = None,
+        word_pattern: str = WORD_PATTERN,
+    ) -> None:
+        self.signals = signals
+        self.overrides = overrides
+        self.bias = bias
+        self.task_bias: Mapping[str, float] = task_bias or {}
+        self.default_task = default_task
+        self.length_weight = length_weight
+        self.length_pivot = length_pivot
+        self.length_min = length_min
+        self.length_max = length_max
+        self.chars_per_token = chars_per_token
+        self.head = head
+        self.tail = tail
+        self.bands = bands
+        self.confidence = confidence or ConfidenceParams()
+        self.lexicon = lexicon
+        self.word_pattern = word_pattern
+        # word -> (signals listing it, (signal, phrase) pairs whose phrase starts with it); phrases that do
+        # not start with a word are checked on every prompt.
+        words = re.compile(word_pattern)
         index: dict[str, tuple[tuple[int, ...], tuple[tuple[int, str], ...]]] = {}
         loose: list[tuple[int, str]] = []
-        for i, s in enumerate(self.signals):
-            for word in s.words:
+        for i, sig in enumerate(signals):
+            for word in sig.words:
                 ids, phrases = index.get(word, ((), ()))
                 index[word] = ((*ids, i), phrases)
-            for phrase in s.phrases:
+            for phrase in sig.phrases:
                 first = words.match(phrase)
                 if first is None:
                     loose.append((i, phrase))
                     continue
                 ids, phrases = index.get(first.group(), ((), ()))
                 index[first.group()] = (ids, (*phrases, (i, phrase)))
-        object.__setattr__(self, "_index", index)
-        object.__setattr__(self, "_loose_phrases", tuple(loose))
-        object.__setattr__(self, "_words", words.findall)
+        self._index: Mapping[str, tuple[tuple[int, ...], tuple[tuple[int, str], ...]]] = index
+        self._loose_phrases: tuple[tuple[int, str], ...] = tuple(loose)
+        self._words: Callable[[str], list[str]] = words.findall
 
     def window(self, prompt: str) -> str:
         """The part of the prompt that is scanned: all of it, or its head and tail when it is long."""

@@ -110,13 +110,13 @@ def compile_classifier(section: Mapping[str, Any]) -> tuple[Classifier, list[Iss
         bands=_bands(ck, section.get("bands")),
         confidence=ConfidenceParams(
             **{k: ck.number(conf, k, f"{ROOT}/confidence", getattr(ConfidenceParams(), k))
-               for k in ConfidenceParams.__dataclass_fields__}
+               for k in ConfidenceParams._fields}
         ),
         lexicon=_lexicon(ck, section.get("lexicon")),
     )
     ck.unknown_keys(scan, {"head", "tail"}, f"{ROOT}/scan")
     ck.unknown_keys(length, {"weight", "pivot", "min", "max"}, f"{ROOT}/length")
-    ck.unknown_keys(conf, set(ConfidenceParams.__dataclass_fields__), f"{ROOT}/confidence")
+    ck.unknown_keys(conf, set(ConfidenceParams._fields), f"{ROOT}/confidence")
     return classifier, ck.issues
 
 
