@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +34,12 @@ class Pair:
     def __len__(self) -> int:
         return len(self.strong)
 
-    @property
+    # Cached: pgr() asks for both at every point of a curve, which made APGR quadratic in the prompts.
+    @cached_property
     def strong_quality(self) -> float:
         return sum(self.strong) / len(self.strong)
 
-    @property
+    @cached_property
     def weak_quality(self) -> float:
         return sum(self.weak) / len(self.weak)
 
