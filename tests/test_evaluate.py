@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from llm_router import router
-from llm_router.decision import BudgetState, Context, Request
+from llm_router.decision import BudgetState, Context, Decision, Request
 from llm_router.errors import PolicyError
 from llm_router.policy.compiled import CompiledPolicy
 from llm_router.policy.evaluate import evaluate
@@ -191,3 +191,15 @@ def test_unknown_budget_in_a_condition_is_a_located_error(load: Load) -> None:
     with pytest.raises(PolicyError) as err:
         load("rules:\n  - id: r\n    when: \"budget['nope'].used_pct > 50\"\n    then: {downgrade: 1}\n")
     assert err.value.problems[0].code == "unknown-budget"
+
+
+def test_decision_json_is_exactly_its_dict(load: Load) -> None:
+    cp = load("budgets: [{id: oa, provider: openai, period: day, limit_usd: 1}]\n")
+    budgets = {"oa": BudgetState("oa", "day", 1, 0.9, "openai")}
+    prompts = [*PROMPTS, "claude: hi", 'quotes " and \\ and ünïcødé ✓ ' * 20, "x" * 9000]
+    for prompt in prompts:
+        for host in ("cli", "claude-code"):
+            d = decide(cp, prompt, host=host, budgets=budgets, configured=("openai", "gemini"))
+            as_dict = json.loads(json.dumps(d.to_dict()))
+            assert json.loads(d.to_json()) == as_dict, prompt
+            assert json.loads(Decision.from_dict(as_dict).to_json()) == as_dict, prompt

@@ -83,6 +83,7 @@ class Classifier:
     __slots__ = (
         "_index",
         "_loose_phrases",
+        "_regex_ids",
         "_words",
         "bands",
         "bias",
@@ -156,6 +157,7 @@ class Classifier:
         self._index: Mapping[str, tuple[tuple[int, ...], tuple[tuple[int, str], ...]]] = index
         self._loose_phrases: tuple[tuple[int, str], ...] = tuple(loose)
         self._words: Callable[[str], list[str]] = words.findall
+        self._regex_ids: frozenset[int] = frozenset(i for i, sig in enumerate(signals) if sig.finditer)
 
     def window(self, prompt: str) -> str:
         """The part of the prompt that is scanned: all of it, or its head and tail when it is long."""
@@ -186,7 +188,11 @@ class Classifier:
         contributions: list[tuple[str, float]] = [("bias", self.bias)]
         votes: dict[str, float] = {}
         logit = self.bias
-        for i, s in enumerate(self.signals):
+        # Only signals with a hit or a regex can fire; walk those, in the signals' order.
+        candidates = sorted({i for i, c in enumerate(counts) if c}.union(self._regex_ids))
+        signals = self.signals
+        for i in candidates:
+            s = signals[i]
             count = counts[i]
             if s.finditer is not None and count < s.max_count:
                 for _ in s.finditer(text):

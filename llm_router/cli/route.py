@@ -75,7 +75,9 @@ def _route_batch(lines: IO[str], settings: object, default_host: str) -> int:
             continue
         host = str(item["host"]) if item.get("host") in HOSTS else default_host
         request = Request(prompt=item["prompt"], host=host, session=str(item.get("session", "")))
-        emit_json_line(router.decide(request, settings=settings, policy=cp, now=now, state=state).to_dict())
+        sys.stdout.write(
+            router.decide(request, settings=settings, policy=cp, now=now, state=state).to_json() + "\n"
+        )
     return 1 if failed else 0
 
 

@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, overload
 
-from llm_router.decision import BudgetState, Context, Decision, TraceStep
+from llm_router.decision import BudgetState, Context, Decision, TraceStep, step_json
 from llm_router.policy import namespace
 from llm_router.policy.compiled import CompiledPolicy, CompiledRule
 from llm_router.policy.expr import ExprRuntimeError
@@ -157,6 +157,9 @@ def _decision_id(revision: str, ctx: Context) -> str:
     return hashlib.blake2b(seed.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
+_STEP_JSON: dict[tuple[Any, ...], str] = {}
+
+
 class Trace(Sequence[TraceStep]):
     """The rules a decision considered, built into TraceSteps only when someone reads them: a hook that
     renders a decision never pays for explaining it."""
@@ -183,6 +186,31 @@ class Trace(Sequence[TraceStep]):
     def __len__(self) -> int:
         return len(self._raw)
 
+    def to_json(self) -> str:
+        """The steps' JSON, comma-separated, written from the raw steps without building TraceSteps.
+
+        A step that saw the same values as an earlier one (most do: threshold, host, tier, ...) reuses its
+        JSON; steps that see the prompt or name budgets and providers are always written afresh.
+        """
+        ns = self._ns
+        parts = []
+        for rule, matched, effect, note in self._raw:
+            if "prompt" in rule.names or rule.when.constant_keys:
+                parts.append(
+                    step_json(rule.id, rule.location, rule.when.source, matched, _saw(rule, ns), effect, note)
+                )
+                continue
+            key = (rule.id, rule.location, matched, effect, note, *[ns[n] for n in rule.names])
+            text = _STEP_JSON.get(key)
+            if text is None:
+                if len(_STEP_JSON) > 4096:
+                    _STEP_JSON.clear()
+                text = _STEP_JSON[key] = step_json(
+                    rule.id, rule.location, rule.when.source, matched, _saw(rule, ns), effect, note
+                )
+            parts.append(text)
+        return ",".join(parts)
+
     def __iter__(self) -> Iterator[TraceStep]:
         return iter(self._built())
 
@@ -196,8 +224,13 @@ class Trace(Sequence[TraceStep]):
 
 
 def _step(rule: CompiledRule, ns: Mapping[str, Any], matched: bool, effect: str, note: str) -> TraceStep:
+    return TraceStep(rule.id, rule.location, rule.when.source, matched, _saw(rule, ns), effect, note)
+
+
+def _saw(rule: CompiledRule, ns: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of the names the rule's condition uses; of budgets and providers, only those it names."""
     saw = {name: ns[name] for name in rule.names}
     for name, keys in rule.when.constant_keys.items():
-        if name in saw:  # show only the budgets / providers the condition names
+        if name in saw:
             saw[name] = {k: saw[name][k] for k in keys if k in saw[name]}
-    return TraceStep(rule.id, rule.location, rule.when.source, matched, saw, effect, note)
+    return saw
