@@ -26,15 +26,7 @@ CLAUDE_SPECIFIC = {
     "PostToolUse": {"hookEventName", "additionalContext"},
     "PreToolUse": {"hookEventName", "permissionDecision", "permissionDecisionReason", "updatedInput"},
 }
-GEMINI_TOP = {
-    "continue",
-    "stopReason",
-    "suppressOutput",
-    "systemMessage",
-    "decision",
-    "reason",
-    "hookSpecificOutput",
-}
+GEMINI_TOP = frozenset(CLAUDE_TOP)  # Gemini CLI documents the same top-level keys
 GEMINI_SPECIFIC = {
     "BeforeAgent": {"hookEventName", "additionalContext"},
     "SessionStart": {"hookEventName", "additionalContext"},
