@@ -156,26 +156,19 @@ def _rules(
         except ExprError as exc:
             issues.append(Issue(f"{pointer}/when", exc.code, exc.message, exc.hint, exc.offset))
             continue
-        for key in when.constant_keys.get("budget", ()):
-            if key not in budget_ids:
+        # budget['id'] and health['provider'] must name a budget / a provider that exists.
+        for name, known, code, what in (
+            ("budget", budget_ids, "unknown-budget", "budget with id"),
+            ("health", set(PROVIDERS), "unknown-provider", "provider named"),
+        ):
+            for key in sorted(set(when.constant_keys.get(name, ())) - known):
                 issues.append(
                     Issue(
                         f"{pointer}/when",
-                        "unknown-budget",
-                        f"no budget with id {key!r}",
-                        "budgets: " + (", ".join(sorted(budget_ids)) or "none defined"),
-                        max(0, when.source.find(repr(key)[1:-1]) - 1),
-                    )
-                )
-        for key in when.constant_keys.get("health", ()):
-            if key not in PROVIDERS:
-                issues.append(
-                    Issue(
-                        f"{pointer}/when",
-                        "unknown-provider",
-                        f"no provider named {key!r}",
-                        "one of " + ", ".join(sorted(PROVIDERS)),
-                        max(0, when.source.find(repr(key)[1:-1]) - 1),
+                        code,
+                        f"no {what} {key!r}",
+                        f"{name} names: " + (", ".join(sorted(known)) or "none defined"),
+                        max(0, when.source.find(key) - 1),
                     )
                 )
         then = r.get("then") or {}
