@@ -1,20 +1,26 @@
-"""What every command shares: turning RouterError into a message and an exit code, JSON output."""
+"""What every command shares: common options, an entry wrapper that keeps tracebacks from users, JSON."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
-from llm_router.errors import RouterError
+CONFIG_OPTION = click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A policy file layered on top of every other.",
+)
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
 def run_cli(group: click.Group, argv: list[str]) -> Any:
-    """Run the click group; a RouterError becomes its message on stderr and its exit code, never a
-    traceback."""
+    """Run the click group (which turns a RouterError into its message and exit code); anything else
+    becomes one line on stderr, never a traceback."""
     try:
         result = group.main(args=argv, prog_name="llm-router", standalone_mode=False)
         # With standalone_mode off, click returns the code of ctx.exit(code) instead of raising it.
@@ -26,9 +32,6 @@ def run_cli(group: click.Group, argv: list[str]) -> Any:
         sys.exit(1)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
-    except RouterError as exc:
-        click.echo(f"llm-router: {exc}", err=True)
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(1)

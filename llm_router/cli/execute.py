@@ -11,14 +11,8 @@ from typing import Any
 
 import click
 
-from llm_router.cli.common import emit_json, emit_json_line
+from llm_router.cli.common import CONFIG_OPTION, JSON_OPTION, emit_json, emit_json_line
 
-CONFIG_OPTION = click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A policy file layered on top of every other.",
-)
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 SINCE_OPTION = click.option(
     "--since",
     metavar="WHEN",

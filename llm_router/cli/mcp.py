@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from llm_router.cli.common import CONFIG_OPTION
+
 
 @click.command()
 @click.option(
@@ -20,11 +22,7 @@ import click
 )
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="HTTP port.")
 @click.option("--host", "bind", default="127.0.0.1", show_default=True, help="HTTP address to listen on.")
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A policy file layered on top of every other, for this server.",
-)
+@CONFIG_OPTION
 @click.option(
     "--list-tools",
     is_flag=True,

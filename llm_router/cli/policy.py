@@ -8,16 +8,9 @@ from typing import Any
 
 import click
 
-from llm_router.cli.common import emit_json
+from llm_router.cli.common import CONFIG_OPTION, JSON_OPTION, emit_json
 from llm_router.decision import HOSTS, Request
 from llm_router.errors import PolicyError, PolicyTestFailed
-
-_CONFIG = click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A policy file layered on top of every other.",
-)
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
 @click.group()
@@ -31,7 +24,7 @@ def policy() -> None:
 
 @policy.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@_JSON
+@JSON_OPTION
 def validate(paths: tuple[Path, ...], as_json: bool) -> None:
     """Check policy files (default: the policy as layered now). Exit 3 when any is invalid.
 
@@ -74,8 +67,8 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
 
 
 @policy.command()
-@_CONFIG
-@_JSON
+@CONFIG_OPTION
+@JSON_OPTION
 def show(config: Path | None, as_json: bool) -> None:
     """Print the merged policy, each value with the file and line it came from."""
     from llm_router.policy.load import load_policy
@@ -107,8 +100,8 @@ def show(config: Path | None, as_json: bool) -> None:
 @policy.command()
 @click.argument("prompt")
 @click.option("--host", type=click.Choice(HOSTS), default="cli", show_default=True)
-@_CONFIG
-@_JSON
+@CONFIG_OPTION
+@JSON_OPTION
 def explain(prompt: str, host: str, config: Path | None, as_json: bool) -> None:
     """Show how PROMPT is classified and how each rule saw it."""
     from llm_router import router
@@ -143,8 +136,8 @@ def explain(prompt: str, host: str, config: Path | None, as_json: bool) -> None:
 @policy.command("test")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--coverage", is_flag=True, help="List the rules no case reached.")
-@_CONFIG
-@_JSON
+@CONFIG_OPTION
+@JSON_OPTION
 def test_cmd(paths: tuple[Path, ...], coverage: bool, config: Path | None, as_json: bool) -> None:
     """Run YAML policy test suites (files, or folders searched for *.test.yaml).
 
@@ -166,8 +159,8 @@ def test_cmd(paths: tuple[Path, ...], coverage: bool, config: Path | None, as_js
 
 
 @policy.command()
-@_CONFIG
-@_JSON
+@CONFIG_OPTION
+@JSON_OPTION
 def lint(config: Path | None, as_json: bool) -> None:
     """Find rules that can never decide, models no price is known for, budgets that never apply.
 

@@ -10,7 +10,7 @@ from typing import IO
 
 import click
 
-from llm_router.cli.common import emit_json, emit_json_line
+from llm_router.cli.common import CONFIG_OPTION, emit_json, emit_json_line
 from llm_router.decision import HOSTS, Decision, Request
 
 
@@ -20,11 +20,7 @@ from llm_router.decision import HOSTS, Decision, Request
 @click.option(
     "--host", type=click.Choice(HOSTS), default="cli", show_default=True, help="Decide as this host."
 )
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A policy file layered on top of every other.",
-)
+@CONFIG_OPTION
 @click.option(
     "--batch",
     type=click.File("r", encoding="utf-8"),
