@@ -18,6 +18,7 @@ TASKS = (
     "refactor",
     "debug",
     "analysis",
+    "extraction",
     "research",
     "generate",
     "math",

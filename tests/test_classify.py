@@ -61,6 +61,7 @@ def test_trivial_and_hard_prompts_are_far_apart(clf: Classifier) -> None:
         ("Compare the pros and cons of Postgres and MongoDB for analytics", "analysis"),
         ("Find recent papers and the state of the art in retrieval-augmented generation", "research"),
         ("Draft an email to my landlord about the broken heater", "generate"),
+        ("Extract every date and amount from the text below as JSON: 'Paid $40 on 3 May'", "extraction"),
     ],
 )
 def test_task_of_varied_prompts(clf: Classifier, prompt: str, task: str) -> None:
