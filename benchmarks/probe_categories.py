@@ -368,10 +368,20 @@ def _order_accuracy(gaps: list[float], score: list[float]) -> float:
     return right / total
 
 
-def probe(clf: Classifier) -> dict[str, Any]:
+def read_prompts(path: Path) -> dict[str, list[str]]:
+    """A JSON-lines probe set ({"prompt", "category"} per line, e.g. benchmarks/probe_data/) by category."""
+    out: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            out.setdefault(row["category"], []).append(row["prompt"])
+    return out
+
+
+def probe(clf: Classifier, probes: dict[str, list[str]] = PROBES) -> dict[str, Any]:
     categories: dict[str, Any] = {}
     scored: dict[str, list[float]] = {}
-    for cat, prompts in PROBES.items():
+    for cat, prompts in probes.items():
         feats = [clf.classify(p) for p in prompts]
         scored[cat] = [f.difficulty for f in feats]
         categories[cat] = {
@@ -396,9 +406,11 @@ def main() -> None:
     parser.add_argument("--yaml", type=Path, default=ROOT / "policies" / "classifier.yaml")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="print every prompt's difficulty and task")
+    parser.add_argument("--prompts", type=Path, help="a JSON-lines probe set instead of the prompts above")
     args = parser.parse_args()
     clf = load(args.yaml)
-    result = probe(clf)
+    probes = read_prompts(args.prompts) if args.prompts else PROBES
+    result = probe(clf, probes)
     if args.json:
         print(json.dumps(result, indent=1))
         return
@@ -409,7 +421,7 @@ def main() -> None:
         print(f"{cat:<16} {r['gap_prior']:>5.2f} {r['mean']:>6.3f} {r['min']:>6.3f} {r['max']:>6.3f}  "
               f"{tasks}")
         if args.verbose:
-            for p in PROBES[cat]:
+            for p in probes[cat]:
                 f = clf.classify(p)
                 print(f"    {f.difficulty:.3f} {f.task:<9} {p[:90]!r}")
     print()

@@ -41,7 +41,8 @@ def features(section: dict[str, Any], prompts: Sequence[str]) -> tuple[np.ndarra
     assert not issues, issues
     signals = [s["id"] for s in section["signals"]]
     tasks = sorted(section["task_bias"])
-    names = [f"signal:{s}" for s in signals] + [f"task:{t}" for t in tasks] + ["length"]
+    # "length" is tuned; "length:by_task" (the fixed per-task length weights of `length.by_task`) is not.
+    names = [f"signal:{s}" for s in signals] + [f"task:{t}" for t in tasks] + ["length", "length:by_task"]
     col = {n: i for i, n in enumerate(names)}
     weight = {s["id"]: s.get("weight", 0.0) for s in section["signals"]}
     x = np.zeros((len(prompts), len(names)))
@@ -56,8 +57,11 @@ def features(section: dict[str, Any], prompts: Sequence[str]) -> tuple[np.ndarra
                 x[row, col[f"signal:{sid}"]] = effects.get(f"signal:{sid}", 0.0) / w if w else 1.0
         if f"task:{f.task}" in col:
             x[row, col[f"task:{f.task}"]] = 1.0
-        if clf.length_weight:
-            x[row, col["length"]] = effects.get("length", 0.0) / clf.length_weight
+        term = clf.length_term(f.tokens)
+        if f.task in clf.length_by_task and term > 0:
+            x[row, col["length:by_task"]] = clf.length_by_task[f.task] * term
+        else:
+            x[row, col["length"]] = term
     return x, names, logits
 
 
@@ -66,6 +70,7 @@ def prior(section: dict[str, Any], names: Sequence[str]) -> np.ndarray:
     w = {f"signal:{s['id']}": s.get("weight", 0.0) for s in section["signals"]}
     w |= {f"task:{t}": v for t, v in section["task_bias"].items()}
     w["length"] = section["length"]["weight"]
+    w["length:by_task"] = 1.0
     return np.array([w[n] for n in names])
 
 
@@ -222,7 +227,7 @@ def _write(w: np.ndarray, names: Sequence[str], path: Path) -> None:
             text, n = re.subn(pattern, rf"\g<1>{v}", text, count=1, flags=re.S)
         elif kind == "task":
             text = re.sub(rf"(\n    {key}: )-?[\d.]+", rf"\g<1>{v}", text, count=1)
-        else:
+        elif name == "length":
             text = re.sub(r"(length: \{weight: )-?[\d.]+", rf"\g<1>{v}", text, count=1)
     path.write_text(text)
 

@@ -22,6 +22,7 @@ TASKS = (
     "research",
     "generate",
     "math",
+    "reasoning",
     "creative",
     "chat",
 )

@@ -61,6 +61,7 @@ def test_trivial_and_hard_prompts_are_far_apart(clf: Classifier) -> None:
         ("Compare the pros and cons of Postgres and MongoDB for analytics", "analysis"),
         ("Find recent papers and the state of the art in retrieval-augmented generation", "research"),
         ("Draft an email to my landlord about the broken heater", "generate"),
+        ("Ann is older than Ben and Ben is older than Cy. Who is youngest?", "reasoning"),
         ("Extract every date and amount from the text below as JSON: 'Paid $40 on 3 May'", "extraction"),
     ],
 )
@@ -170,6 +171,7 @@ def test_every_problem_is_reported() -> None:
     _, issues = compile_classifier({
         "bias": "high",
         "task_bias": {"poetry": 1},
+        "length": {"by_task": {"sonnets": 0.5}},
         "bands": {"moderate": 0.9, "complex": 0.5},
         "signals": [{"id": "a", "words": ["two words"], "task": "dance"}, {"id": "a", "match": "["}],
         "rules": [{"id": "r", "match": "x", "set": {"complexity": "hard"}}],
@@ -179,6 +181,7 @@ def test_every_problem_is_reported() -> None:
         ("/classifier/bands", "bad-bands"),
         ("/classifier/bias", "bad-type"),
         ("/classifier/colour", "unknown-key"),
+        ("/classifier/length/by_task/sonnets", "unknown-task"),
         ("/classifier/rules/0/set/complexity", "unknown-complexity"),
         ("/classifier/signals/0/task", "unknown-task"),
         ("/classifier/signals/0/words/0", "not-a-word"),
@@ -186,6 +189,21 @@ def test_every_problem_is_reported() -> None:
         ("/classifier/signals/1/match", "bad-regex"),
         ("/classifier/task_bias/poetry", "unknown-task"),
     ]
+
+
+def test_length_weight_per_task_applies_above_the_pivot_only() -> None:
+    clf, issues = compile_classifier({
+        "length": {"weight": 1.0, "pivot": 10, "min": -5, "max": 5, "by_task": {"extraction": 0.25}},
+        "signals": [{"id": "x", "words": ["extract"], "task": "extraction"}],
+    })
+    assert issues == []
+    long_text, short_text = "extract " + "word " * 200, "extract it"  # ~252 and 3 tokens, pivot 10
+    long_effect = dict(clf.classify(long_text).contributions)["length"]
+    assert long_effect == pytest.approx(0.25 * math.log(clf.classify(long_text).tokens / 10))
+    other = dict(clf.classify(long_text.replace("extract", "analyse")).contributions)["length"]
+    assert other == pytest.approx(4 * long_effect, rel=0.01)  # another task: the full weight
+    short = clf.classify(short_text)
+    assert dict(short.contributions)["length"] == pytest.approx(math.log(short.tokens / 10))  # short stays low
 
 
 def test_lexicon_can_be_switched_off(tmp_path: Path) -> None:

@@ -91,6 +91,7 @@ class Classifier:
         "confidence",
         "default_task",
         "head",
+        "length_by_task",
         "length_max",
         "length_min",
         "length_pivot",
@@ -114,6 +115,7 @@ class Classifier:
         length_pivot: float = 50.0,
         length_min: float = -2.0,
         length_max: float = 2.0,
+        length_by_task: Mapping[str, float] | None = None,
         chars_per_token: float = 4.0,
         head: int = 3000,
         tail: int = 1000,
@@ -131,6 +133,7 @@ class Classifier:
         self.length_pivot = length_pivot
         self.length_min = length_min
         self.length_max = length_max
+        self.length_by_task: Mapping[str, float] = length_by_task or {}
         self.chars_per_token = chars_per_token
         self.head = head
         self.tail = tail
@@ -213,9 +216,10 @@ class Classifier:
         if effect:
             logit += effect
             contributions.append((f"task:{task}", effect))
-        if self.length_weight:
-            x = math.log(max(tokens, 1) / self.length_pivot)
-            effect = self.length_weight * min(max(x, self.length_min), self.length_max)
+        term = self.length_term(tokens)
+        weight = self.length_by_task.get(task, self.length_weight) if term > 0 else self.length_weight
+        if weight:
+            effect = weight * term
             logit += effect
             contributions.append(("length", effect))
         if self.lexicon is not None:
@@ -255,6 +259,11 @@ class Classifier:
             signals=tuple(fired),
             contributions=tuple(contributions),
         )
+
+    def length_term(self, tokens: int) -> float:
+        """clamp(ln(tokens / pivot), min, max): the length term before its (per-task) weight."""
+        x = math.log(max(tokens, 1) / self.length_pivot)
+        return min(max(x, self.length_min), self.length_max)
 
     def logit(self, features: Features) -> float:
         """The difficulty logit behind these features (the sum of their contributions)."""

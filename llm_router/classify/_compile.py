@@ -90,10 +90,8 @@ def compile_classifier(section: Mapping[str, Any]) -> tuple[Classifier, list[Iss
     scan = ck.mapping(section.get("scan"), f"{ROOT}/scan")
     length = ck.mapping(section.get("length"), f"{ROOT}/length")
     conf = ck.mapping(section.get("confidence"), f"{ROOT}/confidence")
-    task_bias: dict[str, float] = {}
-    for task, _ in ck.mapping(section.get("task_bias"), f"{ROOT}/task_bias").items():
-        if ck.task(task, f"{ROOT}/task_bias/{task}") is not None:
-            task_bias[task] = ck.number(section["task_bias"], task, f"{ROOT}/task_bias", 0.0)
+    task_bias = _per_task(ck, section.get("task_bias"), f"{ROOT}/task_bias")
+    length_by_task = _per_task(ck, length.get("by_task"), f"{ROOT}/length/by_task")
     classifier = Classifier(
         signals=tuple(_signals(ck, section.get("signals"))),
         overrides=tuple(_rules(ck, section.get("rules"))),
@@ -104,6 +102,7 @@ def compile_classifier(section: Mapping[str, Any]) -> tuple[Classifier, list[Iss
         length_pivot=ck.number(length, "pivot", f"{ROOT}/length", 50.0, 1.0),
         length_min=ck.number(length, "min", f"{ROOT}/length", -2.0),
         length_max=ck.number(length, "max", f"{ROOT}/length", 2.0),
+        length_by_task=length_by_task,
         chars_per_token=ck.number(section, "chars_per_token", ROOT, 4.0, 0.5, 100.0),
         head=int(ck.number(scan, "head", f"{ROOT}/scan", 3000, 0, 1_000_000)),
         tail=int(ck.number(scan, "tail", f"{ROOT}/scan", 1000, 0, 1_000_000)),
@@ -115,9 +114,19 @@ def compile_classifier(section: Mapping[str, Any]) -> tuple[Classifier, list[Iss
         lexicon=_lexicon(ck, section.get("lexicon")),
     )
     ck.unknown_keys(scan, {"head", "tail"}, f"{ROOT}/scan")
-    ck.unknown_keys(length, {"weight", "pivot", "min", "max"}, f"{ROOT}/length")
+    ck.unknown_keys(length, {"weight", "pivot", "min", "max", "by_task"}, f"{ROOT}/length")
     ck.unknown_keys(conf, set(ConfidenceParams._fields), f"{ROOT}/confidence")
     return classifier, ck.issues
+
+
+def _per_task(ck: _Checker, value: Any, pointer: str) -> dict[str, float]:
+    """A mapping of task name to number (task_bias, length.by_task); unknown tasks are issues."""
+    out: dict[str, float] = {}
+    section = ck.mapping(value, pointer)
+    for task in section:
+        if ck.task(task, f"{pointer}/{task}") is not None:
+            out[task] = ck.number(section, task, pointer, 0.0)
+    return out
 
 
 def _items(ck: _Checker, value: Any, pointer: str) -> list[tuple[str, Mapping[str, Any]]]:

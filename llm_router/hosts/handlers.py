@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from llm_router.router import Settings
 
 # Tasks that want an answer rather than work in the repository: smart mode holds heavy tools for these.
-QUESTION_TASKS = frozenset({"query", "explain", "research", "math", "chat", "creative"})
+QUESTION_TASKS = frozenset({"query", "explain", "research", "math", "reasoning", "chat", "creative"})
 # Tools that change things (Claude Code, Codex and Gemini names).
 HEAVY_TOOLS = frozenset(
     {
