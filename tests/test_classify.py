@@ -202,8 +202,8 @@ def test_length_weight_per_task_applies_above_the_pivot_only() -> None:
     assert long_effect == pytest.approx(0.25 * math.log(clf.classify(long_text).tokens / 10))
     other = dict(clf.classify(long_text.replace("extract", "analyse")).contributions)["length"]
     assert other == pytest.approx(4 * long_effect, rel=0.01)  # another task: the full weight
-    short = clf.classify(short_text)
-    assert dict(short.contributions)["length"] == pytest.approx(math.log(short.tokens / 10))  # short stays low
+    short = clf.classify(short_text)  # a short prompt keeps the full weight (stays low)
+    assert dict(short.contributions)["length"] == pytest.approx(math.log(short.tokens / 10))
 
 
 def test_lexicon_can_be_switched_off(tmp_path: Path) -> None:
