@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from probe_categories import GAPS, PROBES, ROOT, mix_figures, read_prompts
+from probe_categories import GAPS, MIXES, PROBES, ROOT, mix_figures, read_prompts
 
 from llm_router.classify import compile_classifier
 from llm_router.classify._classifier import WORD_PATTERN
@@ -61,10 +61,9 @@ def fit(rows: list[tuple[str, str]], alpha: float, min_df: int) -> dict[str, flo
     return {w: round(float(c), 4) for w, c in zip(vocab, coef, strict=True) if abs(c) >= 1e-4}
 
 
-def chat_apgr(rows: list[tuple[str, str]], base: dict[str, float], words: dict[str, float], scale: float) -> float:
+def chat_apgr(rows: list[tuple[str, str]], base: dict[str, float], words: dict[str, float],
+              scale: float) -> float:
     """Chat-mix APGR of the rule logit plus `scale` times the lexicon score."""
-    from probe_categories import MIXES
-
     scored = []
     for c, p in rows:
         if c in MIXES["chat"]:
