@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -23,6 +24,34 @@ def test_the_schema_is_valid_draft_2020_12():
     import jsonschema
 
     jsonschema.Draft202012Validator.check_schema(load_schema())
+
+
+def test_the_schemas_name_exactly_the_tasks_of_the_classifier():
+    from llm_router.decision import TASKS
+
+    defs = load_schema()["$defs"]
+    assert tuple(defs["task"]["enum"]) == TASKS
+    assert tuple(defs["task_numbers"]["properties"]) == TASKS
+    suite = json.loads((paths.schemas_dir() / "policy-test.schema.json").read_text())
+    assert list(_task_enums(suite)) == [list(TASKS)]
+
+
+def _task_enums(node: object) -> Iterator[list[str]]:
+    """Every `"task": {"enum": [...]}` in a schema document."""
+    if isinstance(node, dict):
+        task = node.get("task")
+        if isinstance(task, dict) and "enum" in task:
+            yield task["enum"]
+        for value in node.values():
+            yield from _task_enums(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _task_enums(value)
+
+
+def test_an_unknown_task_in_task_bias_or_length_by_task_is_located():
+    text = "classifier:\n  task_bias: {poetry: 1}\n  length: {by_task: {sonnets: 0.5}}\n"
+    assert [(line, code) for line, _, code, _ in check(text)] == [(2, "unknown-key"), (3, "unknown-key")]
 
 
 def test_a_file_of_only_mode_zero_claude_is_valid():
