@@ -58,10 +58,11 @@ def features(section: dict[str, Any], prompts: Sequence[str]) -> tuple[np.ndarra
         if f"task:{f.task}" in col:
             x[row, col[f"task:{f.task}"]] = 1.0
         term = clf.length_term(f.tokens)
-        if f.task in clf.length_by_task and term > 0:
-            x[row, col["length:by_task"]] = clf.length_by_task[f.task] * term
-        else:
+        by_task = clf.by_task_length_weight(f.task, term)
+        if by_task is None:
             x[row, col["length"]] = term
+        else:
+            x[row, col["length:by_task"]] = by_task * term
     return x, names, logits
 
 

@@ -217,7 +217,8 @@ class Classifier:
             logit += effect
             contributions.append((f"task:{task}", effect))
         term = self.length_term(tokens)
-        weight = self.length_by_task.get(task, self.length_weight) if term > 0 else self.length_weight
+        by_task = self.by_task_length_weight(task, term)
+        weight = self.length_weight if by_task is None else by_task
         if weight:
             effect = weight * term
             logit += effect
@@ -264,6 +265,13 @@ class Classifier:
         """clamp(ln(tokens / pivot), min, max): the length term before its (per-task) weight."""
         x = math.log(max(tokens, 1) / self.length_pivot)
         return min(max(x, self.length_min), self.length_max)
+
+    def by_task_length_weight(self, task: str, term: float) -> float | None:
+        """The `length.by_task` weight that replaces `weight` for this task and length term, if any.
+
+        It applies above the pivot only: a long text to extract from is not hard, a short prompt stays simple.
+        """
+        return self.length_by_task.get(task) if term > 0 else None
 
     def logit(self, features: Features) -> float:
         """The difficulty logit behind these features (the sum of their contributions)."""
