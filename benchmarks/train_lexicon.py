@@ -26,7 +26,7 @@ import yaml
 from probe_categories import GAPS, MIXES, PROBES, ROOT, mix_figures, read_prompts
 
 from llm_router.classify import compile_classifier
-from llm_router.classify._classifier import WORD_PATTERN
+from llm_router.classify._classifier import WORD_PATTERN, Classifier, Lexicon
 
 DATA = ROOT / "benchmarks" / "probe_data"
 WORDS = re.compile(WORD_PATTERN)
@@ -41,18 +41,19 @@ def sets() -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def tokens(prompt: str) -> list[str]:
-    return WORDS.findall(prompt.lower())[:MAX_WORDS]
+def tokens(clf: Classifier, prompt: str) -> list[str]:
+    """The words the classifier's lexicon would score: its scan window, lowercased, the first MAX_WORDS."""
+    return WORDS.findall(clf.window(prompt).lower())[:MAX_WORDS]
 
 
-def fit(rows: list[tuple[str, str]], alpha: float, min_df: int) -> dict[str, float]:
+def fit(clf: Classifier, rows: list[tuple[str, str]], alpha: float, min_df: int) -> dict[str, float]:
     """Ridge regression of the centred category gap on word counts; returns word -> weight."""
-    df = Counter(w for _, p in rows for w in set(tokens(p)))
+    df = Counter(w for _, p in rows for w in set(tokens(clf, p)))
     vocab = sorted(w for w, n in df.items() if n >= min_df)
     index = {w: i for i, w in enumerate(vocab)}
     x = np.zeros((len(rows), len(vocab)))
     for r, (_, p) in enumerate(rows):
-        for w in tokens(p):
+        for w in tokens(clf, p):
             if w in index:
                 x[r, index[w]] += 1.0
     y = np.array([GAPS[c] for c, _ in rows])
@@ -61,14 +62,11 @@ def fit(rows: list[tuple[str, str]], alpha: float, min_df: int) -> dict[str, flo
     return {w: round(float(c), 4) for w, c in zip(vocab, coef, strict=True) if abs(c) >= 1e-4}
 
 
-def chat_apgr(rows: list[tuple[str, str]], base: dict[str, float], words: dict[str, float],
-              scale: float) -> float:
-    """Chat-mix APGR of the rule logit plus `scale` times the lexicon score."""
-    scored = []
-    for c, p in rows:
-        if c in MIXES["chat"]:
-            logit = base[p] + scale * sum(words.get(w, 0.0) for w in tokens(p))
-            scored.append((c, logit))
+def chat_apgr(clf: Classifier, rows: list[tuple[str, str]], base: dict[str, float],
+              words: dict[str, float], scale: float) -> float:
+    """Chat-mix APGR of the rule logit plus the lexicon's score (as `classifier.lexicon` would add it)."""
+    lexicon = Lexicon(words=words, bigrams={}, scale=scale, max_words=MAX_WORDS)
+    scored = [(c, base[p] + lexicon.score(tokens(clf, p))) for c, p in rows if c in MIXES["chat"]]
     return float(mix_figures(scored)["apgr"] or 0.0)
 
 
@@ -88,16 +86,16 @@ def main() -> None:
     table: dict[float, list[float]] = {s: [] for s in scales}
     for held in data:
         train = [r for name, rows in data.items() if name != held for r in rows]
-        words = fit(train, args.alpha, args.min_df)
+        words = fit(clf, train, args.alpha, args.min_df)
         for s in scales:
-            table[s].append(chat_apgr(data[held], base, words, s))
+            table[s].append(chat_apgr(clf, data[held], base, words, s))
     print("chat APGR of the held-out set (probe, a, c, d) by lexicon scale:")
     for s, got in table.items():
         print(f"  scale {s:>4}: " + "  ".join(f"{g:.3f}" for g in got) + f"   mean {np.mean(got):.3f}")
     best = max(scales, key=lambda s: float(np.mean(table[s])))
     print(f"best scale by leave-one-set-out: {best}")
     if args.write:
-        words = fit([r for rows in data.values() for r in rows], args.alpha, args.min_df)
+        words = fit(clf, [r for rows in data.values() for r in rows], args.alpha, args.min_df)
         args.write.write_text(json.dumps({"scale": 1.0, "max_words": MAX_WORDS, "words": words}, indent=0,
                                          sort_keys=True) + "\n")
         print(f"wrote {len(words)} words to {args.write}")
