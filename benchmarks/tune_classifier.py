@@ -78,6 +78,7 @@ def prior(section: dict[str, Any], names: Sequence[str]) -> np.ndarray:
 TUNED = ("length", "signal:multi-step", "signal:numbers", "signal:constraints", "signal:word-problem",
          "signal:professional")
 GRID = (0.0, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.3)
+PASSES = 4
 
 
 class Part:
@@ -113,17 +114,23 @@ def objective(x: np.ndarray, w: np.ndarray, pairs: Sequence[tuple[np.ndarray, Pa
 
 def fit(x: np.ndarray, w0: np.ndarray, names: Sequence[str],
         pairs: Sequence[tuple[np.ndarray, Part]]) -> np.ndarray:
-    """Coordinate search over the TUNED weights on a grid; every other weight keeps its prior."""
+    """Coordinate search over the TUNED weights on a grid, in passes until none moves (at most PASSES);
+    every other weight keeps its prior. One pass alone can stop early: the first weight is set while the
+    others still sit at their prior."""
     w = w0.copy()
     best = objective(x, w, pairs)
-    for name in (n for n in TUNED if n in names):
-        j = names.index(name)
-        for value in GRID:
-            trial = w.copy()
-            trial[j] = value
-            got = objective(x, trial, pairs)
-            if got > best + 1e-4:
-                best, w = got, trial
+    for _ in range(PASSES):
+        moved = False
+        for name in (n for n in TUNED if n in names):
+            j = names.index(name)
+            for value in GRID:
+                trial = w.copy()
+                trial[j] = value
+                got = objective(x, trial, pairs)
+                if got > best + 1e-4:
+                    best, w, moved = got, trial, True
+        if not moved:
+            break
     return w
 
 
