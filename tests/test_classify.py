@@ -63,6 +63,12 @@ def test_trivial_and_hard_prompts_are_far_apart(clf: Classifier) -> None:
         ("Draft an email to my landlord about the broken heater", "generate"),
         ("Ann is older than Ben and Ben is older than Cy. Who is youngest?", "reasoning"),
         ("Extract every date and amount from the text below as JSON: 'Paid $40 on 3 May'", "extraction"),
+        ("Given a list of integers, return the second-largest distinct value", "code"),
+        ("Write a bash one-liner that gzips every .log file older than 7 days", "code"),
+        ("SQL to find all email addresses that appear more than once in the users table", "code"),
+        ("Simplify (x² − 9)/(x² + x − 6)", "math"),
+        ("Tom is older than Priya. Priya is older than Lucas. Is Lucas older than Tom?", "reasoning"),
+        ("Based only on the text, when is a refund possible? Text: 'Refunds within 30 days.'", "extraction"),
     ],
 )
 def test_task_of_varied_prompts(clf: Classifier, prompt: str, task: str) -> None:
@@ -85,6 +91,27 @@ def test_task_of_varied_prompts(clf: Classifier, prompt: str, task: str) -> None
 )
 def test_complexity_of_varied_prompts(clf: Classifier, prompt: str, complexity: str) -> None:
     assert clf.classify(prompt).complexity == complexity
+
+
+@pytest.mark.parametrize(
+    ("prompt", "not_task"),
+    [
+        ("Main causes of the 1929 stock market crash?", "debug"),  # one failure word is not a bug report
+        ("He throws the onion out of the window. What happens next?", "debug"),
+        ("The testimony is offered to prove the truck ran the red light. Is it hearsay?", "math"),
+        ("Players line up in the centre circle. What do they most likely do next?", "math"),
+        ("The meeting ran 3-4 minutes over on 2024-05-01; write a short apology", "math"),
+    ],
+)
+def test_everyday_words_are_not_task_cues(clf: Classifier, prompt: str, not_task: str) -> None:
+    assert clf.classify(prompt).task != not_task
+
+
+def test_multiple_choice_scores_below_the_same_open_question(clf: Classifier) -> None:
+    stem = "A bond's modified duration is 6. Yields rise by 50 basis points. How much does its price move?"
+    open_q, mc = clf.classify(stem), clf.classify(stem + "\nA. -1%\nB. -3%\nC. +3%\nD. -6%")
+    assert "choices" in mc.signals and "choices" not in open_q.signals
+    assert mc.difficulty < open_q.difficulty
 
 
 def test_features_are_in_range(clf: Classifier) -> None:
