@@ -181,6 +181,13 @@ def test_counted_signal_is_capped_by_max_count() -> None:
     assert dict(clf.classify("1 2 3 4 5 6").contributions)["signal:n"] == pytest.approx(1.5)
 
 
+def test_min_count_gates_a_signal_and_max_count_still_caps_its_weight() -> None:
+    clf, _ = compile_classifier({"signals": [{"id": "n", "match": r"\d", "weight": 0.5, "min_count": 3,
+                                              "max_count": 1}]})
+    assert "n" not in clf.classify("1 2").signals
+    assert dict(clf.classify("1 2 3 4").contributions)["signal:n"] == pytest.approx(0.5)
+
+
 def test_disabled_items_are_ignored() -> None:
     clf, _ = compile_classifier({"signals": [{"id": "x", "words": ["x"], "weight": 5, "disabled": True}]})
     assert clf.classify("x").signals == ()

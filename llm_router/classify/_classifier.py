@@ -18,7 +18,8 @@ class Signal(NamedTuple):
     Words are looked up in the set of the window's lowercased words (one dictionary probe per word of the
     prompt, however many signals there are); phrases are substrings of the lowercased window; the regex is
     searched in the window as written. The count of distinct hits, capped at `max_count`, multiplies
-    `weight`; below `min_count` the signal does not fire.
+    `weight`; below `min_count` the signal does not fire (so `min_count: 2, max_count: 1` is a gate of two
+    hits with a flat weight).
     """
 
     id: str
@@ -197,11 +198,13 @@ class Classifier:
         for i in candidates:
             s = signals[i]
             count = counts[i]
-            if s.finditer is not None and count < s.max_count:
-                for _ in s.finditer(text):
-                    count += 1
-                    if count >= s.max_count:
-                        break
+            if s.finditer is not None:
+                enough = max(s.max_count, s.min_count)  # enough regex hits to fire and to reach the cap
+                if count < enough:
+                    for _ in s.finditer(text):
+                        count += 1
+                        if count >= enough:
+                            break
             if count < s.min_count or not count:
                 continue
             fired.append(s.id)

@@ -171,7 +171,7 @@ def _signals(ck: _Checker, value: Any) -> list[Signal]:
         min_count = int(ck.number(item, "min_count", at, 1, 1, 1000))
         out.append(Signal(
             item["id"], frozenset(words), tuple(phrases), pattern.finditer if pattern is not None else None,
-            weight, task, votes, max(max_count, min_count), min_count,
+            weight, task, votes, max_count, min_count,
         ))
     return out
 
