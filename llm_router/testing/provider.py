@@ -1,4 +1,4 @@
-"""Test helpers for llm-router and for team policy repos: a fake model provider on 127.0.0.1.
+"""A fake model provider on 127.0.0.1, for llm-router's tests and for team policy repos.
 
 `FakeProvider` speaks the OpenAI chat API (`/v1/chat/completions`), the Ollama API (`/api/chat`,
 `/api/generate`, `/api/tags`) and the Anthropic messages API (`/v1/messages`), streaming included, and plays
@@ -17,17 +17,13 @@ refusal (an "I can't help with that" answer), length (cut off by max tokens).
 from __future__ import annotations
 
 import json
-import os
 import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
-
-from llm_router.decision import Decision, Request
 
 STEPS = (
     "ok",
@@ -418,52 +414,3 @@ class _Reply:
             },
         )
         yield "message_stop", {"type": "message_stop"}
-
-
-def make_decision(chain: Sequence[str], **fields: Any) -> Decision:
-    """A routing Decision over `chain` (every model usable), for tests that execute without a policy."""
-    values: dict[str, Any] = {
-        "id": "test-decision",
-        "action": "route",
-        "tier": "simple",
-        "chain": tuple(chain),
-        "usable": tuple(chain),
-        "unusable": {},
-        "rule": "test",
-        "rule_location": "test:1",
-        "reason": "made by llm_router.testing",
-        "message": "",
-        "task": "query",
-        "complexity": "simple",
-        "difficulty": 0.1,
-        "confidence": 9.0,
-        "tokens": 10,
-        "signals": (),
-        "host": "cli",
-        "profile": "balanced",
-        "policy": "balanced",
-        "enforce": "smart",
-        "mode": "normal",
-        "threshold": 4.0,
-        "trace": (),
-        "policy_revision": "test",
-    }
-    values.update(fields)
-    return Decision(**values)
-
-
-def route(
-    prompt: str,
-    *,
-    config: str | Path | None = None,
-    env: Mapping[str, str] | None = None,
-    host: str = "cli",
-    now: float | None = None,
-) -> Decision:
-    """How the policy (layered as usual, plus `config`) decides `prompt`: for a team policy repo's tests."""
-    from llm_router.router import Settings, decide
-
-    settings = Settings(
-        env=dict(env if env is not None else os.environ), config=Path(config) if config else None
-    )
-    return decide(Request(prompt, host=host), settings=settings, now=now)
