@@ -198,8 +198,7 @@ PROBES: dict[str, list[str]] = {
         "What comes next in the sequence 2, 6, 12, 20, 30, and what is the pattern?",
         "Ann, Ben and Cal each own one pet: a dog, a parrot or a fish. Ann is allergic to fur, Ben's pet "
         "cannot fly, and Cal does not own the fish. Who owns which pet?",
-        "Is this argument valid: 'No reptiles have fur. Some pets have fur. So some pets are not "
-        "reptiles.'?",
+        "Is this argument valid: 'No reptiles have fur. Some pets have fur. So some pets are not reptiles.'?",
         "There are two doors, one leads to safety. One guard always lies and one always tells the truth, "
         "and you don't know which is which. What single question gets you out safely?",
         "Four runners finished a race. Pia beat Quin, Quin beat Rae, and Sol finished right after Pia. "
@@ -329,10 +328,16 @@ PROBES: dict[str, list[str]] = {
 # The lead's spot checks (written by the lead, not from any benchmark): prompt, expected category.
 SPOT_CHECKS = [
     ("Write a C++ program to detect a cycle in a directed graph.", "coding"),
-    ("If a train leaves at 3pm going 60 mph and another leaves at 4pm going 80 mph on the same track, "
-     "when does the second catch up?", "math"),
-    ("From the following reviews, extract each product name and its rating as JSON: 'The X200 headphones "
-     "are great, 4/5. The K7 keyboard feels cheap, 2/5.'", "extraction"),
+    (
+        "If a train leaves at 3pm going 60 mph and another leaves at 4pm going 80 mph on the same track, "
+        "when does the second catch up?",
+        "math",
+    ),
+    (
+        "From the following reviews, extract each product name and its rating as JSON: 'The X200 headphones "
+        "are great, 4/5. The K7 keyboard feels cheap, 2/5.'",
+        "extraction",
+    ),
     ("what is 2+2?", "trivial (< 0.2)"),
     ("design a distributed tracing strategy for 40 services", "hard (> 0.7)"),
 ]
@@ -396,8 +401,9 @@ def probe(clf: Classifier, probes: dict[str, list[str]] = PROBES) -> dict[str, A
     spot = []
     for prompt, expected in SPOT_CHECKS:
         f = clf.classify(prompt)
-        spot.append({"prompt": prompt, "expected": expected, "difficulty": round(f.difficulty, 3),
-                     "task": f.task})
+        spot.append(
+            {"prompt": prompt, "expected": expected, "difficulty": round(f.difficulty, 3), "task": f.task}
+        )
     return {"categories": categories, "mixes": mixes, "spot_checks": spot}
 
 
@@ -418,17 +424,20 @@ def main() -> None:
     print(f"{'category':<16} {'gap':>5} {'mean':>6} {'min':>6} {'max':>6}  tasks")
     for cat, r in sorted(result["categories"].items(), key=lambda kv: -kv[1]["gap_prior"]):
         tasks = ", ".join(f"{t} {n}" for t, n in r["tasks"].items())
-        print(f"{cat:<16} {r['gap_prior']:>5.2f} {r['mean']:>6.3f} {r['min']:>6.3f} {r['max']:>6.3f}  "
-              f"{tasks}")
+        print(
+            f"{cat:<16} {r['gap_prior']:>5.2f} {r['mean']:>6.3f} {r['min']:>6.3f} {r['max']:>6.3f}  {tasks}"
+        )
         if args.verbose:
             for p in probes[cat]:
                 f = clf.classify(p)
                 print(f"    {f.difficulty:.3f} {f.task:<9} {p[:90]!r}")
     print()
     for name, m in result["mixes"].items():
-        print(f"{name:>6}: APGR {m['apgr']:.3f} (category oracle {m['oracle_apgr']:.3f}), "
-              f"CPT(50%) {m['cpt50']:.3f}, share for 95% of strong {m['share_for_95pct_strong']:.3f} "
-              f"(oracle {m['oracle_share_for_95pct_strong']:.3f}), pairwise order {m['order_accuracy']:.3f}")
+        print(
+            f"{name:>6}: APGR {m['apgr']:.3f} (category oracle {m['oracle_apgr']:.3f}), "
+            f"CPT(50%) {m['cpt50']:.3f}, share for 95% of strong {m['share_for_95pct_strong']:.3f} "
+            f"(oracle {m['oracle_share_for_95pct_strong']:.3f}), pairwise order {m['order_accuracy']:.3f}"
+        )
     print("\nspot checks:")
     for s in result["spot_checks"]:
         print(f"  {s['difficulty']:.3f} {s['task']:<9} expected {s['expected']:<16} {s['prompt'][:70]!r}")

@@ -62,8 +62,13 @@ def fit(clf: Classifier, rows: list[tuple[str, str]], alpha: float, min_df: int)
     return {w: round(float(c), 4) for w, c in zip(vocab, coef, strict=True) if abs(c) >= 1e-4}
 
 
-def chat_apgr(clf: Classifier, rows: list[tuple[str, str]], base: dict[str, float],
-              words: dict[str, float], scale: float) -> float:
+def chat_apgr(
+    clf: Classifier,
+    rows: list[tuple[str, str]],
+    base: dict[str, float],
+    words: dict[str, float],
+    scale: float,
+) -> float:
     """Chat-mix APGR of the rule logit plus the lexicon's score (as `classifier.lexicon` would add it)."""
     lexicon = Lexicon(words=words, bigrams={}, scale=scale, max_words=MAX_WORDS)
     scored = [(c, base[p] + lexicon.score(tokens(clf, p))) for c, p in rows if c in MIXES["chat"]]
@@ -96,8 +101,10 @@ def main() -> None:
     print(f"best scale by leave-one-set-out: {best}")
     if args.write:
         words = fit(clf, [r for rows in data.values() for r in rows], args.alpha, args.min_df)
-        args.write.write_text(json.dumps({"scale": 1.0, "max_words": MAX_WORDS, "words": words}, indent=0,
-                                         sort_keys=True) + "\n")
+        args.write.write_text(
+            json.dumps({"scale": 1.0, "max_words": MAX_WORDS, "words": words}, indent=0, sort_keys=True)
+            + "\n"
+        )
         print(f"wrote {len(words)} words to {args.write}")
 
 

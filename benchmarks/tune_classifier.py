@@ -75,8 +75,14 @@ def prior(section: dict[str, Any], names: Sequence[str]) -> np.ndarray:
     return np.array([w[n] for n in names])
 
 
-TUNED = ("length", "signal:multi-step", "signal:numbers", "signal:constraints", "signal:word-problem",
-         "signal:professional")
+TUNED = (
+    "length",
+    "signal:multi-step",
+    "signal:numbers",
+    "signal:constraints",
+    "signal:word-problem",
+    "signal:professional",
+)
 GRID = (0.0, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.3)
 PASSES = 4
 
@@ -112,8 +118,9 @@ def objective(x: np.ndarray, w: np.ndarray, pairs: Sequence[tuple[np.ndarray, Pa
     return float(np.mean([fast_apgr(p, score[m]) for m, p in pairs]))
 
 
-def fit(x: np.ndarray, w0: np.ndarray, names: Sequence[str],
-        pairs: Sequence[tuple[np.ndarray, Part]]) -> np.ndarray:
+def fit(
+    x: np.ndarray, w0: np.ndarray, names: Sequence[str], pairs: Sequence[tuple[np.ndarray, Part]]
+) -> np.ndarray:
     """Coordinate search over the TUNED weights on a grid, in passes until none moves (at most PASSES);
     every other weight keeps its prior. One pass alone can stop early: the first weight is set while the
     others still sit at their prior."""
@@ -134,8 +141,9 @@ def fit(x: np.ndarray, w0: np.ndarray, names: Sequence[str],
     return w
 
 
-def _pairs(records: Sequence[dataset.Record], mask: np.ndarray, parts: Sequence[np.ndarray]
-           ) -> list[tuple[np.ndarray, Part]]:
+def _pairs(
+    records: Sequence[dataset.Record], mask: np.ndarray, parts: Sequence[np.ndarray]
+) -> list[tuple[np.ndarray, Part]]:
     strong = np.array([r.scores[STRONG] for r in records])
     weak = np.array([r.scores[WEAK] for r in records])
     return [(mask & part, Part(strong[mask & part], weak[mask & part])) for part in parts]
@@ -171,11 +179,16 @@ def apgr(records: Sequence[dataset.Record], score: np.ndarray, mask: np.ndarray)
             return 0.0
         if pgr[i] == pgr[i - 1]:
             return round(float(share[i]), 4)
-        return round(float(share[i - 1] + (share[i] - share[i - 1]) * (target - pgr[i - 1])
-                           / (pgr[i] - pgr[i - 1])), 4)
+        return round(
+            float(share[i - 1] + (share[i] - share[i - 1]) * (target - pgr[i - 1]) / (pgr[i] - pgr[i - 1])), 4
+        )
 
-    return {"apgr": round(fast_apgr(part, score[mask]), 4), "cpt50": reach(0.5), "cpt80": reach(0.8),
-            "share_for_95pct_strong": reach(pgr95)}
+    return {
+        "apgr": round(fast_apgr(part, score[mask]), 4),
+        "cpt50": reach(0.5),
+        "cpt80": reach(0.8),
+        "share_for_95pct_strong": reach(pgr95),
+    }
 
 
 def _check_fast_apgr(records: Sequence[dataset.Record], score: np.ndarray, n: int = 1500) -> None:
@@ -208,17 +221,27 @@ def main() -> None:
         train, test = (fold != k) & usable, fold == k
         w = fit(x, w0, names, _pairs(records, train, parts))
         held[test] = x[test] @ w
-        print(f"fold {k}: " + ", ".join(f"{n}={w[names.index(n)]:.2f}" for n in TUNED if n in names),
-              flush=True)
+        print(
+            f"fold {k}: " + ", ".join(f"{n}={w[names.index(n)]:.2f}" for n in TUNED if n in names), flush=True
+        )
     report: dict[str, Any] = {}
     for label, score in (("shipped weights (prior)", x @ w0), ("tuned, held out", held)):
-        report[label] = {name: apgr(records, score, m) for name, m in (
-            ("mmlu", ~is_gsm), ("mmlu w/o hs-math", ~is_gsm & usable), ("gsm8k", is_gsm),
-            ("both", np.ones(len(records), dtype=bool)))}
+        report[label] = {
+            name: apgr(records, score, m)
+            for name, m in (
+                ("mmlu", ~is_gsm),
+                ("mmlu w/o hs-math", ~is_gsm & usable),
+                ("gsm8k", is_gsm),
+                ("both", np.ones(len(records), dtype=bool)),
+            )
+        }
     print(json.dumps(report, indent=1))
     w_all = fit(x, w0, names, _pairs(records, usable, parts))
-    changes = {n: (round(float(a), 3), round(float(b), 3)) for n, a, b in zip(names, w0, w_all, strict=True)
-               if abs(a - b) > 0.005}
+    changes = {
+        n: (round(float(a), 3), round(float(b), 3))
+        for n, a, b in zip(names, w0, w_all, strict=True)
+        if abs(a - b) > 0.005
+    }
     print("weights fitted on all the data (prior -> tuned):", json.dumps(changes))
     if args.write:
         _write(w_all, names, args.yaml)

@@ -89,8 +89,9 @@ def live_state(cp: CompiledPolicy, settings: Settings, now: float) -> LiveState:
     providers = configured(settings.env)
     path = db_path(settings.env)
     if not path.exists():  # nothing recorded yet: nothing spent, no breaker open
-        unspent = {b.id: BudgetState(b.id, b.period, b.limit_usd, 0.0, b.provider, b.model)
-                   for b in cp.budgets}
+        unspent = {
+            b.id: BudgetState(b.id, b.period, b.limit_usd, 0.0, b.provider, b.model) for b in cp.budgets
+        }
         return providers, unspent, frozenset()
     from llm_router.store import state as store_state
 

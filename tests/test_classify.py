@@ -126,8 +126,12 @@ def test_tokens_are_estimated_from_the_whole_prompt(clf: Classifier) -> None:
 
 
 def test_contributions_sum_to_the_difficulty_logit(clf: Classifier) -> None:
-    for prompt in ["what is 2+2?", "design a distributed tracing strategy for 40 services", "hi",
-                   "What does this error mean: KeyError 'x'"]:
+    for prompt in [
+        "what is 2+2?",
+        "design a distributed tracing strategy for 40 services",
+        "hi",
+        "What does this error mean: KeyError 'x'",
+    ]:
         f = clf.classify(prompt)
         logit = math.log(f.difficulty / (1 - f.difficulty))
         assert clf.logit(f) == pytest.approx(logit, abs=1e-6)
@@ -158,20 +162,28 @@ def test_override_moves_difficulty_into_the_band_it_sets() -> None:
 
 
 def test_first_matching_rule_wins() -> None:
-    clf, _ = compile_classifier({"rules": [
-        {"id": "a", "match": "x", "set": {"task": "math"}},
-        {"id": "b", "match": "x", "set": {"task": "code"}},
-    ]})
+    clf, _ = compile_classifier(
+        {
+            "rules": [
+                {"id": "a", "match": "x", "set": {"task": "math"}},
+                {"id": "b", "match": "x", "set": {"task": "code"}},
+            ]
+        }
+    )
     f = clf.classify("x")
     assert f.task == "math" and f.signals == ("a",)
 
 
 def test_signals_fire_in_order_and_vote_for_tasks() -> None:
-    clf, _ = compile_classifier({"signals": [
-        {"id": "py", "words": ["python"], "task": "code", "weight": 1.0},
-        {"id": "fence", "phrases": ["```"], "task": "code"},
-        {"id": "poem", "words": ["poem"], "task": "creative"},
-    ]})
+    clf, _ = compile_classifier(
+        {
+            "signals": [
+                {"id": "py", "words": ["python"], "task": "code", "weight": 1.0},
+                {"id": "fence", "phrases": ["```"], "task": "code"},
+                {"id": "poem", "words": ["poem"], "task": "creative"},
+            ]
+        }
+    )
     f = clf.classify("```\na python poem")
     assert f.signals == ("py", "fence", "poem") and f.task == "code"
 
@@ -182,8 +194,9 @@ def test_counted_signal_is_capped_by_max_count() -> None:
 
 
 def test_min_count_gates_a_signal_and_max_count_still_caps_its_weight() -> None:
-    clf, _ = compile_classifier({"signals": [{"id": "n", "match": r"\d", "weight": 0.5, "min_count": 3,
-                                              "max_count": 1}]})
+    clf, _ = compile_classifier(
+        {"signals": [{"id": "n", "match": r"\d", "weight": 0.5, "min_count": 3, "max_count": 1}]}
+    )
     assert "n" not in clf.classify("1 2").signals
     assert dict(clf.classify("1 2 3 4").contributions)["signal:n"] == pytest.approx(0.5)
 
@@ -202,15 +215,17 @@ def test_bad_regex_is_an_issue_with_pointer_and_offset() -> None:
 
 
 def test_every_problem_is_reported() -> None:
-    _, issues = compile_classifier({
-        "bias": "high",
-        "task_bias": {"poetry": 1},
-        "length": {"by_task": {"sonnets": 0.5}},
-        "bands": {"moderate": 0.9, "complex": 0.5},
-        "signals": [{"id": "a", "words": ["two words"], "task": "dance"}, {"id": "a", "match": "["}],
-        "rules": [{"id": "r", "match": "x", "set": {"complexity": "hard"}}],
-        "colour": "blue",
-    })
+    _, issues = compile_classifier(
+        {
+            "bias": "high",
+            "task_bias": {"poetry": 1},
+            "length": {"by_task": {"sonnets": 0.5}},
+            "bands": {"moderate": 0.9, "complex": 0.5},
+            "signals": [{"id": "a", "words": ["two words"], "task": "dance"}, {"id": "a", "match": "["}],
+            "rules": [{"id": "r", "match": "x", "set": {"complexity": "hard"}}],
+            "colour": "blue",
+        }
+    )
     assert sorted((i.pointer, i.code) for i in issues) == [
         ("/classifier/bands", "bad-bands"),
         ("/classifier/bias", "bad-type"),
@@ -226,10 +241,12 @@ def test_every_problem_is_reported() -> None:
 
 
 def test_length_weight_per_task_applies_above_the_pivot_only() -> None:
-    clf, issues = compile_classifier({
-        "length": {"weight": 1.0, "pivot": 10, "min": -5, "max": 5, "by_task": {"extraction": 0.25}},
-        "signals": [{"id": "x", "words": ["extract"], "task": "extraction"}],
-    })
+    clf, issues = compile_classifier(
+        {
+            "length": {"weight": 1.0, "pivot": 10, "min": -5, "max": 5, "by_task": {"extraction": 0.25}},
+            "signals": [{"id": "x", "words": ["extract"], "task": "extraction"}],
+        }
+    )
     assert issues == []
     long_text, short_text = "extract " + "word " * 200, "extract it"  # ~252 and 3 tokens, pivot 10
     long_effect = dict(clf.classify(long_text).contributions)["length"]
@@ -267,7 +284,7 @@ def test_huge_prompts_cost_about_the_same_as_long_ones(clf: Classifier) -> None:
             best = min(best, time.perf_counter() - start)
         return best
 
-    assert clf.window(huge) == huge[:clf.head] + "\n" + huge[-clf.tail:]
+    assert clf.window(huge) == huge[: clf.head] + "\n" + huge[-clf.tail :]
     assert cost(huge) < 5 * cost(long) + 0.001
 
 

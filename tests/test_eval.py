@@ -112,8 +112,13 @@ def test_presets_sit_at_ordered_operating_points(report: dict[str, Any]) -> None
 
 
 def test_report_has_the_router_summary_and_every_baseline(report: dict[str, Any]) -> None:
-    assert set(report["router"]) == {"apgr", "cpt50", "cpt80", "share_for_95pct_strong",
-                                     "cost_share_for_95pct_strong"}
+    assert set(report["router"]) == {
+        "apgr",
+        "cpt50",
+        "cpt80",
+        "share_for_95pct_strong",
+        "cost_share_for_95pct_strong",
+    }
     assert set(report["baselines"]) == {"all-weak", "all-strong", "random", "oracle"}
     assert report["baselines"]["random"]["apgr"] == pytest.approx(0.5)
     assert report["curve"][0]["strong_share"] == 0 and report["curve"][-1]["strong_share"] == 1

@@ -184,8 +184,19 @@ def test_registered_functions_compute_their_documented_values(source: str, expec
 
 def test_the_function_registry_is_exactly_the_documented_set() -> None:
     assert set(FUNCTIONS) == {
-        "matches", "contains", "startswith", "lower", "len", "min", "max", "abs", "round", "any", "all",
-        "words", "lines",
+        "matches",
+        "contains",
+        "startswith",
+        "lower",
+        "len",
+        "min",
+        "max",
+        "abs",
+        "round",
+        "any",
+        "all",
+        "words",
+        "lines",
     }
 
 

@@ -37,7 +37,6 @@ rules:
 SIMPLE = "features: {complexity: simple, confidence: 9, difficulty: 0.1, task: query}"
 
 
-
 class Write(Protocol):
     def __call__(self, cases: str, header: str = ...) -> Path: ...
 
@@ -76,20 +75,24 @@ def located(path: Path) -> list[str]:
 
 
 def test_a_case_whose_decision_has_every_expected_field_passes(write_suite: Write) -> None:
-    report = run(write_suite("""
+    report = run(
+        write_suite("""
         - name: simple goes to the simple chain
           prompt: what is 2+2?
           expect: {action: route, tier: simple, rule: simple-confident, chain_head: ollama/llama3.1}
-    """))
+    """)
+    )
     assert (report.ok, report.total, report.failed) == (True, 1, 0)
 
 
 def test_a_failing_case_lists_expected_and_got_for_each_differing_field(write_suite: Write) -> None:
-    report = run(write_suite("""
+    report = run(
+        write_suite("""
         - name: wrong guess
           prompt: what is 2+2?
           expect: {action: route, tier: complex, chain_head: openai/o3}
-    """))
+    """)
+    )
     assert not report.ok
     assert [str(m) for m in report.cases[0].mismatches] == [
         'tier: expected "complex", got "simple"',
@@ -111,55 +114,66 @@ def test_the_text_report_shows_each_failure_with_its_location_and_deciding_rule(
 
 
 def test_expecting_a_rule_the_policy_lacks_says_so(write_suite: Write) -> None:
-    report = run(write_suite("""
+    report = run(
+        write_suite("""
         - name: typo in the rule id
           prompt: what is 2+2?
           expect: {rule: simple-confidnet}
-    """))
+    """)
+    )
     assert report.cases[0].mismatches[0].hint == "the policy has no rule with this id"
 
 
 def test_the_whole_chain_and_its_usable_models_can_be_expected(write_suite: Write) -> None:
-    report = run(write_suite("""
+    report = run(
+        write_suite("""
         - name: only ollama is configured
           prompt: what is 2+2?
           context: {configured: [ollama, openai], open_breakers: [openai]}
           expect: {chain: [ollama/llama3.1, openai/gpt-4o-mini], usable: [ollama/llama3.1], executable: true}
-    """))
+    """)
+    )
     assert report.ok, report.render()
 
 
 def test_no_configured_provider_is_the_default(write_suite: Write) -> None:
-    report = run(write_suite("""
+    report = run(
+        write_suite("""
         - name: nothing configured
           prompt: what is 2+2?
           expect: {usable: [], executable: false}
-    """))
+    """)
+    )
     assert report.ok, report.render()
 
 
 def test_difficulty_and_confidence_bounds_are_checked(write_suite: Write) -> None:
-    report = run(write_suite("""
+    report = run(
+        write_suite("""
         - name: bounds
           prompt: what is 2+2?
           expect: {difficulty_min: 0.05, difficulty_max: 0.2, confidence_min: 10}
-    """))
+    """)
+    )
     assert [str(m) for m in report.cases[0].mismatches] == ["confidence_min: expected at least 10, got 9"]
 
 
 @pytest.mark.parametrize("spent", ["{spent_usd: 17}", "{used_pct: 85}"])
 def test_budget_spending_in_the_context_reaches_budget_rules(write_suite: Write, spent: str) -> None:
-    report = run(write_suite(f"""
+    report = run(
+        write_suite(f"""
         - name: budget pressure
           prompt: what is 2+2?
           context: {{budgets: {{openai-month: {spent}}}}}
           expect: {{rule: budget-guard, tier: cheap, chain_head: openai/gpt-4o-mini}}
-    """))
+    """)
+    )
     assert report.ok, report.render()
 
 
 def test_now_sets_the_hour_rules_see(write_suite: Write) -> None:
-    report = run(write_suite("""
+    report = run(
+        write_suite("""
         - name: at night
           prompt: what is 2+2?
           context: {now: "2026-01-06T03:30"}
@@ -167,48 +181,57 @@ def test_now_sets_the_hour_rules_see(write_suite: Write) -> None:
         - name: by default it is noon
           prompt: what is 2+2?
           expect: {action: route}
-    """))
+    """)
+    )
     assert report.ok, report.render()
 
 
 def test_knobs_override_the_policy_for_the_case(write_suite: Write) -> None:
-    report = run(write_suite("""
+    report = run(
+        write_suite("""
         - name: zero_claude
           prompt: what is 2+2?
           context: {knobs: {profile: premium, mode: zero_claude}}
           expect: {profile: premium, mode: zero_claude}
-    """))
+    """)
+    )
     assert report.ok, report.render()
 
 
 def test_env_in_the_context_loads_the_policy_with_those_variables(write_suite: Write) -> None:
-    report = run(write_suite("""
+    report = run(
+        write_suite("""
         - name: profile from the environment
           prompt: what is 2+2?
           context: {env: {LLM_ROUTER_PROFILE: budget}}
           expect: {profile: budget}
-    """))
+    """)
+    )
     assert report.ok, report.render()
 
 
 def test_a_case_context_overrides_the_shared_context_key_by_key(write_suite: Write) -> None:
-    report = run(write_suite("""
+    report = run(
+        write_suite("""
         - name: shared features, own confidence
           prompt: what is 2+2?
           context: {features: {confidence: 1}}
           expect: {complexity: simple, confidence_max: 1}
-    """))
+    """)
+    )
     assert report.ok, report.render()
 
 
 def test_a_suite_with_a_policy_ignores_the_users_own_policy(write_suite: Write, home: Path) -> None:
     (home / ".llm-router").mkdir()
     (home / ".llm-router" / "routing.yaml").write_text("profile: premium\n", encoding="utf-8")
-    report = run(write_suite("""
+    report = run(
+        write_suite("""
         - name: the team profile
           prompt: what is 2+2?
           expect: {profile: balanced}
-    """))
+    """)
+    )
     assert report.ok, report.render()
 
 
@@ -229,30 +252,36 @@ def test_a_suite_without_a_policy_uses_the_normally_layered_one(write_suite: Wri
 
 
 def test_coverage_lists_the_rules_no_case_matched(write_suite: Write) -> None:
-    report = run(write_suite("""
+    report = run(
+        write_suite("""
         - name: simple
           prompt: what is 2+2?
           expect: {action: route}
-    """))
+    """)
+    )
     assert "simple-confident" not in report.coverage
     assert {"night-block", "budget-guard"} <= set(report.coverage)
 
 
 def test_the_text_report_lists_unreached_rules_with_their_location_when_asked(write_suite: Write) -> None:
-    text = run(write_suite("""
+    text = run(
+        write_suite("""
         - name: simple
           prompt: what is 2+2?
           expect: {action: route}
-    """)).render(coverage=True)
+    """)
+    ).render(coverage=True)
     assert re.search(r"^  not reached: night-block  \(\S*routing\.yaml:8\)$", text, re.MULTILINE)
 
 
 def test_the_json_report_has_counts_cases_and_coverage(write_suite: Write) -> None:
-    data = run(write_suite("""
+    data = run(
+        write_suite("""
         - name: wrong
           prompt: what is 2+2?
           expect: {tier: complex}
-    """)).to_dict()
+    """)
+    ).to_dict()
     assert (data["ok"], data["total"], data["passed"], data["failed"]) == (False, 1, 0, 1)
     assert data["cases"][0]["mismatches"] == [{"field": "tier", "expected": "complex", "got": "simple"}]
     assert {"rule": "night-block", "location": data["coverage"]["unreached"][0]["location"]} in data[

@@ -44,8 +44,15 @@ class _Checker:
             return {}
         return value
 
-    def number(self, m: Mapping[str, Any], key: str, pointer: str, default: float,
-               low: float | None = None, high: float | None = None) -> float:
+    def number(
+        self,
+        m: Mapping[str, Any],
+        key: str,
+        pointer: str,
+        default: float,
+        low: float | None = None,
+        high: float | None = None,
+    ) -> float:
         value = m.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.issue(f"{pointer}/{key}", "bad-type", f"expected a number, got {value!r}")
@@ -62,8 +69,13 @@ class _Checker:
         try:
             return re.compile(value)
         except re.error as exc:
-            self.issue(pointer, "bad-regex", f"invalid regular expression: {exc.msg}",
-                       "see https://docs.python.org/3/library/re.html", exc.pos or 0)
+            self.issue(
+                pointer,
+                "bad-regex",
+                f"invalid regular expression: {exc.msg}",
+                "see https://docs.python.org/3/library/re.html",
+                exc.pos or 0,
+            )
             return None
 
     def task(self, value: Any, pointer: str) -> str | None:
@@ -77,16 +89,35 @@ class _Checker:
     def unknown_keys(self, m: Mapping[str, Any], allowed: set[str], pointer: str) -> None:
         for key in m:
             if key not in allowed:
-                self.issue(f"{pointer}/{key}", "unknown-key", f"unknown key {key!r}",
-                           "known: " + ", ".join(sorted(allowed - _ITEM_META)))
+                self.issue(
+                    f"{pointer}/{key}",
+                    "unknown-key",
+                    f"unknown key {key!r}",
+                    "known: " + ", ".join(sorted(allowed - _ITEM_META)),
+                )
 
 
 def compile_classifier(section: Mapping[str, Any]) -> tuple[Classifier, list[Issue]]:
     """Compile the `classifier` section once (every regex, the lexicon file); problems become Issues."""
     ck = _Checker()
     section = ck.mapping(section, ROOT)
-    ck.unknown_keys(section, {"scan", "chars_per_token", "bias", "default_task", "task_bias", "length",
-                              "bands", "confidence", "lexicon", "signals", "rules"}, ROOT)
+    ck.unknown_keys(
+        section,
+        {
+            "scan",
+            "chars_per_token",
+            "bias",
+            "default_task",
+            "task_bias",
+            "length",
+            "bands",
+            "confidence",
+            "lexicon",
+            "signals",
+            "rules",
+        },
+        ROOT,
+    )
     scan = ck.mapping(section.get("scan"), f"{ROOT}/scan")
     length = ck.mapping(section.get("length"), f"{ROOT}/length")
     conf = ck.mapping(section.get("confidence"), f"{ROOT}/confidence")
@@ -108,8 +139,10 @@ def compile_classifier(section: Mapping[str, Any]) -> tuple[Classifier, list[Iss
         tail=int(ck.number(scan, "tail", f"{ROOT}/scan", 1000, 0, 1_000_000)),
         bands=_bands(ck, section.get("bands")),
         confidence=ConfidenceParams(
-            **{k: ck.number(conf, k, f"{ROOT}/confidence", getattr(ConfidenceParams(), k))
-               for k in ConfidenceParams._fields}
+            **{
+                k: ck.number(conf, k, f"{ROOT}/confidence", getattr(ConfidenceParams(), k))
+                for k in ConfidenceParams._fields
+            }
         ),
         lexicon=_lexicon(ck, section.get("lexicon")),
     )
@@ -153,14 +186,21 @@ def _items(ck: _Checker, value: Any, pointer: str) -> list[tuple[str, Mapping[st
 def _signals(ck: _Checker, value: Any) -> list[Signal]:
     out = []
     for at, item in _items(ck, value, f"{ROOT}/signals"):
-        ck.unknown_keys(item, _ITEM_META | {"words", "phrases", "match", "weight", "task", "votes",
-                                            "max_count", "min_count"}, at)
+        ck.unknown_keys(
+            item,
+            _ITEM_META | {"words", "phrases", "match", "weight", "task", "votes", "max_count", "min_count"},
+            at,
+        )
         words = _strings(ck, item.get("words"), f"{at}/words")
         phrases = _strings(ck, item.get("phrases"), f"{at}/phrases")
         for j, word in enumerate(words):
             if not _WORD.fullmatch(word):
-                ck.issue(f"{at}/words/{j}", "not-a-word", f"{word!r} is not one word",
-                         "put it under `phrases`, which match substrings")
+                ck.issue(
+                    f"{at}/words/{j}",
+                    "not-a-word",
+                    f"{word!r} is not one word",
+                    "put it under `phrases`, which match substrings",
+                )
         pattern = ck.regex(item["match"], f"{at}/match") if "match" in item else None
         if not (words or phrases or "match" in item):
             ck.issue(at, "no-matcher", "a signal needs `words`, `phrases` or `match`")
@@ -169,10 +209,19 @@ def _signals(ck: _Checker, value: Any) -> list[Signal]:
         votes = ck.number(item, "votes", at, 1.0, 0.0, 100.0)
         max_count = int(ck.number(item, "max_count", at, 1, 1, 1000))
         min_count = int(ck.number(item, "min_count", at, 1, 1, 1000))
-        out.append(Signal(
-            item["id"], frozenset(words), tuple(phrases), pattern.finditer if pattern is not None else None,
-            weight, task, votes, max_count, min_count,
-        ))
+        out.append(
+            Signal(
+                item["id"],
+                frozenset(words),
+                tuple(phrases),
+                pattern.finditer if pattern is not None else None,
+                weight,
+                task,
+                votes,
+                max_count,
+                min_count,
+            )
+        )
     return out
 
 
@@ -192,18 +241,27 @@ def _rules(ck: _Checker, value: Any) -> list[Override]:
         pattern = ck.regex(item.get("match"), f"{at}/match")
         effect = ck.mapping(item.get("set"), f"{at}/set")
         if not effect:
-            ck.issue(f"{at}/set", "empty-set", "a rule must set at least one of task, complexity, "
-                     "confidence, difficulty")
+            ck.issue(
+                f"{at}/set",
+                "empty-set",
+                "a rule must set at least one of task, complexity, confidence, difficulty",
+            )
         ck.unknown_keys(effect, {"task", "complexity", "confidence", "difficulty"}, f"{at}/set")
         complexity = effect.get("complexity")
         if complexity is not None and complexity not in COMPLEXITIES:
-            ck.issue(f"{at}/set/complexity", "unknown-complexity", f"unknown complexity {complexity!r}",
-                     "one of " + ", ".join(COMPLEXITIES))
+            ck.issue(
+                f"{at}/set/complexity",
+                "unknown-complexity",
+                f"unknown complexity {complexity!r}",
+                "one of " + ", ".join(COMPLEXITIES),
+            )
             complexity = None
-        confidence = (ck.number(effect, "confidence", f"{at}/set", 5.0, 0.0, 10.0)
-                      if "confidence" in effect else None)
-        difficulty = (ck.number(effect, "difficulty", f"{at}/set", 0.5, 0.0, 1.0)
-                      if "difficulty" in effect else None)
+        confidence = (
+            ck.number(effect, "confidence", f"{at}/set", 5.0, 0.0, 10.0) if "confidence" in effect else None
+        )
+        difficulty = (
+            ck.number(effect, "difficulty", f"{at}/set", 0.5, 0.0, 1.0) if "difficulty" in effect else None
+        )
         task = ck.task(effect.get("task"), f"{at}/set/task")
         if pattern is not None:
             out.append(Override(item["id"], pattern.search, task, complexity, confidence, difficulty))
@@ -217,8 +275,12 @@ def _bands(ck: _Checker, value: Any) -> tuple[float, float, float]:
     defaults = (0.35, 0.6, 0.82)
     cuts = tuple(ck.number(m, name, pointer, d, 0.0, 1.0) for name, d in zip(_BANDS, defaults, strict=True))
     if not cuts[0] <= cuts[1] <= cuts[2]:
-        ck.issue(pointer, "bad-bands", f"band cutoffs must rise: {', '.join(map(str, cuts))}",
-                 "moderate <= complex <= deep_reasoning")
+        ck.issue(
+            pointer,
+            "bad-bands",
+            f"band cutoffs must rise: {', '.join(map(str, cuts))}",
+            "moderate <= complex <= deep_reasoning",
+        )
         return defaults
     return cuts[0], cuts[1], cuts[2]
 
@@ -234,12 +296,13 @@ def _lexicon(ck: _Checker, value: Any) -> Lexicon | None:
     if not isinstance(ref, str):
         ck.issue(f"{pointer}/file", "bad-type", "expected a file name", "builtin:NAME or an absolute path")
         return None
-    path = Path(ref[len("builtin:"):]) if ref.startswith("builtin:") else Path(ref).expanduser()
+    path = Path(ref[len("builtin:") :]) if ref.startswith("builtin:") else Path(ref).expanduser()
     if ref.startswith("builtin:"):
         path = paths.policies_dir() / (path.name if path.suffix else f"{path.name}.json")
     elif not path.is_absolute():
-        ck.issue(f"{pointer}/file", "relative-path", f"{ref!r} is relative",
-                 "use builtin:NAME or an absolute path")
+        ck.issue(
+            f"{pointer}/file", "relative-path", f"{ref!r} is relative", "use builtin:NAME or an absolute path"
+        )
         return None
     try:
         data = _read_lexicon(str(path))

@@ -24,25 +24,56 @@ def _parse_map(value: str | None) -> dict[str, str] | None:
 
 
 @click.command("eval")
-@click.option("--dataset", "dataset_path", required=True, type=click.Path(exists=True, path_type=Path),
-              help="JSON lines (schemas/eval-dataset.schema.json), or a RouteLLM CSV file or folder.")
-@click.option("--policy", type=click.Choice(PRESETS), default=None,
-              help="Preset whose decisions are the operating point (default: the policy's own).")
-@click.option("--config", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Evaluate this policy file on top of the usual layers.")
+@click.option(
+    "--dataset",
+    "dataset_path",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="JSON lines (schemas/eval-dataset.schema.json), or a RouteLLM CSV file or folder.",
+)
+@click.option(
+    "--policy",
+    type=click.Choice(PRESETS),
+    default=None,
+    help="Preset whose decisions are the operating point (default: the policy's own).",
+)
+@click.option(
+    "--config",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Evaluate this policy file on top of the usual layers.",
+)
 @click.option("--strong", default=None, help="Dataset model that answers strong calls.")
 @click.option("--weak", default=None, help="Dataset model that answers every other call.")
-@click.option("--map", "tier_map", default=None,
-              help="tier=model,... (and passthrough=model) for a multi-tier run.")
+@click.option(
+    "--map", "tier_map", default=None, help="tier=model,... (and passthrough=model) for a multi-tier run."
+)
 @click.option("--host", default="cli", show_default=True, help="Host the prompts are taken to come from.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the quality/cost curve as a PNG (needs the [plot] extra: matplotlib).")
-@click.option("--write-dataset", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the (converted) dataset as JSON lines.")
-def eval_cmd(dataset_path: Path, policy: str | None, config: Path | None, strong: str | None,
-             weak: str | None, tier_map: str | None, host: str, as_json: bool, plot: Path | None,
-             write_dataset: Path | None) -> None:
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the quality/cost curve as a PNG (needs the [plot] extra: matplotlib).",
+)
+@click.option(
+    "--write-dataset",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the (converted) dataset as JSON lines.",
+)
+def eval_cmd(
+    dataset_path: Path,
+    policy: str | None,
+    config: Path | None,
+    strong: str | None,
+    weak: str | None,
+    tier_map: str | None,
+    host: str,
+    as_json: bool,
+    plot: Path | None,
+    write_dataset: Path | None,
+) -> None:
     """Measure routing quality and cost over a dataset of prompts with per-model scores.
 
     With --strong/--weak, a decision is a strong call when it routes to tier complex or deep_reasoning, or
@@ -132,8 +163,10 @@ def _text(report: dict[str, Any]) -> str:
         f"{'':<22}{'APGR':>8}{'CPT(50%)':>10}{'CPT(80%)':>10}{'95% of strong':>15}{'cost for 95%':>14}",
     ]
     for name, s in (("router (difficulty)", r), ("random", b["random"]), ("oracle", b["oracle"])):
-        lines.append(f"{name:<22}{s['apgr']:>8.3f}{_pct(s['cpt50']):>10}{_pct(s['cpt80']):>10}"
-                     f"{_pct(s['share_for_95pct_strong']):>15}{_pct(s['cost_share_for_95pct_strong']):>14}")
+        lines.append(
+            f"{name:<22}{s['apgr']:>8.3f}{_pct(s['cpt50']):>10}{_pct(s['cpt80']):>10}"
+            f"{_pct(s['share_for_95pct_strong']):>15}{_pct(s['cost_share_for_95pct_strong']):>14}"
+        )
     lines.append("")
     lines.append("* the operating point. Strong call: tier complex/deep_reasoning, or passthrough/suggest.")
     return "\n".join(lines)

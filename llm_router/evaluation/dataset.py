@@ -111,8 +111,11 @@ def convert_routellm(path: Path) -> list[Record]:
     if not files:
         raise DatasetError(f"{path}: no CSV files")
     contaminated: set[str] = set()
-    for jsonl in ([*path.rglob("contaminated_prompts.jsonl")] if path.is_dir()
-                  else [path.parent / "contaminated_prompts.jsonl"]):
+    for jsonl in (
+        [*path.rglob("contaminated_prompts.jsonl")]
+        if path.is_dir()
+        else [path.parent / "contaminated_prompts.jsonl"]
+    ):
         if jsonl.exists():
             for line in jsonl.read_text(encoding="utf-8").splitlines():
                 if line.strip():

@@ -18,8 +18,11 @@ class Point:
 
     @property
     def as_dict(self) -> dict[str, float | None]:
-        return {"strong_share": round(self.share, 4), "quality": round(self.quality, 4),
-                "cost": None if self.cost is None else round(self.cost, 6)}
+        return {
+            "strong_share": round(self.share, 4),
+            "quality": round(self.quality, 4),
+            "cost": None if self.cost is None else round(self.cost, 6),
+        }
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,8 @@ def summary(pair: Pair, points: Sequence[Point]) -> dict[str, float | None]:
         "cpt80": _round(cpt(pair, points, 0.8)),
         "share_for_95pct_strong": _round(share_to_reach(points, target - 1e-12)),
         "cost_share_for_95pct_strong": _round(cost95 / all_strong_cost)
-        if cost95 is not None and all_strong_cost else None,
+        if cost95 is not None and all_strong_cost
+        else None,
     }
 
 

@@ -24,8 +24,13 @@ def draw(report: dict[str, Any], path: Path) -> None:
     weak_q, strong_q = base["all-weak"]["point"]["quality"], base["all-strong"]["point"]["quality"]
     fig, ax = plt.subplots(figsize=(8, 5.2), dpi=110)
     xs = [100 * p["strong_share"] for p in curve]
-    ax.plot(xs, [p["quality"] for p in curve], color="#333333", lw=2,
-            label=f"router, by difficulty (APGR {report['router']['apgr']:.2f})")
+    ax.plot(
+        xs,
+        [p["quality"] for p in curve],
+        color="#333333",
+        lw=2,
+        label=f"router, by difficulty (APGR {report['router']['apgr']:.2f})",
+    )
     ax.plot([0, 100], [weak_q, strong_q], color="#999999", ls="--", lw=1.2, label="random (APGR 0.50)")
     ax.axhline(strong_q, color="#999999", lw=0.8, ls=":")
     ax.axhline(0.95 * strong_q, color="#bbbbbb", lw=0.8, ls=":")
@@ -35,8 +40,14 @@ def draw(report: dict[str, Any], path: Path) -> None:
     for name, p in report["presets"].items():
         x, y = 100 * p["strong_share"], p["quality"]
         ax.scatter([x], [y], s=90, color=COLOURS.get(name, "black"), zorder=5, edgecolor="white")
-        ax.annotate(f"{name}\n{x:.0f}% strong, PGR {p['pgr']:.2f}", (x, y), textcoords="offset points",
-                    xytext=(8, -26), fontsize=8, color=COLOURS.get(name, "black"))
+        ax.annotate(
+            f"{name}\n{x:.0f}% strong, PGR {p['pgr']:.2f}",
+            (x, y),
+            textcoords="offset points",
+            xytext=(8, -26),
+            fontsize=8,
+            color=COLOURS.get(name, "black"),
+        )
     ax.set_xlim(0, 100)
     ax.set_xlabel("calls sent to the strong model (%)")
     ax.set_ylabel("quality (mean score)")

@@ -38,8 +38,13 @@ class Routed:
     decisions: Mapping[str, list[Decision]]  # preset -> one decision per record
 
 
-def route_all(cp: CompiledPolicy, records: Sequence[Record], presets: Sequence[str],
-              host: str = "cli", tick: Callable[[int], None] | None = None) -> Routed:
+def route_all(
+    cp: CompiledPolicy,
+    records: Sequence[Record],
+    presets: Sequence[str],
+    host: str = "cli",
+    tick: Callable[[int], None] | None = None,
+) -> Routed:
     """Classify each prompt once and evaluate the policy under each preset, as `router.decide` would."""
     from llm_router.policy.evaluate import evaluate
 
@@ -51,8 +56,9 @@ def route_all(cp: CompiledPolicy, records: Sequence[Record], presets: Sequence[s
         features = cp.classifier.classify(r.prompt)
         difficulty.append(features.difficulty)
         for preset in presets:
-            ctx = Context(request=request, features=features, now=NOON, budgets=budgets,
-                          knobs={"policy": preset})
+            ctx = Context(
+                request=request, features=features, now=NOON, budgets=budgets, knobs={"policy": preset}
+            )
             decisions[preset].append(evaluate(cp, ctx))
         if tick is not None:
             tick(1)
@@ -80,8 +86,9 @@ def is_strong(d: Decision) -> bool:
     return d.action in HOST_ACTIONS or (d.action == "route" and d.tier in STRONG_TIERS)
 
 
-def pair_report(records: Sequence[Record], routed: Routed, strong: str, weak: str,
-                operating: str) -> dict[str, Any]:
+def pair_report(
+    records: Sequence[Record], routed: Routed, strong: str, weak: str, operating: str
+) -> dict[str, Any]:
     """The whole report for a strong/weak pair: operating points, curve, summary and baselines."""
     pair = pair_of(records, strong, weak)
     points = metrics.curve(pair, routed.difficulty)
@@ -102,8 +109,9 @@ def pair_report(records: Sequence[Record], routed: Routed, strong: str, weak: st
     }
 
 
-def map_report(records: Sequence[Record], routed: Routed, mapping: Mapping[str, str],
-               operating: str) -> dict[str, Any]:
+def map_report(
+    records: Sequence[Record], routed: Routed, mapping: Mapping[str, str], operating: str
+) -> dict[str, Any]:
     """Quality and cost of each preset when each tier (or `passthrough`) is answered by a dataset model."""
     out: dict[str, Any] = {"map": dict(mapping), "prompts": len(records), "presets": {}}
     for preset, decisions in routed.decisions.items():

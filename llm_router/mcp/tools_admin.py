@@ -204,4 +204,3 @@ def admin_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
             llm_check_usage,
         )
     }
-

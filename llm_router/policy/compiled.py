@@ -19,6 +19,7 @@ MODES = ("normal", "zero_claude")
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})  # an immutable default for mapping fields
 
+
 class Action(NamedTuple):
     """The `then:` of a rule."""
 

@@ -96,10 +96,19 @@ def _round(number: float, ndigits: int | None = None) -> float:
 
 # name -> (function, fewest positional arguments, most or None for no limit)
 _REGISTRY: dict[str, tuple[Callable[..., Any], int, int | None]] = {
-    "matches": (matches, 2, 2), "contains": (contains, 2, None), "startswith": (startswith, 2, 2),
-    "lower": (lower, 1, 1), "len": (len, 1, 1), "min": (min, 1, None), "max": (max, 1, None),
-    "abs": (abs, 1, 1), "round": (_round, 1, 2), "any": (any, 1, 1), "all": (all, 1, 1),
-    "words": (words, 1, 1), "lines": (lines, 1, 1),
+    "matches": (matches, 2, 2),
+    "contains": (contains, 2, None),
+    "startswith": (startswith, 2, 2),
+    "lower": (lower, 1, 1),
+    "len": (len, 1, 1),
+    "min": (min, 1, None),
+    "max": (max, 1, None),
+    "abs": (abs, 1, 1),
+    "round": (_round, 1, 2),
+    "any": (any, 1, 1),
+    "all": (all, 1, 1),
+    "words": (words, 1, 1),
+    "lines": (lines, 1, 1),
 }
 FUNCTIONS: dict[str, Callable[..., Any]] = {name: entry[0] for name, entry in _REGISTRY.items()}
 
@@ -268,7 +277,8 @@ class _Checker:
         exponent = _number(node.right)
         if exponent is None or abs(exponent) > MAX_POWER:
             raise self.fail(
-                "too-large", f"the exponent of ** must be a constant between -{MAX_POWER} and {MAX_POWER}",
+                "too-large",
+                f"the exponent of ** must be a constant between -{MAX_POWER} and {MAX_POWER}",
                 node.right,
             )
         if not (_number(node.left) is not None or isinstance(node.left, ast.Name)):
@@ -351,7 +361,9 @@ class _Checker:
                 hint = "functions: " + ", ".join(sorted(FUNCTIONS))
                 close = difflib.get_close_matches(func.id, sorted(FUNCTIONS), n=1)
                 raise self.fail(
-                    "unknown-function", f"{func.id}() is not a registered function", func,
+                    "unknown-function",
+                    f"{func.id}() is not a registered function",
+                    func,
                     f"did you mean {close[0]}()?" if close else hint,
                 )
             _, fewest, most = _REGISTRY[func.id]

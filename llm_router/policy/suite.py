@@ -69,8 +69,13 @@ class CaseResult:
             "name": self.name,
             "passed": self.passed,
             "mismatches": [{"field": m.field, "expected": m.expected, "got": m.got} for m in self.mismatches],
-            "decision": {"action": d.action, "tier": d.tier, "chain": list(d.chain), "rule": d.rule,
-                         "rule_location": d.rule_location},
+            "decision": {
+                "action": d.action,
+                "tier": d.tier,
+                "chain": list(d.chain),
+                "rule": d.rule,
+                "rule_location": d.rule_location,
+            },
         }
 
 
@@ -192,8 +197,11 @@ def _validate(data: Any, positions: Positions, filename: str) -> list[Problem]:
                 close = difflib.get_close_matches(key, known, n=1)
                 hint = f"did you mean '{close[0]}'?" if close else "known keys: " + ", ".join(known)
                 child = pointer_join(ptr, key)
-                problems.append(_problem(filename, positions, child, "unknown-key", f"unknown key '{key}'",
-                                         hint, at_key=True))
+                problems.append(
+                    _problem(
+                        filename, positions, child, "unknown-key", f"unknown key '{key}'", hint, at_key=True
+                    )
+                )
             continue
         message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
         problems.append(_problem(filename, positions, ptr, "schema", message))
@@ -214,8 +222,15 @@ def _check_times(data: dict[str, Any], positions: Positions, filename: str) -> l
     return problems
 
 
-def _problem(filename: str, positions: Positions, ptr: str, code: str, message: str, hint: str = "",
-             at_key: bool = False) -> Problem:
+def _problem(
+    filename: str,
+    positions: Positions,
+    ptr: str,
+    code: str,
+    message: str,
+    hint: str = "",
+    at_key: bool = False,
+) -> Problem:
     probe = ptr
     while probe and probe not in positions:
         probe = probe.rsplit("/", 1)[0]
@@ -255,11 +270,17 @@ class _Runner:
             for budget in unknown:
                 own = (case.get("context") or {}).get("budgets") or {}
                 where = f"{ptr}/context" if budget in own else "/context"
-                self.problems.append(_problem(
-                    str(suite.path), suite.positions, f"{where}/budgets/{budget}", "unknown-budget",
-                    f"the policy has no budget {budget!r}", "budgets: " + ", ".join(b.id for b in cp.budgets),
-                    at_key=True,
-                ))
+                self.problems.append(
+                    _problem(
+                        str(suite.path),
+                        suite.positions,
+                        f"{where}/budgets/{budget}",
+                        "unknown-budget",
+                        f"the policy has no budget {budget!r}",
+                        "budgets: " + ", ".join(b.id for b in cp.budgets),
+                        at_key=True,
+                    )
+                )
             if unknown:
                 continue
             decision = evaluate(cp, _context(cp, case["prompt"], ctx_data))

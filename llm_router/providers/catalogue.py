@@ -19,7 +19,6 @@ from llm_router.providers.table import PROVIDERS, Provider, how_to_configure, pr
 __all__ = ["PROVIDERS", "Provider", "how_to_configure", "provider_of"]  # re-exported from table
 
 
-
 def _warn(message: str, *args: object) -> None:
     """Log a warning; `logging` is imported only when there is one (the hook path stays light)."""
     import logging
