@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -197,8 +198,8 @@ async def test_policy_validate_reports_the_layered_policy_valid() -> None:
     assert result.structured_content == {"action": "validate", "valid": True, "problems": []}
 
 
-async def test_policy_validate_reports_every_problem_of_a_broken_file(tmp_path: Any) -> None:
-    broken = tmp_path / "broken.yaml"
+async def test_policy_validate_reports_every_problem_of_a_broken_file() -> None:
+    broken = Path.cwd() / "broken.yaml"
     broken.write_text("version: 1\nprofile: luxurious\n")
     result = await call(server(), "llm_policy", {"action": "validate", "path": str(broken)})
     assert result.structured_content["valid"] is False
@@ -221,7 +222,7 @@ async def test_policy_explain_returns_the_decision_with_its_rule_trace() -> None
 async def test_usage_budget_and_subscription_window_read_the_local_store() -> None:
     srv = server()
     async with Client(srv) as client:
-        usage = await client.call_tool("llm_usage", {"period": "day"})
+        usage = await client.call_tool("llm_usage", {"since": "today"})
         budget = await client.call_tool("llm_budget", {})
         window = await client.call_tool("llm_check_usage", {})
     assert usage.structured_content["report"]["calls"] == 0
@@ -340,7 +341,7 @@ async def test_savings_compare_recorded_calls_with_the_one_baseline_model(fake: 
     srv = server(**fake.env())
     async with Client(srv) as client:
         await client.call_tool("llm_query", {"prompt": "Capital of Peru?", "model": "openai/gpt-4o-mini"})
-        savings = await client.call_tool("llm_savings", {"period": "all"})
+        savings = await client.call_tool("llm_savings", {"since": "all"})
     report = savings.structured_content["report"]
     assert not savings.is_error, savings.content
     assert report["calls"] == 1
@@ -351,7 +352,7 @@ async def test_savings_compare_recorded_calls_with_the_one_baseline_model(fake: 
 async def test_usage_counts_the_calls_made_through_the_server(fake: FakeProvider) -> None:
     async with Client(server(**fake.env())) as client:
         await client.call_tool("llm_query", {"prompt": "Capital of Peru?", "model": "openai/gpt-4o-mini"})
-        usage = await client.call_tool("llm_usage", {"period": "day"})
+        usage = await client.call_tool("llm_usage", {"since": "today"})
     report = usage.structured_content["report"]
     assert report["calls"] == 1
     assert [m["model"] for m in report["models"]] == ["openai/gpt-4o-mini"]

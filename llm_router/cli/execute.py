@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 from datetime import datetime
@@ -16,7 +15,8 @@ from llm_router.cli.common import CONFIG_OPTION, JSON_OPTION, emit_json, emit_js
 SINCE_OPTION = click.option(
     "--since",
     metavar="WHEN",
-    help="Only calls since WHEN: 30m, 24h, 7d, today, week, month, or a date like 2026-05-01.",
+    help="Only calls since WHEN: 30m, 24h, 7d, 2w, today, week, month, all (the default), or a date like "
+    "2026-05-01.",
 )
 
 
@@ -73,23 +73,13 @@ def query(prompt: str | None, models: str | None, as_json: bool, stream: bool, c
 
 
 def parse_since(text: str | None, now: float) -> float | None:
-    """`30m`, `24h`, `7d`, `2w`, `today`, `week`, `month`, or an ISO date/time (local) -> epoch seconds."""
-    from llm_router.store.state import period_start
+    """`--since` as epoch seconds (see `llm_router.store.periods.parse_since`); a usage error otherwise."""
+    from llm_router.store.periods import parse_since as parse
 
-    if not text:
-        return None
-    text = text.strip().lower()
-    if m := re.fullmatch(r"(\d+(?:\.\d+)?)\s*([mhdw])", text):
-        unit = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}[m.group(2)]
-        return now - float(m.group(1)) * unit
-    if text in ("today", "day", "week", "month"):
-        return period_start("day" if text == "today" else text, now)
     try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r}: use 30m, 24h, 7d, today, week, month or a date like 2026-05-01", param_hint="--since"
-        ) from None
+        return parse(text, now)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
 
 
 def _open_store() -> Any:
@@ -104,19 +94,26 @@ def _open_store() -> Any:
 def usage(as_json: bool, since: str | None) -> None:
     """Show recorded calls (successful attempts), failed attempts, tokens and cost, per model."""
     from llm_router import store
+    from llm_router.cli.numbers import count, usd
 
     report = store.usage_report(_open_store(), since=parse_since(since, time.time()))
     if as_json:
         emit_json(report)
         return
     click.echo(
-        f"{report['calls']} calls, {report['failed_attempts']} failed attempts, "
-        f"{report['tokens_in']}+{report['tokens_out']} tokens, ${report['cost_usd']:.6f}"
+        f"{count(report['calls'], 'call')}, {count(report['failed_attempts'], 'failed attempt')}, "
+        f"{report['tokens_in']:,} input + {report['tokens_out']:,} output tokens, {usd(report['cost_usd'])}"
+        + (f" (since {report['since']})" if report["since"] else "")
     )
+    if not report["models"]:
+        return
+    width = max(len("model"), *(len(m["model"]) for m in report["models"]))
+    heads = f"{'calls':>6}  {'failed':>6}  {'input tokens':>12}  {'output tokens':>13}  cost"
+    click.echo(f"  {'model':<{width}}  {heads}")
     for m in report["models"]:
         click.echo(
-            f"  {m['model']:<40} {m['calls']:>6} calls {m['failures']:>5} failed "
-            f"{m['tokens_in'] + m['tokens_out']:>10} tokens  ${m['cost_usd']:.6f}"
+            f"  {m['model']:<{width}}  {m['calls']:>6,}  {m['failures']:>6,}  {m['tokens_in']:>12,}  "
+            f"{m['tokens_out']:>13,}  {usd(m['cost_usd'])}"
         )
 
 
@@ -125,25 +122,33 @@ def usage(as_json: bool, since: str | None) -> None:
 @SINCE_OPTION
 @CONFIG_OPTION
 def savings(as_json: bool, since: str | None, config: Path | None) -> None:
-    """Show what the successful calls would have cost on the one baseline model, and what they cost."""
-    from llm_router import router, store
-    from llm_router.execute.options import baseline_model
-    from llm_router.providers import prices
+    """Show what the successful calls would have cost on the one baseline model, and what they cost.
+
+    Calls to a model with no known price are left out (with a warning naming it): counted at $0 they would
+    look like a 100% saving. Give such a model its prices under `models:` in routing.yaml.
+    """
+    from llm_router import reports, router
+    from llm_router.cli.numbers import count, usd
 
     cp = router.load(router.Settings(config=config))
-    baseline = baseline_model(cp)
-    price = prices.price(baseline, cp.models) if baseline else None
-    per_token = (price.input_cost_per_token, price.output_cost_per_token) if price else None
-    report = store.savings_report(_open_store(), baseline, per_token, since=parse_since(since, time.time()))
+    report = reports.savings(cp, _open_store(), parse_since(since, time.time()))
+    for warning in report["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
     if as_json:
         emit_json(report)
         return
     pct = f" ({report['saved_pct']}%)" if report["saved_pct"] is not None else ""
-    click.echo(f"Baseline: {baseline or 'none (no priced model in the premium chains)'}")
-    click.echo(f"{report['calls']} calls, {report['tokens_in']}+{report['tokens_out']} tokens")
-    click.echo(f"  on the baseline  ${report['baseline_cost_usd']:.6f}")
-    click.echo(f"  actual cost      ${report['cost_usd']:.6f}  (every attempt, failed ones included)")
-    click.echo(f"  saved            ${report['saved_usd']:.6f}{pct}")
+    click.echo(f"Baseline: {report['baseline_model'] or 'none (no priced model in the premium chains)'}")
+    click.echo(
+        f"{count(report['calls'], 'call')}, {report['tokens_in']:,} input + {report['tokens_out']:,} "
+        "output tokens" + (f" (since {report['since']})" if report["since"] else "")
+    )
+    click.echo(f"  on the baseline  {usd(report['baseline_cost_usd'])}")
+    click.echo(f"  actual cost      {usd(report['cost_usd'])}  (every attempt, failed ones included)")
+    click.echo(f"  saved            {usd(report['saved_usd'])}{pct}")
+    if report["unpriced_models"]:
+        names = ", ".join(m["model"] for m in report["unpriced_models"])
+        click.echo(f"  left out         {names} (no known price)")
 
 
 @click.command()
@@ -151,39 +156,43 @@ def savings(as_json: bool, since: str | None, config: Path | None) -> None:
 @CONFIG_OPTION
 def budget(as_json: bool, config: Path | None) -> None:
     """Show each budget of the policy, how much of it this period has used, and the Claude window estimate."""
-    from llm_router import router, store
-    from llm_router.store import state
+    from llm_router import reports, router, store
+    from llm_router.cli.numbers import count, usd
 
     settings = router.Settings(config=config)
     cp = router.load(settings)
     now = time.time()
     conn = _open_store()
-    budgets = state.budget_states(conn, cp.budgets, now)
+    budgets = reports.budgets(cp, conn, now)
     window = store.subscription_window(conn, now)
-    report = {
-        "budgets": [b.to_dict() | {"exhausted": b.exhausted} for b in budgets.values()],
-        "claude_subscription_window": window,
-    }
+    report = {"budgets": budgets, "claude_subscription_window": window}
     if as_json:
         emit_json(report)
         return
     if not budgets:
         click.echo("No budgets in the policy (add a `budgets:` list to routing.yaml).")
-    for b in budgets.values():
-        scope = b.model or b.provider or "all models"
-        flag = "  EXHAUSTED" if b.exhausted else ""
+    for b in budgets:
+        scope = b["model"] or b["provider"] or "all models"
+        flag = "  EXHAUSTED" if b["exhausted"] else ""
         click.echo(
-            f"{b.id:<24} {scope:<28} {b.period:<5} ${b.spent_usd:.4f} of ${b.limit_usd:.2f} "
-            f"({b.used_pct:.1f}%){flag}"
+            f"{b['id']:<24} {scope:<28} {b['period']:<5} {usd(b['spent_usd'])} of {usd(b['limit_usd'])} "
+            f"({b['used_pct']:.1f}%){flag}"
         )
     if window["active"]:
-        resets = datetime.fromtimestamp(window["resets_at"]).strftime("%H:%M")
-        click.echo(f"Claude window (estimate): {window['prompts']} prompts, resets at {resets}")
+        resets = datetime.fromisoformat(window["resets_at"]).strftime("%H:%M")
+        click.echo(f"Claude window (estimate): {count(window['prompts'], 'prompt')}, resets at {resets}")
 
 
 @click.command()
 @JSON_OPTION
-@click.option("--timeout", "timeout_s", type=float, default=5.0, show_default=True, help="Seconds per check.")
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(0, 60, min_open=True),
+    default=5.0,
+    show_default=True,
+    help="Seconds per check (at most 60).",
+)
 @CONFIG_OPTION
 def health(as_json: bool, timeout_s: float, config: Path | None) -> None:
     """Check each configured provider at once (listing its models: no tokens spent). Exit 1 if any fails."""

@@ -76,9 +76,13 @@ class Providers(TypedDict):
 
 
 class PolicyReport(TypedDict, total=False):
-    """The merged policy (show), a decision with its trace (explain), or validation problems (validate)."""
+    """A summary or one section of the merged policy (show), a decision with its trace (explain), or
+    validation problems (validate)."""
 
     action: str
+    section: str
+    revision: str
+    sources: list[str]
     valid: bool
     problems: list[str]
     policy: dict[str, Any]

@@ -15,7 +15,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import ToolAnnotations
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from llm_router import __version__
 from llm_router.mcp.session import McpSession
@@ -78,7 +78,8 @@ def build_server(session: McpSession | None = None, slim: str | None = None) -> 
 
 
 class PlainTool(Tool):
-    """A tool whose argument errors read as one plain line instead of pydantic's report."""
+    """A tool that refuses arguments it does not declare, and whose argument errors read as one plain line
+    naming what it accepts instead of pydantic's report."""
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
         try:
@@ -87,16 +88,32 @@ class PlainTool(Tool):
             cause = exc.__cause__
             if not isinstance(cause, ValidationError):
                 raise
-            problems = [
-                f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg'].lower()}"
-                + (f" (got {type(e['input']).__name__})" if e["type"].endswith("_type") else "")
-                for e in cause.errors()
-            ]
-            raise ToolError("invalid arguments: " + "; ".join(problems)) from cause
+            raise ToolError(argument_errors(self.name, self.accepted(), cause)) from cause
+
+    def accepted(self) -> list[str]:
+        """The arguments this tool declares, in order."""
+        return list(self.parameters.get("properties", {}))
+
+
+def argument_errors(tool: str, accepted: list[str], error: ValidationError) -> str:
+    """One line for every problem with a call's arguments; unknown ones are named with what is accepted."""
+    unknown = [str(e["loc"][0]) for e in error.errors() if e["type"] == "extra_forbidden" and e["loc"]]
+    problems = [
+        f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg'].lower()}"
+        + (f" (got {type(e['input']).__name__})" if e["type"].endswith("_type") else "")
+        for e in error.errors()
+        if e["type"] != "extra_forbidden"
+    ]
+    if unknown:
+        takes = f"{tool} accepts {', '.join(accepted)}" if accepted else f"{tool} takes no arguments"
+        names = ", ".join(repr(name) for name in unknown)
+        problems.append(f"unknown argument{'s' * (len(unknown) > 1)} {names} ({takes})")
+    return "invalid arguments: " + "; ".join(problems)
 
 
 def make_tool(name: str, fn: Callable[..., Any]) -> Tool:
-    """A tool whose advertised schemas carry no generated titles (they cost tokens and say nothing)."""
+    """A tool that refuses unknown arguments (its input schema says `additionalProperties: false`), whose
+    advertised schemas carry no generated titles (they cost tokens and say nothing)."""
     read_only = name not in GENERATES and name != "llm_set_mode"
     tool = PlainTool.from_function(
         fn,
@@ -104,9 +121,18 @@ def make_tool(name: str, fn: Callable[..., Any]) -> Tool:
         description=inspect.cleandoc(fn.__doc__ or ""),
         annotations=ToolAnnotations(read_only_hint=read_only, open_world_hint=not read_only),
     )
+    strict = forbid_extra(tool.fn_metadata.arg_model)
+    tool.fn_metadata.arg_model = strict
+    tool.parameters = strict.model_json_schema(by_alias=True)
     strip_titles(tool.parameters)
     strip_titles(tool.fn_metadata.output_schema)
     return tool
+
+
+def forbid_extra(model: type[BaseModel]) -> Any:
+    """`model` refusing fields it does not declare (the SDK's argument models ignore them)."""
+    config = ConfigDict(**{**model.model_config, "extra": "forbid"})  # type: ignore[typeddict-item]
+    return type(model.__name__, (model,), {"model_config": config, "__module__": model.__module__})
 
 
 def strip_titles(schema: Any) -> None:

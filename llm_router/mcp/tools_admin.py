@@ -11,8 +11,16 @@ from pydantic import Field
 
 from llm_router.mcp.results import Mode, PolicyReport, ProviderInfo, Providers, Report
 from llm_router.mcp.session import KNOBS, McpSession, blocking
+from llm_router.mcp.tool_policy import Section, policy_report
 
-Period = Literal["day", "week", "month", "all"]
+# The names and forms of `llm-router usage|savings --since` and `health --timeout`.
+Since = Annotated[
+    str,
+    Field(
+        description="Only calls since: 30m, 24h, 7d, 2w, today, week, month (this calendar month), all, "
+        "or a date like 2026-05-01"
+    ),
+]
 
 
 def providers_report(session: McpSession) -> Providers:
@@ -34,33 +42,6 @@ def providers_report(session: McpSession) -> Providers:
     return Providers(providers=rows)
 
 
-def policy_report(session: McpSession, action: str, prompt: str | None, path: str | None) -> PolicyReport:
-    """Show the merged policy, explain a prompt against it, or validate it."""
-    from pathlib import Path
-
-    from llm_router import router
-    from llm_router.errors import PolicyError
-
-    settings = session.settings
-    if path is not None:
-        settings = router.Settings(env=settings.env, cwd=settings.cwd, config=Path(path))
-    if action == "show":
-        from llm_router.policy.load import load_policy
-
-        loaded = load_policy(env=settings.env, cwd=settings.cwd, config=settings.config, home=settings.home)
-        return PolicyReport(action=action, policy=dict(loaded.data), provenance=dict(loaded.provenance()))
-    if action == "explain":
-        if prompt is None:
-            raise ToolError("explain needs a prompt")
-        decision = router.decide(session.request(prompt), settings=settings, knobs=session.knobs)
-        return PolicyReport(action=action, decision=decision.to_dict())
-    try:
-        router.load(settings)
-    except PolicyError as exc:
-        return PolicyReport(action=action, valid=False, problems=[str(p) for p in exc.problems])
-    return PolicyReport(action=action, valid=True, problems=[])
-
-
 def mode_report(session: McpSession) -> Mode:
     """The session's overrides and the knob values now in effect."""
     from llm_router import router
@@ -77,52 +58,49 @@ def policy_presets(session: McpSession) -> list[str]:
     return sorted(router.load(session.settings).presets)
 
 
-def since(period: str, at: float) -> float | None:
-    """When the calendar `period` containing `at` began (None for all time)."""
-    from llm_router.store.state import period_start
+def since_epoch(since: str, at: float) -> float | None:
+    """`since` as epoch seconds; a ToolError naming the accepted forms otherwise."""
+    from llm_router.store.periods import parse_since
 
-    return None if period == "all" else period_start(period, at)
+    try:
+        return parse_since(since, at)
+    except ValueError as exc:
+        raise ToolError(f"invalid arguments: since: {exc}") from None
 
 
-def usage(session: McpSession, period: str) -> Report:
-    """Calls, failures, tokens and cost since the start of the period, per model."""
+def usage(session: McpSession, since: str) -> Report:
+    """Calls, failures, tokens and cost since `since`, per model."""
     from llm_router.store import usage_report
 
+    start = since_epoch(since, now())
     with session.db() as conn:
-        return Report(report=usage_report(conn, since=since(period, now())))
+        return Report(report=usage_report(conn, since=start))
 
 
-def savings(session: McpSession, period: str) -> Report:
-    """Cost against the policy's one baseline model since the start of the period."""
-    from llm_router import router
-    from llm_router.execute.options import baseline_model
-    from llm_router.providers.prices import price
-    from llm_router.store import savings_report
+def savings(session: McpSession, since: str) -> Report:
+    """Cost against the policy's one baseline model since `since`; unpriced models left out and named."""
+    from llm_router import reports, router
 
+    start = since_epoch(since, now())
     cp = router.load(session.settings)
-    model = baseline_model(cp)
-    p = price(model, cp.models) if model else None
-    per_token = (p.input_cost_per_token, p.output_cost_per_token) if p else None
     with session.db() as conn:
-        return Report(report=savings_report(conn, model, per_token, since=since(period, now())))
+        return Report(report=reports.savings(cp, conn, start))
 
 
 def budgets(session: McpSession) -> Report:
     """Each budget of the policy with what has been spent against it this period."""
-    from llm_router import router
-    from llm_router.store.state import budget_states
+    from llm_router import reports, router
 
     cp = router.load(session.settings)
     with session.db() as conn:
-        states = budget_states(conn, cp.budgets, now())
-    return Report(report={"budgets": [b.to_dict() | {"exhausted": b.exhausted} for b in states.values()]})
+        return Report(report={"budgets": reports.budgets(cp, conn, now())})
 
 
-def health(session: McpSession, timeout_s: float) -> Report:
+def health(session: McpSession, timeout: float) -> Report:
     """Every configured provider checked at once, with its open breakers; the others listed as missing."""
     from llm_router.providers.health import health_report
 
-    return Report(report=health_report(session.settings, timeout_s, now()))
+    return Report(report=health_report(session.settings, timeout, now()))
 
 
 def subscription(session: McpSession) -> Report:
@@ -136,13 +114,14 @@ def subscription(session: McpSession) -> Report:
 def admin_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
     """The admin and monitoring tools, bound to one session, by name."""
 
-    async def llm_usage(period: Period = "month") -> Report:
-        """Calls, tokens and cost recorded in the local usage log for a period, by model and provider."""
-        return await blocking(usage, s, period)
+    async def llm_usage(since: Since = "month") -> Report:
+        """Calls, tokens and cost recorded in the local usage log since a time, by model and provider."""
+        return await blocking(usage, s, since)
 
-    async def llm_savings(period: Period = "month") -> Report:
-        """What routing saved against the baseline model, with the calls and tokens behind the figure."""
-        return await blocking(savings, s, period)
+    async def llm_savings(since: Since = "month") -> Report:
+        """What routing saved against the baseline model, with the calls and tokens behind the figure
+        (models with no known price are left out and named)."""
+        return await blocking(savings, s, since)
 
     async def llm_budget() -> Report:
         """Each budget of the policy: limit, spent this period, percent used and what remains."""
@@ -153,10 +132,12 @@ def admin_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
         records of the prompts llm-router let through to Claude Code."""
         return await blocking(subscription, s)
 
-    async def llm_health(timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0) -> Report:
+    async def llm_health(
+        timeout: Annotated[float, Field(gt=0, le=60, description="Seconds per check")] = 5.0,
+    ) -> Report:
         """Check that each configured provider answers (lists its models: no tokens spent) and which circuit
         breakers are open."""
-        return await blocking(health, s, timeout_s)
+        return await blocking(health, s, timeout)
 
     async def llm_providers() -> Providers:
         """Which providers llm-router knows, which are configured here, and how to configure the others."""
@@ -165,11 +146,20 @@ def admin_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
     async def llm_policy(
         action: Literal["show", "explain", "validate"] = "show",
         prompt: Annotated[str | None, Field(description="The prompt to explain")] = None,
-        path: Annotated[str | None, Field(description="A policy file layered on top, as --config")] = None,
+        path: Annotated[
+            str | None,
+            Field(
+                description="A policy file layered on top, as --config: one of the known layers, "
+                "or a routing policy in the working tree"
+            ),
+        ] = None,
+        section: Annotated[
+            Section | None, Field(description="show: one section whole instead of the summary")
+        ] = None,
     ) -> PolicyReport:
-        """Show the merged routing policy with where each value came from, explain how a prompt is routed
-        rule by rule, or validate the policy."""
-        return await blocking(policy_report, s, action, prompt, path)
+        """Show a summary of the merged routing policy (or one section) with where each value came from,
+        explain how a prompt is routed rule by rule, or validate the policy."""
+        return await blocking(policy_report, s, action, prompt, path, section)
 
     async def llm_set_mode(
         profile: Literal["budget", "balanced", "premium"] | None = None,

@@ -10,6 +10,7 @@ from typing import Any
 
 from llm_router.decision import Decision
 from llm_router.store.db import write
+from llm_router.store.periods import iso_time
 
 WINDOW_S = 5 * 3600  # a Claude subscription's usage window
 
@@ -45,7 +46,8 @@ def load_decision(conn: sqlite3.Connection, decision_id: str) -> dict[str, Any] 
 
 def subscription_window(conn: sqlite3.Connection, now: float) -> dict[str, Any]:
     """An estimate of the current 5-hour Claude-subscription window from prompts llm-router let through to
-    Claude Code. Local records only: another program's credentials or usage are never read."""
+    Claude Code (times in ISO 8601). Local records only: another program's credentials or usage are never
+    read."""
     rows = conn.execute(
         "SELECT time, tokens FROM decisions WHERE host = 'claude-code' AND action != 'block' "
         "AND time > ? AND time <= ? ORDER BY time",
@@ -69,8 +71,8 @@ def subscription_window(conn: sqlite3.Connection, now: float) -> dict[str, Any]:
     return {
         "active": True,
         "window_hours": WINDOW_S / 3600,
-        "started_at": start,
-        "resets_at": start + WINDOW_S,
+        "started_at": iso_time(start),
+        "resets_at": iso_time(start + WINDOW_S),
         "prompts": len(inside),
         "tokens": sum(r["tokens"] or 0 for r in inside),
         "estimate": True,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from llm_router.store.db import write
+from llm_router.store.periods import iso_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,7 @@ def usage_report(
         for r in per_model
     ]
     return {
-        "since": since,
+        "since": iso_time(since),
         "calls": sum(m["calls"] for m in models),
         "failed_attempts": sum(m["failures"] for m in models),
         "tokens_in": sum(m["tokens_in"] for m in models),
@@ -103,31 +105,44 @@ def savings_report(
     baseline_model: str | None,
     baseline_price: tuple[float, float] | None,
     since: float | None = None,
+    priced: Callable[[str], bool] | None = None,
 ) -> dict[str, Any]:
     """What the successful calls would have cost on the one baseline model, against what every attempt
-    cost. `baseline_price` is (USD per input token, USD per output token)."""
+    cost. `baseline_price` is (USD per input token, USD per output token). Calls to a model `priced` says
+    has no known price are left out of every figure (counted at $0 they would look like a 100% saving)
+    and listed under `unpriced_models`."""
     where, args = _where(since, None)
-    row = conn.execute(
-        "SELECT COALESCE(SUM(outcome = 'ok'), 0) AS calls, "
+    rows = conn.execute(
+        "SELECT model, COALESCE(SUM(outcome = 'ok'), 0) AS calls, "
         "COALESCE(SUM(CASE WHEN outcome = 'ok' THEN tokens_in END), 0) AS tokens_in, "
         "COALESCE(SUM(CASE WHEN outcome = 'ok' THEN tokens_out END), 0) AS tokens_out, "
         "COALESCE(SUM(cost_usd), 0.0) AS cost_usd, COUNT(*) AS attempts "
-        f"FROM usage{where}",
+        f"FROM usage{where} GROUP BY model ORDER BY model",
         args,
-    ).fetchone()
+    ).fetchall()
+    known = {r["model"]: priced is None or priced(r["model"]) for r in rows}
+    counted = [r for r in rows if known[r["model"]]]
+    unpriced = [
+        {"model": r["model"], "calls": r["calls"], "tokens_in": r["tokens_in"], "tokens_out": r["tokens_out"]}
+        for r in rows
+        if not known[r["model"]] and r["calls"]
+    ]
+    tokens_in = sum(r["tokens_in"] for r in counted)
+    tokens_out = sum(r["tokens_out"] for r in counted)
     p_in, p_out = baseline_price or (0.0, 0.0)
     # Recomputed from the token totals so that every figure uses the baseline stated now.
-    baseline = round(row["tokens_in"] * p_in + row["tokens_out"] * p_out, 8)
-    cost = round(row["cost_usd"], 8)
+    baseline = round(tokens_in * p_in + tokens_out * p_out, 8)
+    cost = round(sum(r["cost_usd"] for r in counted), 8)
     return {
-        "since": since,
+        "since": iso_time(since),
         "baseline_model": baseline_model,
-        "calls": row["calls"],
-        "attempts": row["attempts"],
-        "tokens_in": row["tokens_in"],
-        "tokens_out": row["tokens_out"],
+        "calls": sum(r["calls"] for r in counted),
+        "attempts": sum(r["attempts"] for r in counted),
+        "tokens_in": tokens_in,
+        "tokens_out": tokens_out,
         "cost_usd": cost,
         "baseline_cost_usd": baseline,
         "saved_usd": baseline - cost,
         "saved_pct": round(100.0 * (baseline - cost) / baseline, 2) if baseline > 0 else None,
+        "unpriced_models": unpriced,
     }

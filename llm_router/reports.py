@@ -1,0 +1,41 @@
+"""The savings and budget reports, one function each, shared by the CLI commands and the MCP tools."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+
+def savings(cp: Any, conn: sqlite3.Connection, since: float | None) -> dict[str, Any]:
+    """Savings against the policy's one baseline model since `since`; calls to models with no known price
+    are left out, named under `unpriced_models`, and explained in `warnings`."""
+    from llm_router.execute.options import baseline_model
+    from llm_router.providers.prices import price
+    from llm_router.store import savings_report
+
+    overrides = getattr(cp, "models", None)
+    model = baseline_model(cp)
+    p = price(model, overrides) if model else None
+    per_token = (p.input_cost_per_token, p.output_cost_per_token) if p else None
+    report = savings_report(
+        conn, model, per_token, since=since, priced=lambda m: price(m, overrides) is not None
+    )
+    report["warnings"] = [unpriced_warning(m) for m in report["unpriced_models"]]
+    return report
+
+
+def unpriced_warning(row: dict[str, Any]) -> str:
+    """Why a model's calls are missing from the saving, and how to have them counted."""
+    calls = row["calls"]
+    counted = f"its {calls} calls are" if calls != 1 else "its 1 call is"
+    return (
+        f"no price is known for {row['model']}: {counted} left out of the saving "
+        "(declare its prices under `models:` in routing.yaml)"
+    )
+
+
+def budgets(cp: Any, conn: sqlite3.Connection, now: float) -> list[dict[str, Any]]:
+    """Each budget of the policy with what this period has spent against it, and whether it is exhausted."""
+    from llm_router.store.state import budget_states
+
+    return [b.to_dict() | {"exhausted": b.exhausted} for b in budget_states(conn, cp.budgets, now).values()]
