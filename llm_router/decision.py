@@ -103,9 +103,9 @@ class BudgetState(NamedTuple):
             "provider": self.provider,
             "model": self.model,
             "limit_usd": self.limit_usd,
-            "spent_usd": round(self.spent_usd, 6),
+            "spent_usd": round(self.spent_usd, 10),
             "used_pct": round(self.used_pct, 2),
-            "remaining_usd": round(self.remaining_usd, 6),
+            "remaining_usd": round(self.remaining_usd, 10),
         }
 
 

@@ -150,7 +150,8 @@ def test_the_subscription_window_opens_at_the_first_prompt_let_through_to_claude
     store.save_decision(conn, make_decision([], id="blocked", action="block", host="claude-code"), now=2500.0)
     window = store.subscription_window(conn, now=4000.0)
     assert window["active"] and window["prompts"] == 3
-    assert (window["started_at"], window["resets_at"]) == (1000.0, 1000.0 + 5 * 3600)
+    started, resets = (datetime.fromisoformat(window[k]).timestamp() for k in ("started_at", "resets_at"))
+    assert (started, resets) == (1000.0, 1000.0 + 5 * 3600)
 
 
 def test_the_subscription_window_closes_five_hours_after_it_opened(conn) -> None:

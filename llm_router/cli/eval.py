@@ -104,6 +104,7 @@ def eval_cmd(
     else:
         assert strong is not None and weak is not None
         report = run.pair_report(records, routed, strong, weak, operating)
+        report["notes"] = _notes(report, sum(r.scores[weak] > r.scores[strong] for r in records))
     report = {"dataset": str(dataset_path), "policy_revision": cp.revision, **report}
     if plot is not None:
         if mapping is not None:
@@ -128,6 +129,18 @@ def _pick_pair(records: list[Any], strong: str | None, weak: str | None) -> tupl
     mean = {m: sum(r.scores.get(m, 0.0) for r in records) for m in models}
     ranked = sorted(models, key=lambda m: -mean[m])
     return ranked[0], ranked[1]
+
+
+def _notes(report: dict[str, Any], weak_better: int) -> list[str]:
+    """What a reader may find surprising in a pair report, explained."""
+    apgr = report["baselines"]["oracle"]["apgr"]
+    if apgr <= 1:
+        return []
+    return [
+        f"oracle APGR {apgr:.3f} is above 1: on {weak_better} of {report['prompts']} prompts the weak model "
+        "scores higher than the strong one, so an oracle picking per prompt beats always-strong and its PGR "
+        "curve rises above 1 (PGR 1 = the strong model's quality, not the best possible)"
+    ]
 
 
 def _pct(x: float | None) -> str:
@@ -169,4 +182,5 @@ def _text(report: dict[str, Any]) -> str:
         )
     lines.append("")
     lines.append("* the operating point. Strong call: tier complex/deep_reasoning, or passthrough/suggest.")
+    lines += [f"Note: {note}" for note in report.get("notes", [])]
     return "\n".join(lines)
