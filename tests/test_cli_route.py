@@ -52,7 +52,45 @@ def test_route_text_names_the_tier_and_rule() -> None:
 
 def test_route_without_prompt_or_batch_is_a_usage_error() -> None:
     code, _, err = run("route")
-    assert code == 2 and "PROMPT or --batch" in err
+    assert code == 2 and "give a PROMPT" in err and "--batch FILE" in err
+
+
+def test_route_with_a_prompt_and_batch_is_a_usage_error() -> None:
+    code, _, err = run("route", "hello", "--batch", "-", input='{"prompt": "hi"}\n')
+    assert code == 2 and "not both" in err
+
+
+@pytest.mark.parametrize("argv", [["route", "--json"], ["route", "-", "--json"]])
+def test_route_reads_the_prompt_from_stdin_as_query_does(argv: list[str]) -> None:
+    code, out, _ = run(*argv, input="what is 2+2?\n")
+    from_argument = json.loads(run("route", "what is 2+2?", "--json")[1])
+    assert code == 0
+    decision = json.loads(out)
+    assert (decision["tier"], decision["rule"]) == (from_argument["tier"], from_argument["rule"])
+
+
+def test_a_piped_prompt_is_routed_by_the_installed_command() -> None:
+    proc = subprocess.run(
+        ["llm-router", "route", "--json"],
+        input="what is 2+2?\n",
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["action"] == "route"
+
+
+@pytest.mark.parametrize("command", ["route", "query", "explain"])
+@pytest.mark.parametrize("prompt", ["", "   ", "\n"])
+def test_an_empty_prompt_is_a_usage_error(command: str, prompt: str) -> None:
+    argv = ["policy", "explain", prompt] if command == "explain" else [command, prompt]
+    code, _, err = run(*argv)
+    assert code == 2 and "the prompt is empty" in err
+
+
+def test_an_empty_prompt_on_stdin_is_a_usage_error() -> None:
+    code, _, err = run("route", input="\n")
+    assert code == 2 and "the prompt is empty" in err
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

@@ -33,14 +33,10 @@ def query(prompt: str | None, models: str | None, as_json: bool, stream: bool, c
     model failed, 6 when budgets rule out every model.
     """
     from llm_router import router
+    from llm_router.cli.prompt import read_prompt
     from llm_router.decision import Request
 
-    if prompt is None or prompt == "-":
-        if sys.stdin.isatty():
-            raise click.UsageError("give a PROMPT (or `-` to read it from stdin)")
-        prompt = sys.stdin.read()
-    if not prompt.strip():
-        raise click.UsageError("the prompt is empty")
+    prompt = read_prompt(prompt)
     forced = [m.strip() for m in models.split(",") if m.strip()] if models else None
     settings = router.Settings(config=config)
     request = Request(prompt=prompt, host="cli", cwd=str(settings.cwd))

@@ -96,11 +96,16 @@ def uninstall(hosts: tuple[str, ...], project: bool, dry_run: bool, as_json: boo
 
 @click.command()
 @_host_option
-@_project_option
+@click.option(
+    "--project", is_flag=True, help="Check the project's files (in the current folder), not the user's."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
 @click.option("--no-mcp", is_flag=True, help="Skip starting the MCP server.")
 def doctor(hosts: tuple[str, ...], project: bool, as_json: bool, no_mcp: bool) -> None:
-    """Check the installation end to end and say what to fix (exit 1 when a check fails)."""
+    """Check the installation end to end and say what to fix (exit 1 when a check fails).
+
+    It only reads and runs: no host or policy file is changed.
+    """
     from llm_router.hosts.doctor import run_checks
 
     checks = run_checks(_hosts(hosts) if hosts else None, _target(project), mcp=not no_mcp)
@@ -118,10 +123,11 @@ def doctor(hosts: tuple[str, ...], project: bool, as_json: bool, no_mcp: bool) -
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("host", type=click.Choice(HOST_NAMES))
-@click.argument("event", required=False)
+@click.argument("host", type=click.Choice(HOST_NAMES), metavar="HOST")
+@click.argument("event", required=False, metavar="[EVENT]")
 def hook(host: str, event: str | None) -> None:
-    """Handle one hook event of HOST: its JSON on stdin, the host's JSON on stdout. Always exits 0."""
+    """Handle one hook event of HOST (claude-code, codex, gemini-cli, vscode or cursor): its JSON on stdin,
+    the host's JSON on stdout. Always exits 0."""
     from llm_router.hosts.hook import main
 
     sys.exit(main([host] + ([event] if event else [])))

@@ -103,10 +103,12 @@ def show(config: Path | None, as_json: bool) -> None:
 @CONFIG_OPTION
 @JSON_OPTION
 def explain(prompt: str, host: str, config: Path | None, as_json: bool) -> None:
-    """Show how PROMPT is classified and how each rule saw it."""
+    """Show how PROMPT is classified and how each rule saw it (PROMPT `-` reads it from stdin)."""
     from llm_router import router
+    from llm_router.cli.prompt import read_prompt
     from llm_router.cli.route import render
 
+    prompt = read_prompt(prompt)
     settings = router.Settings(config=config)
     cp = router.load(settings)
     decision = router.decide(Request(prompt=prompt, host=host), settings=settings, policy=cp)
@@ -141,15 +143,23 @@ def explain(prompt: str, host: str, config: Path | None, as_json: bool) -> None:
 def test_cmd(paths: tuple[Path, ...], coverage: bool, config: Path | None, as_json: bool) -> None:
     """Run YAML policy test suites (files, or folders searched for *.test.yaml).
 
-    Exit 0 when every case passes, 4 when some fail, 3 when a suite or its policy is invalid.
+    With no PATH, the suites are looked for only in the conventional places: ./tests, and each policy
+    folder (~/.llm-router, the folder of the project's .llm-router.yaml, the folder of --config) with its
+    tests/ folder. Exit 0 when every case passes, 4 when some fail, 3 when a suite or its policy is invalid.
     """
     from llm_router.policy.suite import run_suites
     from llm_router.router import Settings
 
-    files = _suite_files(paths or (Path.cwd(),))
-    if not files:
-        raise click.UsageError("no test suites found (looked for *.test.yaml)")
-    report = run_suites(files, settings=Settings(config=config))
+    settings = Settings(config=config)
+    if paths:
+        files = _suite_files([(p, True) for p in paths])
+    else:
+        places = default_suite_places(settings)
+        files = _suite_files(places)
+        if not files:
+            looked = ", ".join(dict.fromkeys(str(folder) for folder, recursive in places if recursive))
+            raise click.UsageError(f"no test suites (*.test.yaml) in {looked}: give a suite file or folder")
+    report = run_suites(files, settings=settings)
     if as_json:
         emit_json(report.to_dict())
     else:
@@ -184,14 +194,69 @@ def lint(config: Path | None, as_json: bool) -> None:
         raise SystemExit(1)
 
 
-def _suite_files(paths: tuple[Path, ...]) -> list[Path]:
-    files: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            files.extend(sorted(p.rglob("*.test.yaml")))
-        else:
-            files.append(p)
-    return files
+@policy.command()
+@click.argument("name", type=click.Choice(["routing", "policy-test"]), default="routing")
+def schema(name: str) -> None:
+    """Print the JSON Schema of routing policies (or of policy test suites, NAME policy-test).
+
+    Editors complete and check a policy that starts with `# yaml-language-server: $schema=URL` (the `$id`
+    printed here); `llm-router policy init` writes that line.
+    """
+    from llm_router.policy.starter import schema_path
+
+    click.echo(schema_path(name).read_text(encoding="utf-8"), nl=False)
+
+
+@policy.command()
+@click.option(
+    "--project", is_flag=True, help="Write .llm-router.yaml in this folder instead of your own file."
+)
+def init(project: bool) -> None:
+    """Write a starter policy: ~/.llm-router/routing.yaml, or with --project .llm-router.yaml here.
+
+    It starts with the yaml-language-server schema line, so editors complete and check it (your own file
+    points at this installation's schema; a project's file, which teammates share, at the published one).
+    An existing file is never overwritten.
+    """
+    from llm_router.policy.load import PROJECT_FILE, USER_FILE
+    from llm_router.policy.starter import starter, write_new
+    from llm_router.router import Settings
+
+    settings = Settings()
+    target = settings.cwd / PROJECT_FILE if project else settings.home / USER_FILE
+    write_new(target, starter(shared=project), private=not project)
+    click.echo(f"wrote {target}")
+    click.echo("next: edit it, then `llm-router policy validate` and `llm-router policy show`")
+
+
+def default_suite_places(settings: Any) -> list[tuple[Path, bool]]:
+    """Where `policy test` looks with no PATH, as (folder, searched recursively): ./tests, and each policy
+    folder's own *.test.yaml and tests/ folder. Never the whole working tree."""
+    from llm_router.policy.load import find_project_file
+
+    folders = [settings.home]
+    project = find_project_file(settings.cwd)
+    if project is not None:
+        folders.append(project.parent)
+    if settings.config is not None:
+        folders.append((settings.cwd / Path(settings.config).expanduser()).parent)
+    places = [(settings.cwd / "tests", True)]
+    for folder in folders:
+        places += [(folder, False), (folder / "tests", True)]
+    return places
+
+
+def _suite_files(places: list[tuple[Path, bool]]) -> list[Path]:
+    """The suite files of each place (a file, or a folder searched for *.test.yaml), each once."""
+    files: dict[Path, Path] = {}
+    for place, recursive in places:
+        if place.is_dir():
+            found = place.rglob("*.test.yaml") if recursive else place.glob("*.test.yaml")
+            for file in sorted(found):
+                files.setdefault(file.resolve(), file)
+        elif place.exists():
+            files.setdefault(place.resolve(), place)
+    return list(files.values())
 
 
 def _source(src: Any) -> dict[str, Any]:

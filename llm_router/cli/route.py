@@ -29,17 +29,20 @@ from llm_router.decision import HOSTS, Decision, Request
 def route(prompt: str | None, as_json: bool, host: str, config: Path | None, batch: IO[str] | None) -> None:
     """Decide how PROMPT would be routed: action, tier, chain, the deciding rule and why.
 
-    Nothing is sent to any model. With --batch, decisions are printed as JSON lines; a line that is not a
-    JSON object with a string "prompt" gives {"error": ..., "line": N} and exit code 1 at the end.
+    PROMPT may be `-` (or left out with stdin not a terminal) to read it from stdin; an empty one is a usage
+    error (exit 2). Nothing is sent to any model. With --batch, decisions are printed as JSON lines; a line
+    that is not a JSON object with a string "prompt" gives {"error": ..., "line": N} and exit code 1 at the
+    end.
     """
     from llm_router import router
+    from llm_router.cli.prompt import read_prompt
 
-    if (prompt is None) == (batch is None):
-        raise click.UsageError("give either a PROMPT or --batch FILE")
+    if prompt is not None and batch is not None:
+        raise click.UsageError("give either a PROMPT or --batch FILE, not both")
     settings = router.Settings(config=config)
     if batch is not None:
         sys.exit(_route_batch(batch, settings, host))
-    assert prompt is not None
+    prompt = read_prompt(prompt, ", or --batch FILE")
     decision = router.decide(Request(prompt=prompt, host=host), settings=settings)
     if as_json:
         emit_json(decision.to_dict())

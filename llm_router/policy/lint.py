@@ -3,6 +3,7 @@ models with no known price, budgets that can never apply."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from llm_router.policy.compiled import CompiledPolicy
@@ -10,18 +11,39 @@ from llm_router.policy.problems import Issue
 from llm_router.providers.table import provider_of
 
 
-def lint_policy(cp: CompiledPolicy, known_model: Callable[[str], bool] | None = None) -> list[Issue]:
-    """Every finding for a compiled policy, as unlocated Issues (pointers into the merged document)."""
+def lint_policy(
+    cp: CompiledPolicy,
+    known_model: Callable[[str], bool] | None = None,
+    builtin: Callable[[str], bool] | None = None,
+) -> list[Issue]:
+    """Every finding for a compiled policy, as unlocated Issues (pointers into the merged document).
+
+    `builtin(location)` says whether a rule written at `file:line` is one of the built-in policies (which a
+    user cannot edit, only disable); by default, whether the file is in the built-in policies folder."""
     if known_model is None:
         from llm_router.providers.prices import price
 
         def known_model(model: str) -> bool:
             return model in cp.models or price(model) is not None
 
-    return [*_rules(cp), *_chains(cp), *_models(cp, known_model), *_budgets(cp)]
+    if builtin is None:
+        builtin = _in_builtin_policies
+    return [*_rules(cp, builtin), *_chains(cp), *_models(cp, known_model), *_budgets(cp)]
 
 
-def _rules(cp: CompiledPolicy) -> list[Issue]:
+def _in_builtin_policies(location: str) -> bool:
+    from llm_router import paths
+
+    return location.startswith(str(paths.policies_dir()) + os.sep)
+
+
+def _disable(rule_id: str) -> str:
+    return (
+        f"a built-in rule cannot be moved; to drop it, add `{{id: {rule_id}, disabled: true}}` to your rules"
+    )
+
+
+def _rules(cp: CompiledPolicy, builtin: Callable[[str], bool]) -> list[Issue]:
     findings: list[Issue] = []
     decided_by: str | None = None  # the first rule that always decides
     seen: dict[str, str] = {}  # condition text -> first rule that decides on it
@@ -32,8 +54,10 @@ def _rules(cp: CompiledPolicy) -> list[Issue]:
                 Issue(
                     pointer,
                     "unreachable-rule",
-                    f"rule {rule.id!r} is never reached",
-                    f"rule {decided_by!r} before it always decides; move this rule above it",
+                    f"rule {rule.id!r} is never reached: rule {decided_by!r} before it always decides",
+                    _disable(rule.id)
+                    if builtin(rule.location)
+                    else f"move this rule above it (`before: {decided_by}`), or narrow {decided_by!r}",
                 )
             )
             continue
@@ -43,8 +67,8 @@ def _rules(cp: CompiledPolicy) -> list[Issue]:
                 Issue(
                     pointer,
                     "shadowed-rule",
-                    f"rule {rule.id!r} has the same condition as {seen[condition]!r}",
-                    "the earlier rule always decides first; merge them or change one condition",
+                    f"rule {rule.id!r} has the same condition as {seen[condition]!r}, which decides first",
+                    _disable(rule.id) if builtin(rule.location) else "merge them or change one condition",
                 )
             )
         if rule.cont:
