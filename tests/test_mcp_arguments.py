@@ -142,3 +142,13 @@ def decision() -> Decision:
 
     made = router.decide(Request(prompt="claude: hello", host="claude-code"), settings=router.Settings())
     return made._replace(action="passthrough")
+
+
+@pytest.mark.parametrize("name", sorted(PROMPTED))
+@pytest.mark.parametrize("prompt", ["", "  \n"])
+async def test_an_empty_prompt_is_an_error_for_every_tool_that_takes_one(name: str, prompt: str) -> None:
+    assert "prompt is empty" in error_text(await call(name, {"prompt": prompt}))
+
+
+async def test_an_empty_prompt_to_explain_is_an_error() -> None:
+    assert "prompt is empty" in error_text(await call("llm_policy", {"action": "explain", "prompt": ""}))
