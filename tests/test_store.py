@@ -83,6 +83,18 @@ def test_savings_are_the_baseline_cost_of_the_same_tokens_minus_the_actual_cost(
     assert report["baseline_model"] == "openai/gpt-4o"
 
 
+def test_savings_leave_out_the_calls_of_models_with_no_known_price(conn) -> None:
+    store.record(conn, _row(100, cost=0.0001))
+    store.record(conn, _row(101, model="openai/unpriced", cost=0.0))
+    report = store.savings_report(
+        conn, "openai/gpt-4o", (1e-5, 2e-5), priced=lambda m: m != "openai/unpriced"
+    )
+    assert (report["calls"], report["tokens_in"]) == (1, 10)
+    assert report["unpriced_models"] == [
+        {"model": "openai/unpriced", "calls": 1, "tokens_in": 10, "tokens_out": 5}
+    ]
+
+
 @pytest.mark.parametrize(
     ("period", "now", "start"),
     [
