@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -33,6 +34,14 @@ model = "gpt-5-codex"   # the default
 [mcp_servers.docs]
 command = "docs-mcp"
 args = ["--port", "0"]
+"""
+USER_GEMINI_WITH_COMMENTS = """{
+  // my Gemini settings
+  "theme": "GitHub", /* the theme I like */
+  "mcpServers": {
+    "files": {"command": "files-mcp"},
+  },
+}
 """
 USER_GEMINI = """{
   "theme": "GitHub",
@@ -148,14 +157,91 @@ def test_dry_run_shows_a_diff_and_writes_nothing(user_files: dict[Path, str], ho
     assert not (home / ".llm-router" / "installed.json").exists()
 
 
-def test_a_settings_file_that_is_not_json_is_left_alone(user_files: dict[Path, str], home: Path) -> None:
-    broken = home / ".gemini" / "settings.json"
-    broken.write_text('{"theme": "GitHub", // a comment\n}')
-    before = snapshot_tree(home)
+def test_a_comment_in_geminis_settings_is_kept(user_files: dict[Path, str], home: Path) -> None:
+    settings = home / ".gemini" / "settings.json"
+    settings.write_text(USER_GEMINI_WITH_COMMENTS)
+    code, _ = run("install", "--host", "gemini-cli")
+    assert code == 0
+    text = settings.read_text()
+    assert "// my Gemini settings" in text and "/* the theme I like */" in text
+    assert "llmrouter" in text and "BeforeAgent" in text
+
+
+def test_uninstall_gives_back_a_commented_file_byte_for_byte(user_files: dict[Path, str], home: Path) -> None:
+    settings = home / ".gemini" / "settings.json"
+    settings.write_text(USER_GEMINI_WITH_COMMENTS)
+    run("install", "--host", "gemini-cli")
+    code, _ = run("uninstall", "--host", "gemini-cli")
+    assert code == 0 and settings.read_text() == USER_GEMINI_WITH_COMMENTS
+
+
+def test_install_only_adds_lines_to_a_commented_file(user_files: dict[Path, str], home: Path) -> None:
+    settings = home / ".gemini" / "settings.json"
+    settings.write_text(USER_GEMINI_WITH_COMMENTS)
+    code, output = run("install", "--host", "gemini-cli", "--dry-run")
+    assert code == 0
+    removed = [line for line in output.splitlines() if line.startswith("-") and not line.startswith("---")]
+    assert removed == []
+
+
+def test_an_unreadable_host_file_fails_only_its_own_host(user_files: dict[Path, str], home: Path) -> None:
+    config = home / ".codex" / "config.toml"
+    config.write_text("model = [unclosed\n")
     code, output = run("install", *ALL)
     assert code == 7
-    assert "not valid JSON" in output and str(broken) in output
-    assert snapshot_tree(home) == before  # no host was half-installed
+    assert f"codex: not installed: {config}: not valid TOML" in output
+    assert config.read_text() == "model = [unclosed\n" and not (home / ".codex" / "hooks.json").exists()
+    assert "llmrouter" in json.loads((home / ".gemini" / "settings.json").read_text())["mcpServers"]
+    assert "llm-router" in json.loads((home / ".cursor" / "mcp.json").read_text())["mcpServers"]
+
+
+def test_a_file_its_owner_cannot_read_is_left_alone(user_files: dict[Path, str], home: Path) -> None:
+    config = home / ".codex" / "config.toml"
+    config.chmod(0o000)
+    try:
+        code, output = run("install", "--host", "codex", "--host", "cursor")
+        assert code == 7 and "its owner has no read permission" in output
+        assert (home / ".cursor" / "mcp.json").exists()
+    finally:
+        config.chmod(0o644)
+    assert config.read_text() == USER_CODEX_TOML
+
+
+def test_the_json_output_names_the_host_that_failed(user_files: dict[Path, str], home: Path) -> None:
+    (home / ".codex" / "config.toml").write_text("[[broken\n")
+    code, output = run("install", "--host", "codex", "--host", "cursor", "--json")
+    document = json.loads(output)
+    assert code == 7 and set(document) == {"cursor", "errors"}
+    assert "not valid TOML" in document["errors"]["codex"]
+
+
+def test_a_comment_in_claude_codes_settings_fails_claude_code_only(
+    user_files: dict[Path, str], home: Path
+) -> None:
+    settings = home / ".claude" / "settings.json"
+    settings.write_text('{"model": "opus" // Claude Code reads plain JSON\n}\n')
+    code, output = run("install", "--host", "claude-code", "--host", "cursor")
+    assert code == 7 and "not valid JSON (comments are not allowed in this file)" in output
+    assert settings.read_text() == '{"model": "opus" // Claude Code reads plain JSON\n}\n'
+    assert (home / ".cursor" / "mcp.json").exists()
+
+
+def test_uninstall_removes_the_codex_block_of_the_first_release(home: Path) -> None:
+    config = home / ".codex" / "config.toml"
+    config.parent.mkdir()
+    legacy = (
+        "# BEGIN llm-router (added by `llm-router install`; `llm-router uninstall` removes it)\n"
+        '[mcp_servers.llm-router]\ncommand = "llm-router"\nargs = ["mcp"]\n# END llm-router\n'
+    )
+    config.write_text(USER_CODEX_TOML + "\n" + legacy)
+    code, _ = run("uninstall", "--host", "codex")
+    assert code == 0 and config.read_text() == USER_CODEX_TOML
+
+
+def test_codex_keeps_the_users_comments(user_files: dict[Path, str], home: Path) -> None:
+    run("install", "--host", "codex")
+    text = (home / ".codex" / "config.toml").read_text()
+    assert text.startswith(USER_CODEX_TOML)
 
 
 def test_codex_table_defined_by_the_user_is_a_conflict(home: Path) -> None:
@@ -186,6 +272,29 @@ def test_project_install_writes_the_projects_files(home: Path) -> None:
     assert not (home / ".claude.json").exists()
     run("uninstall", "--project")
     assert not Path(".mcp.json").exists() and not Path(".claude").exists()
+
+
+COMMITTED = [".mcp.json", ".vscode/mcp.json", ".cursor/mcp.json", ".gemini/settings.json", ".codex/config.toml"]
+
+
+def test_files_a_team_commits_hold_no_path_of_this_machine(home: Path) -> None:
+    run("install", "--project", *ALL)
+    for name in [*COMMITTED, ".codex/hooks.json"]:
+        text = Path(name).read_text()
+        assert str(Path(sys.executable).parent) not in text and sys.executable not in text, name
+    server = json.loads(Path(".mcp.json").read_text())["mcpServers"]["llm-router"]
+    assert (server["command"], server["args"]) == ("llm-router", ["mcp"])
+
+
+def test_the_projects_local_only_file_keeps_absolute_hook_commands(home: Path) -> None:
+    run("install", "--project")
+    hooks = json.loads(Path(".claude/settings.local.json").read_text())["hooks"]
+    assert os.path.isabs(shlex.split(hooks["UserPromptSubmit"][-1]["hooks"][0]["command"])[0])
+
+
+def test_python_dash_m_llm_router_runs_the_cli() -> None:
+    proc = subprocess.run([sys.executable, "-m", "llm_router", "--help"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and "install" in proc.stdout
 
 
 def test_install_json_output_lists_what_changed(home: Path) -> None:

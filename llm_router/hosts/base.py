@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import copy
-import json
-import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from llm_router.errors import HostConfigError
+from llm_router.hosts import jsonc
 from llm_router.hosts.commands import is_our_hook_command
-from llm_router.hosts.files import dump_json, parse_json_object
+from llm_router.hosts.files import parse_json_object, render_json
 
 
 @dataclass(frozen=True)
@@ -26,6 +24,24 @@ class Target:
     @property
     def root(self) -> Path:
         return self.project if self.project is not None else self.home
+
+
+@dataclass(frozen=True)
+class InstallOptions:
+    """How a host is installed: `gateway` is the local gateway's URL when its requests go through it."""
+
+    gateway: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"gateway": self.gateway}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> InstallOptions:
+        gateway = data.get("gateway") if isinstance(data, dict) else None
+        return cls(gateway=gateway if isinstance(gateway, str) and gateway else None)
+
+
+PLAIN = InstallOptions()  # no gateway
 
 
 @dataclass(frozen=True)
@@ -44,32 +60,43 @@ class FileEdit:
 # --- JSON files -------------------------------------------------------------------------------------------
 
 
+def _json_data(text: str) -> Any:
+    return jsonc.loads(text) if text.strip() else {}
+
+
 def _json_same(a: str, b: str) -> bool:
     try:
-        return bool(json.loads(a or "{}") == json.loads(b or "{}"))
+        return bool(_json_data(a) == _json_data(b))
     except ValueError:
         return False
 
 
 def _json_empty(text: str) -> bool:
     try:
-        return not text.strip() or json.loads(text) == {}
+        return _json_data(text) == {}
     except ValueError:
         return False
 
 
 def json_edit(
-    path: Path, what: str, add: Callable[[dict[str, Any]], None], remove: Callable[[dict[str, Any]], None]
+    path: Path,
+    what: str,
+    add: Callable[[dict[str, Any]], None],
+    remove: Callable[[dict[str, Any]], None],
+    *,
+    comments: bool = False,
 ) -> FileEdit:
-    """A FileEdit for a JSON object file, from functions that change the parsed object in place."""
+    """A FileEdit for a JSON object file, from functions that change the parsed object in place. The text is
+    changed only where the object changed, so the user's formatting (and comments, where the host reads JSONC:
+    `comments=True`) stays."""
 
     def apply(fn: Callable[[dict[str, Any]], None], text: str | None) -> str | None:
-        data = parse_json_object(text, path)
+        data = parse_json_object(text, path, comments=comments)
         new = copy.deepcopy(data)
         fn(new)
         if new == data:
             return text
-        return dump_json(new, text)
+        return render_json(new, text, comments=comments)
 
     def present(text: str | None) -> bool:
         return text is not None and apply(add, text) == text and apply(remove, text) != text
@@ -79,7 +106,9 @@ def json_edit(
     )
 
 
-def mcp_server_edit(path: Path, key: str, name: str, entry: Mapping[str, Any]) -> FileEdit:
+def mcp_server_edit(
+    path: Path, key: str, name: str, entry: Mapping[str, Any], *, comments: bool = False
+) -> FileEdit:
     """Register `entry` as MCP server `name` under the top-level `key` (mcpServers, servers)."""
 
     def add(data: dict[str, Any]) -> None:
@@ -95,7 +124,7 @@ def mcp_server_edit(path: Path, key: str, name: str, entry: Mapping[str, Any]) -
             if not servers:
                 del data[key]
 
-    return json_edit(path, f"MCP server {name!r}", add, remove)
+    return json_edit(path, f"MCP server {name!r}", add, remove, comments=comments)
 
 
 def _strip_our_hooks(groups: list[Any]) -> list[Any]:
@@ -114,13 +143,20 @@ def _strip_our_hooks(groups: list[Any]) -> list[Any]:
     return kept
 
 
-def hooks_edit(path: Path, groups: Mapping[str, Mapping[str, Any]]) -> FileEdit:
+def hooks_edit(path: Path, groups: Mapping[str, Mapping[str, Any]], *, comments: bool = False) -> FileEdit:
     """Add one matcher group per event under `hooks` (the Claude Code shape, shared by Codex and Gemini)."""
 
     def add(data: dict[str, Any]) -> None:
         hooks = data.setdefault("hooks", {})
         if not isinstance(hooks, dict):
             raise HostConfigError(f"{path}: `hooks` is not a JSON object; left unchanged")
+        for event in [e for e in hooks if e not in groups and isinstance(hooks[e], list)]:
+            kept = _strip_our_hooks(hooks[event])  # ours from another mode of install (--gateway or not)
+            if kept != hooks[event]:
+                if kept:
+                    hooks[event] = kept
+                else:
+                    del hooks[event]
         for event, group in groups.items():
             current = hooks.get(event, [])
             if not isinstance(current, list):
@@ -145,58 +181,4 @@ def hooks_edit(path: Path, groups: Mapping[str, Mapping[str, Any]]) -> FileEdit:
         if not hooks:
             del data["hooks"]
 
-    return json_edit(path, "hooks", add, remove)
-
-
-# --- TOML files (edited as text: Python has no TOML writer, and a rewrite would lose comments) ------------
-
-BLOCK_BEGIN = "# BEGIN llm-router (added by `llm-router install`; `llm-router uninstall` removes it)"
-BLOCK_END = "# END llm-router"
-_BLOCK = re.compile(r"\n?" + re.escape(BLOCK_BEGIN) + r"\n.*?^" + re.escape(BLOCK_END) + r"\n?", re.S | re.M)
-
-
-def _toml(text: str, path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise HostConfigError(f"{path}: not valid TOML ({exc}); left unchanged") from exc
-
-
-def _toml_same(a: str, b: str) -> bool:
-    try:
-        return tomllib.loads(a) == tomllib.loads(b)
-    except tomllib.TOMLDecodeError:
-        return False
-
-
-def toml_block_edit(path: Path, what: str, block: str, defines: tuple[str, ...]) -> FileEdit:
-    """Append `block` (TOML text defining the table at key path `defines`) between marker comments."""
-    wrapped = f"{BLOCK_BEGIN}\n{block.rstrip()}\n{BLOCK_END}\n"
-
-    def remove(text: str | None) -> str | None:
-        if text is None or BLOCK_BEGIN not in text:
-            return text
-        return _BLOCK.sub("", text, count=1)
-
-    def add(text: str | None) -> str | None:
-        base = remove(text) or ""
-        data: Any = _toml(base, path)
-        for key in defines:
-            data = data.get(key) if isinstance(data, dict) else None
-        if data is not None:
-            raise HostConfigError(
-                f"{path}: already defines [{'.'.join(defines)}] outside llm-router's block; "
-                "remove it, then run the command again"
-            )
-        if text is not None and BLOCK_BEGIN in text:
-            new = _BLOCK.sub(lambda m: ("\n" if m.group(0).startswith("\n") else "") + wrapped, text, count=1)
-        else:
-            sep = "" if not base else ("\n" if base.endswith("\n") else "\n\n")
-            new = base + sep + wrapped
-        _toml(new, path)
-        return text if new == text else new
-
-    def present(text: str | None) -> bool:
-        return text is not None and wrapped in text
-
-    return FileEdit(path, what, add, remove, present, _toml_same, lambda t: not t.strip())
+    return json_edit(path, "hooks", add, remove, comments=comments)

@@ -1,4 +1,5 @@
-"""The absolute commands written into host files, so they run without the user's shell setup."""
+"""The commands written into host files: absolute paths in the user's own files, so they run without the
+user's shell setup, and bare names on PATH in a project's files, which teammates commit and share."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 
 HOOK_MODULE = "llm_router.hosts.hook"
 HOOK_SCRIPT = "llm-router-hook"
+CLI_SCRIPT = "llm-router"
+GATEWAY_FLAG = "--gateway"  # in a hook command: the host's requests go through the gateway, which routes them
 # A hook entry is ours when its command mentions one of these.
 HOOK_MARKERS = (HOOK_SCRIPT, HOOK_MODULE)
 
@@ -21,27 +24,44 @@ def _script(name: str) -> Path | None:
     return Path(found) if found else None
 
 
-def hook_argv(host: str) -> list[str]:
-    """The hook command for `host` as an argument list (the fast console script when installed)."""
+def hook_argv(host: str, *, gateway: bool = False, portable: bool = False) -> list[str]:
+    """The hook command for `host` as an argument list: the console script by absolute path (by name on PATH
+    when `portable`), else this interpreter running the module."""
+    flags = [GATEWAY_FLAG] if gateway else []
+    if portable:
+        return [HOOK_SCRIPT, host, *flags]
     script = _script(HOOK_SCRIPT)
     if script is not None:
-        return [str(script.absolute()), host]
-    return [sys.executable, "-m", HOOK_MODULE, host]
+        return [str(script.absolute()), host, *flags]
+    return [sys.executable, "-m", HOOK_MODULE, host, *flags]
 
 
-def hook_command(host: str) -> str:
+def hook_command(host: str, *, gateway: bool = False, portable: bool = False) -> str:
     """The hook command for `host` as one shell line."""
-    return shlex.join(hook_argv(host))
+    return shlex.join(hook_argv(host, gateway=gateway, portable=portable))
 
 
-def mcp_command() -> tuple[str, list[str]]:
-    """The command and arguments that start `llm-router mcp`."""
-    script = _script("llm-router")
+def mcp_command(*, portable: bool = False) -> tuple[str, list[str]]:
+    """The command and arguments that start `llm-router mcp` (by name on PATH when `portable`)."""
+    if portable:
+        return CLI_SCRIPT, ["mcp"]
+    script = _script(CLI_SCRIPT)
     if script is not None:
         return str(script.absolute()), ["mcp"]
-    return sys.executable, ["-c", "import sys; from llm_router.cli import main; sys.exit(main())", "mcp"]
+    return sys.executable, ["-m", "llm_router", "mcp"]
+
+
+def cli_argv() -> list[str]:
+    """How to run `llm-router` from a file this machine keeps (a service unit): the absolute script."""
+    script = _script(CLI_SCRIPT)
+    return [str(script.absolute())] if script is not None else [sys.executable, "-m", "llm_router"]
 
 
 def is_our_hook_command(command: object) -> bool:
     """True for a hook command that llm-router wrote."""
     return isinstance(command, str) and any(marker in command for marker in HOOK_MARKERS)
+
+
+def is_gateway_hook_command(command: object) -> bool:
+    """True for a hook command of a host installed with `--gateway`."""
+    return is_our_hook_command(command) and GATEWAY_FLAG in shlex.split(str(command))

@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from llm_router import paths
 from llm_router.errors import RouterError
-from llm_router.hosts.base import Target
-from llm_router.hosts.commands import hook_command, is_our_hook_command, mcp_command
+from llm_router.hosts import gateway_link, jsonc
+from llm_router.hosts.base import FileEdit, Target
+from llm_router.hosts.commands import CLI_SCRIPT, HOOK_SCRIPT, is_our_hook_command, mcp_command
 from llm_router.hosts.files import read_text
-from llm_router.hosts.installer import HOSTS, host_edits
+from llm_router.hosts.installer import HOSTS, Manifest, host_edits
 
 MARKS = {"ok": "✓", "warn": "!", "fail": "✗"}
 HOOK_TIMEOUT_S = 15.0
@@ -94,7 +96,7 @@ def check_host(host: str, target: Target, explicit: bool) -> list[Check]:
     """The host's files hold what install writes, and the hook commands in them run."""
     checks: list[Check] = []
     try:
-        edits = host_edits(host, target)
+        edits = host_edits(host, target, Manifest(paths.home()).options(host, target))
     except RouterError as exc:
         return [Check(host, "fail", str(exc))]
     missing = []
@@ -120,33 +122,55 @@ def check_host(host: str, target: Target, explicit: bool) -> list[Check]:
         )
     else:
         checks.append(Check(host, "ok", f"installed in {', '.join(sorted({str(e.path) for e in edits}))}"))
-        checks += _hook_commands(host, [e.path for e in edits])
+        if target.project is not None:
+            checks.append(check_on_path(host))
+        checks += _hook_commands(host, edits)
     return checks
 
 
-def _hook_commands(host: str, files: list[Path]) -> list[Check]:
+def check_on_path(host: str) -> Check:
+    """A project's files run llm-router by name: both commands must resolve on PATH."""
+    missing = [name for name in (CLI_SCRIPT, HOOK_SCRIPT) if shutil.which(name) is None]
+    if missing:
+        return Check(
+            f"{host} commands on PATH",
+            "fail",
+            f"the project's files run {' and '.join(missing)} by name, and PATH does not have it",
+            "install llm-router where every shell finds it (e.g. `pipx install llm-routing`)",
+        )
+    return Check(f"{host} commands on PATH", "ok", f"{CLI_SCRIPT} is {shutil.which(CLI_SCRIPT)}")
+
+
+def _our_hook_commands(text: str | None) -> set[str]:
+    try:
+        hooks = jsonc.loads(text or "{}").get("hooks") or {}
+    except (ValueError, AttributeError):
+        return set()
+    commands = set()
+    for groups in hooks.values() if isinstance(hooks, dict) else ():
+        for group in groups if isinstance(groups, list) else ():
+            for entry in group.get("hooks", []) if isinstance(group, dict) else ():
+                if isinstance(entry, dict) and is_our_hook_command(entry.get("command")):
+                    commands.add(entry["command"])
+    return commands
+
+
+def _hook_commands(host: str, edits: list[FileEdit]) -> list[Check]:
     commands: set[str] = set()
-    for path in files:
-        if path.suffix != ".json":
-            continue
-        try:
-            hooks = json.loads(read_text(path) or "{}").get("hooks") or {}
-        except (ValueError, AttributeError):
-            continue
-        for groups in hooks.values() if isinstance(hooks, dict) else ():
-            for group in groups if isinstance(groups, list) else ():
-                for entry in group.get("hooks", []) if isinstance(group, dict) else ():
-                    if isinstance(entry, dict) and is_our_hook_command(entry.get("command")):
-                        commands.add(entry["command"])
+    expected: set[str] = set()
+    for edit in edits:
+        if edit.path.suffix == ".json":
+            commands |= _our_hook_commands(read_text(edit.path))
+            expected |= _our_hook_commands(edit.add(None))  # what this installation writes there
     checks = []
     for command in sorted(commands):
         checks.append(run_hook_command(host, command))
-        if command != hook_command(host):
+        if command not in expected:
             checks.append(
                 Check(
                     f"{host} hook command",
                     "warn",
-                    f"{command!r} is not this installation's ({hook_command(host)!r})",
+                    f"{command!r} is not this installation's ({', '.join(map(repr, sorted(expected)))})",
                     f"run `llm-router install --host {host}` again",
                 )
             )
@@ -224,10 +248,55 @@ def check_hook_log() -> Check:
     return Check("hook errors", "warn", f"{len(entries)} logged; last: {entries[-1][:200]}", f"see {path}")
 
 
+def check_gateway(target: Target) -> list[Check]:
+    """For hosts installed with --gateway: the gateway answers, and each such host points at it."""
+    manifest = Manifest(paths.home())
+    linked = {
+        host: options.gateway
+        for host in HOSTS
+        if (options := manifest.options(host, target)) is not None and options.gateway
+    }
+    if not linked:
+        return []
+    serving = gateway_link.read_serve_file(paths.home())
+    running_url = str(serving["url"]) if serving and serving.get("url") else None
+    first = next(iter(linked.values())) or gateway_link.DEFAULT_URL
+    url = running_url or first
+    up, detail = gateway_link.probe(url)
+    fix = f"start it: `{gateway_link.start_hint(url)}`"
+    if serving is None:
+        checks = [Check("gateway", "fail", f"not running (no {gateway_link.SERVE_FILE}); {detail}", fix)]
+    else:
+        checks = [Check("gateway", "ok" if up else "fail", detail, "" if up else fix)]
+    for host, wanted in linked.items():
+        if running_url is not None and wanted != running_url:
+            checks.append(
+                Check(
+                    f"{host} gateway",
+                    "fail",
+                    f"points at {wanted}, but the gateway runs at {running_url}",
+                    f"run `llm-router install --host {host} --gateway-url {running_url}`",
+                )
+            )
+        else:
+            checks.append(Check(f"{host} gateway", "ok", f"requests go to {wanted}"))
+    if "codex" in linked and not os.environ.get(gateway_link.CODEX_ENV_KEY):
+        checks.append(
+            Check(
+                "codex gateway key",
+                "warn",
+                f"{gateway_link.CODEX_ENV_KEY} is not set here, and Codex will not start without it",
+                f"add `export {gateway_link.CODEX_ENV_KEY}=local` to your shell profile",
+            )
+        )
+    return checks
+
+
 def run_checks(
     hosts: list[str] | None, target: Target, *, mcp: bool = True, reach: bool = True
 ) -> list[Check]:
-    """Every check, in the order a user fixes things: policy, providers, hosts, MCP server, hook errors."""
+    """Every check, in the order a user fixes things: policy, providers, hosts, gateway, MCP server, hook
+    errors."""
     policy, cp = check_policy()
     checks = [policy]
     if cp is not None:
@@ -243,6 +312,7 @@ def run_checks(
             )
         )
     checks += [c for c in host_checks if hosts is not None or c.status != "warn"]
+    checks += check_gateway(target)
     if mcp:
         checks.append(check_mcp())
     checks.append(check_hook_log())

@@ -1,59 +1,65 @@
-"""Reading and writing the hosts' own settings files safely: strict parsing, atomic writes, backups."""
+"""Reading and writing the hosts' own settings files safely: parsed as each host reads them, atomic writes,
+backups."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
+import stat
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from llm_router.errors import HostConfigError
+from llm_router.hosts import jsonc
 
 
 def read_text(path: Path) -> str | None:
-    """The file's text, or None when it does not exist."""
+    """The file's text, or None when it does not exist.
+
+    A file its owner cannot read counts as unreadable even for root: the user made it so, and we leave it be.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise HostConfigError(f"{path}: cannot read it ({exc}); left unchanged") from exc
+    if stat.S_ISREG(mode) and not mode & stat.S_IRUSR:
+        raise HostConfigError(f"{path}: cannot read it (its owner has no read permission); left unchanged")
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise HostConfigError(f"{path}: cannot read it ({exc})") from exc
+        raise HostConfigError(f"{path}: cannot read it ({exc}); left unchanged") from exc
 
 
-def parse_json_object(text: str | None, path: Path) -> dict[str, Any]:
-    """The JSON object in `text` ({} for a missing or blank file); anything else is a HostConfigError."""
+def parse_json_object(text: str | None, path: Path, *, comments: bool = False) -> dict[str, Any]:
+    """The JSON object in `text` ({} for a missing or blank file); JSONC (comments, trailing commas) when
+    `comments`, as the host that reads the file accepts it. Anything else is a HostConfigError."""
     if text is None or not text.strip():
         return {}
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
+        data = jsonc.loads(text, comments=comments)
+    except jsonc.JsoncError as exc:
+        kind = "JSON with comments" if comments else "JSON"
+        hint = "" if comments else " (the host reads it as plain JSON: no comments or trailing commas)"
         raise HostConfigError(
-            f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); left unchanged. "
-            "Fix or remove the file (comments are not supported), then run the command again."
+            f"{path}:{exc.line}:{exc.col}: not valid {kind} ({exc.message}){hint}; left unchanged. "
+            "Fix the file, then run the command again."
         ) from exc
     if not isinstance(data, dict):
         raise HostConfigError(f"{path}: expected a JSON object at the top level; left unchanged")
     return data
 
 
-def detect_indent(text: str | None) -> str | int:
-    """The indentation the file uses (2 spaces when it cannot tell)."""
-    if text:
-        match = re.search(r"^[{\[]\s*\n([ \t]+)\S", text, re.MULTILINE)
-        if match:
-            ws = match.group(1)
-            return "\t" if ws.startswith("\t") else len(ws)
-    return 2
-
-
-def dump_json(data: dict[str, Any], like: str | None) -> str:
-    """`data` as JSON in the style of the text it replaces (indent, trailing newline)."""
-    out = json.dumps(data, indent=detect_indent(like), ensure_ascii=False)
-    newline = like is None or like.endswith("\n") or not like.strip()
-    return out + "\n" if newline else out
+def render_json(data: dict[str, Any], like: str | None, *, comments: bool = False) -> str:
+    """`like` changed to hold `data`, keeping its comments and formatting; a new file when `like` is empty."""
+    if like is None or not like.strip():
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return jsonc.rewrite(like, data, comments=comments)
 
 
 def atomic_write(path: Path, text: str) -> None:

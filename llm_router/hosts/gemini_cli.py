@@ -1,8 +1,8 @@
-"""Gemini CLI: the MCP server and the hooks in settings.json (timeouts in milliseconds)."""
+"""Gemini CLI: the MCP server and the hooks in settings.json (JSON with comments; timeouts in ms)."""
 
 from __future__ import annotations
 
-from llm_router.hosts.base import FileEdit, Target, hooks_edit, mcp_server_edit
+from llm_router.hosts.base import PLAIN, FileEdit, InstallOptions, Target, hooks_edit, mcp_server_edit
 from llm_router.hosts.commands import hook_command, mcp_command
 
 NAME = "gemini-cli"
@@ -15,9 +15,9 @@ EVENTS: dict[str, int] = {
 }
 
 
-def hook_groups() -> dict[str, dict]:
+def hook_groups(*, portable: bool = False) -> dict[str, dict]:
     """The matcher group llm-router adds under each Gemini event."""
-    command = hook_command(NAME)
+    command = hook_command(NAME, portable=portable)
     return {
         event: {
             "hooks": [{"name": f"llm-router-{event}", "type": "command", "command": command, "timeout": ms}]
@@ -26,11 +26,12 @@ def hook_groups() -> dict[str, dict]:
     }
 
 
-def edits(target: Target) -> list[FileEdit]:
-    """Two edits of one settings.json: the MCP server, then the hooks."""
+def edits(target: Target, options: InstallOptions = PLAIN) -> list[FileEdit]:
+    """Two edits of one settings.json: the MCP server, then the hooks. A project's settings.json is shared
+    through git, so its commands are names on PATH. Gemini CLI has no gateway mode: `options` is unused."""
+    project = target.project is not None
     path = (target.project or target.home) / ".gemini" / "settings.json"
-    command, args = mcp_command()
-    mcp = mcp_server_edit(
-        path, "mcpServers", MCP_NAME, {"command": command, "args": args, "timeout": 180_000}
-    )
-    return [mcp, hooks_edit(path, hook_groups())]
+    command, args = mcp_command(portable=project)
+    entry = {"command": command, "args": args, "timeout": 180_000}
+    mcp = mcp_server_edit(path, "mcpServers", MCP_NAME, entry, comments=True)
+    return [mcp, hooks_edit(path, hook_groups(portable=project), comments=True)]

@@ -44,6 +44,7 @@ HEAVY_TOOLS = frozenset(
     }
 )
 MAX_DENIALS = {"smart": 3, "hard": 6}  # after this many denials in a turn, stop holding
+SUBAGENT_TOOLS = ("Task", "Agent")  # Claude Code's subagent tool, by its old and new names
 
 
 def settings_for(payload: dict[str, Any]) -> Settings:
@@ -150,17 +151,39 @@ def on_prompt(host: str, event: str, payload: dict[str, Any]) -> Outcome | None:
     return outcome
 
 
+def on_prompt_via_gateway(host: str, event: str, payload: dict[str, Any]) -> Outcome | None:
+    """The prompt hook of a host installed with --gateway: the gateway routes every request, so no llm_query
+    advice, no tool holds and no zero_claude answer here (nothing is routed twice); a policy's block or
+    suggestion still reaches the user before the turn starts."""
+    prompt = payload.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        return None
+    decision, _request, _settings = decide_prompt(host, event, payload, prompt)
+    if decision.enforce == "off":
+        return None
+    return _block_or_suggest(decision)
+
+
+def _block_or_suggest(decision: Decision) -> Outcome | None:
+    """What a block or suggest decision shows; None for any other action."""
+    if decision.action == "suggest":
+        return Outcome(context=decision.message or decision.reason)
+    if decision.action == "block":
+        text = decision.message or decision.reason or "blocked by the routing policy"
+        if decision.enforce in ("smart", "hard"):
+            return Outcome(block=f"llm-router: {text}")
+        return Outcome(context=text)
+    return None
+
+
 def _apply(
     host: str, decision: Decision, request: Request, settings: Settings, state: dict
 ) -> Outcome | None:
     enforce, turn = decision.enforce, state["turn"]
     if enforce == "off" or decision.action == "passthrough":
         return None
-    if decision.action == "suggest":
-        return Outcome(context=decision.message or decision.reason)
-    if decision.action == "block":
-        text = decision.message or decision.reason or "blocked by the routing policy"
-        return Outcome(block=f"llm-router: {text}") if enforce in ("smart", "hard") else Outcome(context=text)
+    if decision.action in ("suggest", "block"):
+        return _block_or_suggest(decision)
     if decision.action != "route" or not decision.executable:
         return None  # no usable provider: never block, never hold
     if decision.mode == "zero_claude" and not claude_prefixed(request.prompt, settings):
@@ -210,7 +233,19 @@ def is_router_tool(tool: str) -> bool:
 
 
 def on_pre_tool(host: str, event: str, payload: dict[str, Any]) -> Outcome | None:
-    """PreToolUse: hold tools back until the routed tool was used, when the turn asked for it."""
+    """PreToolUse: hold tools back until the routed tool was used, when the turn asked for it; for Claude
+    Code's subagent tool, pick the subagent's model. Every other tool costs one small state read."""
+    held = _hold(host, payload)
+    if held is not None:
+        return held
+    if host == "claude-code" and payload.get("tool_name") in SUBAGENT_TOOLS:
+        from llm_router.hosts.subagents import on_subagent
+
+        return on_subagent(host, event, payload)
+    return None
+
+
+def _hold(host: str, payload: dict[str, Any]) -> Outcome | None:
     sid = _session(payload)
     state = sessions.load(sid)
     turn = sessions.holding(state)
@@ -256,6 +291,35 @@ def on_session_start(host: str, event: str, payload: dict[str, Any]) -> Outcome 
     else:
         hints = "; ".join(how_to_configure(p) for p in ("openai", "gemini", "ollama"))
         line = f"{head}; no provider configured ({hints}), so every prompt stays with this tool's own model."
+    return Outcome(context=line, notice=line)
+
+
+def on_session_start_via_gateway(host: str, event: str, payload: dict[str, Any]) -> Outcome | None:
+    """SessionStart of a host installed with --gateway: one status line, and a warning when the gateway does
+    not answer (every request of the host fails until it runs)."""
+    from llm_router.hosts import gateway_link
+    from llm_router.router import load
+
+    settings = settings_for(payload)
+    cp = load(settings)
+    sessions.prune()
+    serving = gateway_link.read_serve_file(settings.home) or {}
+    url = str(settings.env.get("ANTHROPIC_BASE_URL") if host == "claude-code" else "") or str(
+        serving.get("url") or gateway_link.DEFAULT_URL
+    )
+    up, detail = gateway_link.probe(url)
+    if not up:
+        line = (
+            f"llm-router: the gateway is not answering ({detail}), so this tool's requests will fail; "
+            f"start it with `{gateway_link.start_hint(url)}`."
+        )
+        return Outcome(context=line, notice=line)
+    if cp.enforce == "off":
+        return None
+    line = (
+        f"llm-router: requests go through the gateway at {url}, which routes each one; enforce {cp.enforce}, "
+        f"mode {cp.mode}, profile {cp.profile}, policy {cp.policy}."
+    )
     return Outcome(context=line, notice=line)
 
 

@@ -1,6 +1,7 @@
 """The hook entry point: one fresh process per host event; stdin JSON in, the host's JSON out, exit 0.
 
-`llm-router-hook HOST [EVENT]` (the event defaults to stdin's `hook_event_name`). Nothing but the host's
+`llm-router-hook HOST [EVENT] [--gateway]` (the event defaults to stdin's `hook_event_name`; `--gateway`: the
+host's requests go through the local gateway). Nothing but the host's
 JSON reaches stdout; an internal error lets the prompt through with one line on stderr and a note in
 `$LLM_ROUTER_HOME/hooks.log`. Imports stay minimal: the tool hook reads a small state file and nothing else.
 """
@@ -33,12 +34,24 @@ HANDLERS: dict[tuple[str, str], tuple[str, str]] = {
     ("gemini-cli", "SessionStart"): _START,
     ("gemini-cli", "SessionEnd"): _END,
 }
+# A host installed with --gateway (`llm-router-hook HOST --gateway`): the gateway routes its requests, so the
+# prompt hook gives no llm_query advice and no tool is held (None: answer nothing).
+_VIA_GATEWAY = {
+    "UserPromptSubmit": ("llm_router.hosts.handlers", "on_prompt_via_gateway"),
+    "SessionStart": ("llm_router.hosts.handlers", "on_session_start_via_gateway"),
+    "PreToolUse": None,
+}
+GATEWAY_HANDLERS: dict[tuple[str, str], tuple[str, str] | None] = {
+    (host, event): spec for host in ("claude-code", "codex") for event, spec in _VIA_GATEWAY.items()
+}
+GATEWAY_FLAG = "--gateway"
 LOG_MAX_BYTES = 1_000_000
 
 
-def handle(host: str, event: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+def handle(host: str, event: str, payload: dict[str, Any], *, gateway: bool = False) -> dict[str, Any] | None:
     """The JSON object the host should read for this event, or None."""
-    spec = HANDLERS.get((host, event))
+    key = (host, event)
+    spec = GATEWAY_HANDLERS[key] if gateway and key in GATEWAY_HANDLERS else HANDLERS.get(key)
     if spec is None:
         return None
     import importlib
@@ -71,6 +84,8 @@ def log_error(host: str, event: str, message: str, detail: str = "") -> None:
 def main(argv: list[str] | None = None) -> int:
     """Handle one event; always returns 0 so that the host goes on."""
     argv = sys.argv[1:] if argv is None else argv
+    gateway = GATEWAY_FLAG in argv
+    argv = [a for a in argv if a != GATEWAY_FLAG]
     host = argv[0] if argv else ""
     event = argv[1] if len(argv) > 1 else ""
     stdout = sys.stdout
@@ -85,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             log_error(host, event, "stdin is not a JSON object")
             return 0
         event = str(payload.get("hook_event_name") or event)
-        output = handle(host, event, payload)
+        output = handle(host, event, payload, gateway=gateway)
         if output is not None:
             stdout.write(json.dumps(output, ensure_ascii=False))
             stdout.write("\n")

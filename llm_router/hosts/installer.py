@@ -1,7 +1,9 @@
 """Install and uninstall: plan every file change first, then back up and write each file atomically.
 
 A manifest (`$LLM_ROUTER_HOME/installed.json`) remembers, per file, what it held before llm-router first
-touched it, so that uninstall can give back the user's exact bytes when nothing else changed since.
+touched it, so that uninstall can give back the user's exact bytes when nothing else changed since; and, per
+host and place, the options it was installed with (`--gateway URL`), so that uninstall, doctor and a later
+install know what is there.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from llm_router.errors import HostConfigError
-from llm_router.hosts.base import FileEdit, Target
+from llm_router.hosts import gateway_link
+from llm_router.hosts.base import FileEdit, InstallOptions, Target
 from llm_router.hosts.files import atomic_write, backup, read_text, unified_diff
 
 HOSTS: dict[str, str] = {
@@ -23,6 +26,9 @@ HOSTS: dict[str, str] = {
     "vscode": "llm_router.hosts.vscode",
     "cursor": "llm_router.hosts.cursor",
 }
+GATEWAY_HOSTS = ("claude-code", "codex")  # hosts whose requests can go through the local gateway
+# What install can put in place besides hosts: the login service that runs the gateway.
+UNITS: dict[str, str] = {**HOSTS, "autostart": "llm_router.hosts.autostart"}
 ABSENT = "absent"
 
 
@@ -56,12 +62,12 @@ class FileChange:
         return {"path": str(self.path), "what": self.what, "status": self.status}
 
 
-def host_edits(host: str, target: Target) -> list[FileEdit]:
-    """The edits that install `host`."""
-    if host not in HOSTS:
+def host_edits(host: str, target: Target, options: InstallOptions | None = None) -> list[FileEdit]:
+    """The edits that install `host` (or the `autostart` service) with `options`."""
+    if host not in UNITS:
         raise HostConfigError(f"unknown host {host!r}; choose one of {', '.join(HOSTS)}")
-    module = importlib.import_module(HOSTS[host])
-    edits: list[FileEdit] = module.edits(target)
+    module = importlib.import_module(UNITS[host])
+    edits: list[FileEdit] = module.edits(target, options or InstallOptions())
     return edits
 
 
@@ -91,6 +97,21 @@ class Manifest:
             loaded = {}
         files = loaded.get("files") if isinstance(loaded, dict) else None
         self.files: dict[str, dict[str, Any]] = files if isinstance(files, dict) else {}
+        installs = loaded.get("installs") if isinstance(loaded, dict) else None
+        self.installs: dict[str, dict[str, Any]] = installs if isinstance(installs, dict) else {}
+
+    @staticmethod
+    def key(host: str, target: Target) -> str:
+        return f"{host} {target.root}"
+
+    def options(self, host: str, target: Target) -> InstallOptions | None:
+        """The options `host` was installed with at `target`, or None when the manifest does not know."""
+        record = self.installs.get(self.key(host, target))
+        return InstallOptions.from_dict(record) if record is not None else None
+
+    def gateway_units(self) -> list[str]:
+        """The install records made with --gateway."""
+        return [key for key, rec in self.installs.items() if isinstance(rec, dict) and rec.get("gateway")]
 
     def original(self, path: Path) -> tuple[bool, str | None]:
         """(known, text): the file's content before the first install; text None means it did not exist."""
@@ -109,26 +130,40 @@ class Manifest:
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.path, json.dumps({"files": self.files}, indent=2, sort_keys=True) + "\n")
+        document = {"files": self.files, "installs": self.installs}
+        atomic_write(self.path, json.dumps(document, indent=2, sort_keys=True) + "\n")
 
 
-def plan_install(host: str, target: Target) -> list[FileChange]:
-    """The changes installing `host` makes; raises HostConfigError before anything is written."""
+def plan_install(
+    host: str, target: Target, options: InstallOptions | None = None, previous: InstallOptions | None = None
+) -> list[FileChange]:
+    """The changes installing `host` makes (after taking out what an install with other options added);
+    raises HostConfigError before anything is written."""
+    options = options or InstallOptions()
+    new = host_edits(host, target, options)
+    old = host_edits(host, target, previous) if previous is not None and previous != options else []
     changes = []
-    for path, edits in _grouped(host_edits(host, target)).items():
+    for path in dict.fromkeys([e.path for e in new] + [e.path for e in old]):
+        adds, removes = [e for e in new if e.path == path], [e for e in old if e.path == path]
         before = read_text(path)
-        after = _chain(edits, before, "add")
-        fresh = _chain(edits, before, "remove") == before  # nothing of ours there yet
-        change = FileChange(path, [e.what for e in edits], before, after, edits=edits)
+        after = _chain(adds, _chain(removes, before, "remove"), "add")
+        fresh = _chain(adds + removes, before, "remove") == before  # nothing of ours there yet
+        change = FileChange(path, [e.what for e in adds or removes], before, after, edits=adds or removes)
         change.record = "new" if fresh else None
         changes.append(change)
     return changes
 
 
+def removal_options(host: str, target: Target, manifest: Manifest) -> InstallOptions:
+    """What to remove: the options of the recorded install, else the default gateway's (removing what is not
+    there changes nothing)."""
+    return manifest.options(host, target) or InstallOptions(gateway=gateway_link.DEFAULT_URL)
+
+
 def plan_uninstall(host: str, target: Target, manifest: Manifest) -> list[FileChange]:
     """The changes uninstalling `host` makes: ours removed, and the original bytes back where possible."""
     changes = []
-    for path, edits in _grouped(host_edits(host, target)).items():
+    for path, edits in _grouped(host_edits(host, target, removal_options(host, target, manifest))).items():
         before = read_text(path)
         after = _chain(edits, before, "remove")
         if after != before and after is not None:
@@ -146,8 +181,13 @@ def plan_uninstall(host: str, target: Target, manifest: Manifest) -> list[FileCh
     return changes
 
 
-def apply(changes: list[FileChange], manifest: Manifest) -> None:
-    """Back up and write each changed file, then update the manifest."""
+def apply(
+    changes: list[FileChange],
+    manifest: Manifest,
+    install: tuple[str, Target, InstallOptions | None] | None = None,
+) -> None:
+    """Back up and write each changed file, then update the manifest (recording, for `install`, the host and
+    options installed; None options: uninstalled)."""
     for change in changes:
         key = str(change.path)
         if change.changed:
@@ -169,14 +209,29 @@ def apply(changes: list[FileChange], manifest: Manifest) -> None:
                 atomic_write(change.path, change.after)
         if change.record == "drop":
             manifest.files.pop(key, None)
+    if install is not None:
+        host, target, options = install
+        if options is None:
+            manifest.installs.pop(Manifest.key(host, target), None)
+        else:
+            manifest.installs[Manifest.key(host, target)] = options.to_dict()
     manifest.save()
 
 
-def install(host: str, target: Target, state_dir: Path, *, dry_run: bool = False) -> list[FileChange]:
-    """Install `host` (or only plan it with `dry_run`)."""
-    changes = plan_install(host, target)
+def install(
+    host: str,
+    target: Target,
+    state_dir: Path,
+    *,
+    options: InstallOptions | None = None,
+    dry_run: bool = False,
+) -> list[FileChange]:
+    """Install `host` with `options` (or only plan it with `dry_run`)."""
+    options = options or InstallOptions()
+    manifest = Manifest(state_dir)
+    changes = plan_install(host, target, options, manifest.options(host, target))
     if not dry_run:
-        apply(changes, Manifest(state_dir))
+        apply(changes, manifest, (host, target, options))
     return changes
 
 
@@ -185,5 +240,5 @@ def uninstall(host: str, target: Target, state_dir: Path, *, dry_run: bool = Fal
     manifest = Manifest(state_dir)
     changes = plan_uninstall(host, target, manifest)
     if not dry_run:
-        apply(changes, manifest)
+        apply(changes, manifest, (host, target, None))
     return changes

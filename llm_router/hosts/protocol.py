@@ -43,7 +43,7 @@ QUERY_TOOL = {
 class Outcome:
     """What a handler wants the host to do, before it is put in the host's own words."""
 
-    __slots__ = ("context", "block", "deny", "notice", "llm_request", "llm_response")
+    __slots__ = ("context", "block", "deny", "notice", "llm_request", "llm_response", "updated_input", "why")
 
     def __init__(
         self,
@@ -53,6 +53,8 @@ class Outcome:
         notice: str | None = None,  # one line shown to the user
         llm_request: dict[str, Any] | None = None,  # Gemini: the model request to send instead
         llm_response: dict[str, Any] | None = None,  # Gemini: the answer to use instead of calling Gemini
+        updated_input: dict[str, Any] | None = None,  # PreToolUse: the whole tool input to run instead
+        why: str | None = None,  # with updated_input: why, for the host's log
     ):
         self.context = context
         self.block = block
@@ -60,6 +62,8 @@ class Outcome:
         self.notice = notice
         self.llm_request = llm_request
         self.llm_response = llm_response
+        self.updated_input = updated_input
+        self.why = why
 
 
 def _cut(text: str) -> str:
@@ -80,6 +84,14 @@ def render(host: str, event: str, out: Outcome | None) -> dict[str, Any] | None:
             "hookEventName": event,
             "permissionDecision": "deny",
             "permissionDecisionReason": out.deny,
+        }
+    elif out.updated_input is not None and event == "PreToolUse":
+        # Claude Code's hooks reference: updatedInput replaces the tool's whole input; with "allow" it runs.
+        result["hookSpecificOutput"] = {
+            "hookEventName": event,
+            "permissionDecision": "allow",
+            "permissionDecisionReason": out.why or "llm-router",
+            "updatedInput": out.updated_input,
         }
     elif out.context and event in ("UserPromptSubmit", "SessionStart"):
         result["hookSpecificOutput"] = {"hookEventName": event, "additionalContext": _cut(out.context)}
@@ -136,6 +148,11 @@ def problems(host: str, event: str, output: Any) -> list[str]:
             "ask",
         ):
             found.append("permissionDecision must be allow, deny or ask")
+        if "updatedInput" in specific and (
+            not isinstance(specific["updatedInput"], dict)
+            or specific.get("permissionDecision") not in ("allow", "ask")
+        ):
+            found.append('updatedInput must be an object, with permissionDecision "allow" or "ask"')
         context = specific.get("additionalContext")
         if context is not None and (not isinstance(context, str) or len(context) > 10_000):
             found.append("additionalContext must be a string of at most 10,000 characters")

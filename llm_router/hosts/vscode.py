@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from llm_router.hosts.base import FileEdit, Target, mcp_server_edit
+from llm_router.hosts.base import PLAIN, FileEdit, InstallOptions, Target, mcp_server_edit
 from llm_router.hosts.commands import mcp_command
 
 NAME = "vscode"
@@ -22,12 +22,16 @@ def user_dir(home: Path) -> Path:
     return home / ".config" / "Code" / "User"
 
 
-def edits(target: Target) -> list[FileEdit]:
-    """One edit: `servers.llm-router`."""
+def edits(target: Target, options: InstallOptions = PLAIN) -> list[FileEdit]:
+    """One edit: `servers.llm-router` (VS Code reads mcp.json as JSON with comments)."""
     path = (
         target.project / ".vscode" / "mcp.json"
         if target.project is not None
         else user_dir(target.home) / "mcp.json"
     )
-    command, args = mcp_command()
-    return [mcp_server_edit(path, "servers", MCP_NAME, {"type": "stdio", "command": command, "args": args})]
+    command, args = mcp_command(portable=target.project is not None)  # a project's file is committed
+    return [
+        mcp_server_edit(
+            path, "servers", MCP_NAME, {"type": "stdio", "command": command, "args": args}, comments=True
+        )
+    ]

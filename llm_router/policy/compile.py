@@ -43,6 +43,7 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
     classifier, classifier_issues = compile_classifier(data.get("classifier") or {})
     issues.extend(classifier_issues)
     rules = _rules(loaded, data.get("rules") or [], tiers, chains, budgets, issues)
+    _subagent_models(data.get("hosts") or {}, tiers, chains, issues)
     policy = str(data.get("policy", "balanced"))
     if policy not in presets:
         issues.append(Issue("/policy", "unknown-policy", f"no preset named {policy!r} in `policies`"))
@@ -67,6 +68,23 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         data=data,
         names_used=frozenset().union(*(r.names for r in rules)),
     )
+
+
+def _subagent_models(
+    hosts: Mapping[str, Any], tiers: tuple[str, ...], chains: Mapping[str, Any], issues: list[Issue]
+) -> None:
+    """`hosts.claude-code.subagent_models` names only tiers and chains that exist."""
+    models = (hosts.get("claude-code") or {}).get("subagent_models") or {}
+    for name in models:
+        if name not in tiers and name not in chains:
+            issues.append(
+                Issue(
+                    f"/hosts/claude-code/subagent_models/{name}",
+                    "unknown-tier",
+                    f"no tier or chain named {name!r}",
+                    f"use one of {', '.join(dict.fromkeys([*tiers, *chains]))}",
+                )
+            )
 
 
 def _chains(raw: Mapping[str, Any], issues: list[Issue]) -> dict[str, dict[str, tuple[str, ...]]]:
