@@ -1,5 +1,7 @@
 """Shared fixtures. Every test runs with a temporary HOME and LLM_ROUTER_HOME and no provider keys, so
-nothing reads the real ~/.claude, ~/.codex, ~/.gemini or ~/.llm-router, and nothing reaches the internet."""
+nothing reads the real ~/.claude, ~/.codex, ~/.gemini or ~/.llm-router, and nothing reaches the internet.
+A module-scoped fixture that needs a home asks for `module_home`. The home guard in the checkout's top-level
+conftest.py fails the run if anything touches the real home all the same."""
 
 from __future__ import annotations
 
@@ -23,19 +25,33 @@ _PROVIDER_VARS = {var for p in PROVIDERS.values() for var in p.env} | {
 }
 
 
+def isolate(mp: pytest.MonkeyPatch, home_dir: Path) -> None:
+    """Point HOME and LLM_ROUTER_HOME at `home_dir`, offline, with no provider key."""
+    home_dir.mkdir(exist_ok=True)
+    mp.setenv("HOME", str(home_dir))
+    mp.setenv("LLM_ROUTER_HOME", str(home_dir / ".llm-router"))
+    mp.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    mp.setenv("LITELLM_OFFLINE_MODE", "true")
+    for var in _PROVIDER_VARS:
+        mp.delenv(var, raising=False)
+
+
 @pytest.fixture(autouse=True)
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh HOME (and LLM_ROUTER_HOME inside it) for every test; provider keys removed."""
     home_dir = tmp_path / "home"
-    home_dir.mkdir()
-    monkeypatch.setenv("HOME", str(home_dir))
-    monkeypatch.setenv("LLM_ROUTER_HOME", str(home_dir / ".llm-router"))
-    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    monkeypatch.setenv("LITELLM_OFFLINE_MODE", "true")
-    for var in _PROVIDER_VARS:
-        monkeypatch.delenv(var, raising=False)
+    isolate(monkeypatch, home_dir)
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
     yield home_dir
     assert Path(os.environ["HOME"]) == home_dir
+
+
+@pytest.fixture(scope="module")
+def module_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The same isolation for a module-scoped fixture, which runs before the per-test `home`."""
+    home_dir = tmp_path_factory.mktemp("module") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        isolate(mp, home_dir)
+        yield home_dir

@@ -94,7 +94,7 @@ def run_eval(*args: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def report() -> dict[str, Any]:
+def report(module_home: Path) -> dict[str, Any]:
     result = CliRunner().invoke(cli, ["eval", "--dataset", str(SAMPLE), "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     data: dict[str, Any] = json.loads(result.stdout)

@@ -274,7 +274,13 @@ def test_project_install_writes_the_projects_files(home: Path) -> None:
     assert not Path(".mcp.json").exists() and not Path(".claude").exists()
 
 
-COMMITTED = [".mcp.json", ".vscode/mcp.json", ".cursor/mcp.json", ".gemini/settings.json", ".codex/config.toml"]
+COMMITTED = [
+    ".mcp.json",
+    ".vscode/mcp.json",
+    ".cursor/mcp.json",
+    ".gemini/settings.json",
+    ".codex/config.toml",
+]
 
 
 def test_files_a_team_commits_hold_no_path_of_this_machine(home: Path) -> None:
@@ -293,7 +299,9 @@ def test_the_projects_local_only_file_keeps_absolute_hook_commands(home: Path) -
 
 
 def test_python_dash_m_llm_router_runs_the_cli() -> None:
-    proc = subprocess.run([sys.executable, "-m", "llm_router", "--help"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "llm_router", "--help"], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0 and "install" in proc.stdout
 
 

@@ -41,7 +41,9 @@ def with_ours(data: dict[str, Any]) -> dict[str, Any]:
     new = copy.deepcopy(data)
     new.setdefault("mcpServers", {})["llm-router"] = OURS
     hooks = new.setdefault("hooks", {})
-    hooks.setdefault("UserPromptSubmit", []).append({"hooks": [{"type": "command", "command": "llm-router-hook"}]})
+    hooks.setdefault("UserPromptSubmit", []).append(
+        {"hooks": [{"type": "command", "command": "llm-router-hook"}]}
+    )
     new["env"] = {"ANTHROPIC_BASE_URL": "http://127.0.0.1:4141"}
     return new
 

@@ -13,7 +13,7 @@ from llm_router.hosts.base import PLAIN, FileEdit, InstallOptions, Target
 from llm_router.hosts.commands import cli_argv
 
 NAME = "autostart"
-MARKER = "written by `llm-router install --autostart`"
+MARKER = gateway_link.SERVICE_MARKER
 
 
 def serve_argv(url: str) -> list[str]:

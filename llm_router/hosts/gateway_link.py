@@ -25,6 +25,7 @@ MAX_SERVE_FILE_BYTES = 64 * 1024
 # configured. On a loopback gateway any value will do.
 CODEX_ENV_KEY = "LLM_ROUTER_GATEWAY_TOKEN"
 SERVICE_NAME = "llm-router"
+SERVICE_MARKER = "written by llm-router install (gateway autostart)"  # no double hyphen: an XML comment
 LAUNCHD_LABEL = "dev.llm-router.serve"
 
 
@@ -100,7 +101,7 @@ def service_text(argv: list[str], platform: str = sys.platform) -> str:
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" '
             '"http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n'
-            "<!-- written by `llm-router install --autostart`; `llm-router uninstall` removes it -->\n"
+            f"<!-- {SERVICE_MARKER}; llm-router uninstall removes it -->\n"
             '<plist version="1.0">\n<dict>\n'
             f"  <key>Label</key>\n  <string>{LAUNCHD_LABEL}</string>\n"
             f"  <key>ProgramArguments</key>\n  <array>{args}\n  </array>\n"
@@ -111,7 +112,7 @@ def service_text(argv: list[str], platform: str = sys.platform) -> str:
     import shlex
 
     return (
-        "# written by `llm-router install --autostart`; `llm-router uninstall` removes it\n"
+        f"# {SERVICE_MARKER}; `llm-router uninstall` removes it\n"
         "[Unit]\n"
         "Description=llm-router gateway (routes AI coding tools' requests by your policy)\n"
         "After=network.target\n\n"
