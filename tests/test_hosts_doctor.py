@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from test_hosts_install import run
 
 
@@ -65,3 +66,13 @@ def test_doctor_starts_the_mcp_server_and_lists_its_tools(home: Path) -> None:
 def test_doctor_text_output_names_each_fix(home: Path) -> None:
     code, output = run("doctor", "--no-mcp")
     assert code == 1 and "fix: run `llm-router install`" in output
+
+
+def test_doctor_checks_that_a_projects_commands_resolve_on_path(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("install", "--project")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    code, report = doctor("--no-mcp", "--project", "--host", "claude-code")
+    check = by_name(report)["claude-code commands on PATH"]
+    assert code == 1 and check["status"] == "fail" and "llm-router" in check["detail"]

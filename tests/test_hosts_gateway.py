@@ -169,6 +169,15 @@ def test_codex_install_and_uninstall_with_the_gateway_restore_the_bytes(user_fil
     assert snapshot_tree(home) == before
 
 
+def test_the_gateway_lines_stay_out_of_the_mcp_block_and_come_out_again(home: Path) -> None:
+    run("install", "--host", "codex")
+    plain = (home / ".codex" / "config.toml").read_text()
+    run("install", "--host", "codex", "--gateway")
+    assert plain.strip() in (home / ".codex" / "config.toml").read_text()  # the MCP block stays whole
+    run("install", "--host", "codex")
+    assert (home / ".codex" / "config.toml").read_text() == plain
+
+
 def test_codex_in_a_project_cannot_take_the_gateway(home: Path) -> None:
     code, output = run("install", "--host", "codex", "--project", "--gateway")
     assert code == 2 and "model_provider" in output and "without --project" in output

@@ -24,6 +24,7 @@ _LEGACY_END = "# END llm-router"
 KEY_TAG = "# llm-router: set by `llm-router install`; `llm-router uninstall` removes this line"
 REPLACED = "# llm-router replaced this line (uninstall puts it back): "
 _HEADER = re.compile(r"^\s*\[")
+_BEGIN = "# BEGIN llm-router"
 
 
 def _markers(table: str) -> tuple[str, str]:
@@ -136,8 +137,10 @@ def top_keys_edit(path: Path, what: str, values: Mapping[str, str]) -> FileEdit:
                 lines[index : index + 1] = [REPLACED + lines[index], line]
             else:
                 at = 0
-                while at < top_end and lines[at].lstrip().startswith("#"):
-                    at += 1  # keep the file's opening comment first
+                while (
+                    at < top_end and lines[at].lstrip().startswith("#") and not lines[at].startswith(_BEGIN)
+                ):
+                    at += 1  # keep the file's opening comment first (never step into a block of ours)
                 lines.insert(at, line)
             top_end += 1
         new = "".join(lines)
