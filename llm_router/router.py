@@ -86,7 +86,7 @@ def live_state(cp: CompiledPolicy, settings: Settings, now: float) -> LiveState:
     from llm_router.providers.catalogue import configured
     from llm_router.store.db import db_path
 
-    providers = configured(settings.env)
+    providers = configured(settings.env, cwd=settings.cwd, home=settings.home)
     path = db_path(settings.env)
     if not path.exists():  # nothing recorded yet: nothing spent, no breaker open
         unspent = {

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from llm_router import paths
+from llm_router import fileio, paths
 from llm_router.classify._classifier import (
     WORD_PATTERN,
     Classifier,
@@ -312,6 +312,10 @@ def _lexicon(ck: _Checker, value: Any) -> Lexicon | None:
             scale=weight * float(data.get("scale", 1.0)),
             max_words=int(data.get("max_words", 400)),
         )
+    except fileio.RefusedFile as exc:
+        hint = f"a lexicon is a regular JSON file of at most {fileio.LEXICON_LIMIT:,} bytes"
+        ck.issue(f"{pointer}/file", "bad-lexicon", f"cannot read {path}: it {exc.reason}", hint)
+        return None
     except (OSError, ValueError, TypeError, AttributeError, re.error) as exc:
         ck.issue(f"{pointer}/file", "bad-lexicon", f"cannot read {path}: {exc}")
         return None
@@ -319,8 +323,7 @@ def _lexicon(ck: _Checker, value: Any) -> Lexicon | None:
 
 @functools.lru_cache(maxsize=8)
 def _read_lexicon(path: str) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
+    data = json.loads(fileio.read_bounded(path, limit=fileio.LEXICON_LIMIT, what="lexicon"))
     if not isinstance(data, dict) or not isinstance(data.get("words", {}), dict):
         raise ValueError("expected an object with a `words` mapping")
     return data

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from llm_router import fileio
 from llm_router.errors import RouterError
 
 # Output price in USD per token, used to turn a response's length into a cost where the data has none.
@@ -59,11 +61,7 @@ def load(path: Path) -> list[Record]:
     if path.is_dir() or path.suffix == ".csv":
         return convert_routellm(path)
     records = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise DatasetError(f"cannot read dataset {path}: {exc.strerror}") from exc
-    for number, line in enumerate(lines, 1):
+    for number, line in _lines(path):
         if not line.strip():
             continue
         try:
@@ -73,6 +71,30 @@ def load(path: Path) -> list[Record]:
     if not records:
         raise DatasetError(f"{path}: no records")
     return records
+
+
+def _open(path: Path) -> BinaryIO:
+    """A dataset file opened for reading: a regular file under the size limit, else a DatasetError."""
+    try:
+        return fileio.open_bounded(path, limit=fileio.DATASET_LIMIT, what="dataset")
+    except fileio.RefusedFile as exc:
+        raise DatasetError(f"cannot read {exc}") from exc
+    except OSError as exc:
+        raise DatasetError(f"cannot read dataset {path}: {exc.strerror}") from exc
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(number, text) of each line of a JSON-lines file; a line over the limit is a located DatasetError."""
+    with _open(path) as handle:
+        for number, raw in enumerate(iter(lambda: handle.readline(fileio.DATASET_LINE_LIMIT + 1), b""), 1):
+            if len(raw) > fileio.DATASET_LINE_LIMIT:
+                raise DatasetError(
+                    f"{path}:{number}: the line is longer than the limit of {fileio.DATASET_LINE_LIMIT:,} bytes"
+                )
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DatasetError(f"{path}:{number}: not UTF-8 ({exc.reason})") from exc
 
 
 def _record(data: Any) -> Record:
@@ -117,18 +139,21 @@ def convert_routellm(path: Path) -> list[Record]:
         else [path.parent / "contaminated_prompts.jsonl"]
     ):
         if jsonl.exists():
-            for line in jsonl.read_text(encoding="utf-8").splitlines():
+            for _, line in _lines(jsonl):
                 if line.strip():
                     contaminated.add(normalise(json.loads(line)["eval_prompt"]))
-    csv.field_size_limit(1 << 30)
+    csv.field_size_limit(fileio.DATASET_LINE_LIMIT)
     records = []
     for file in files:
         category = re.sub(r"^mmlu_", "", file.stem).removesuffix("_responses")
-        with file.open(newline="", encoding="utf-8") as f:
-            for row in csv.DictReader(f):
-                if normalise(row["prompt"]) in contaminated:
-                    continue
-                records.append(_from_row(row, category))
+        with _open(file) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as f:
+            try:
+                for row in csv.DictReader(f):
+                    if normalise(row["prompt"]) in contaminated:
+                        continue
+                    records.append(_from_row(row, category))
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise DatasetError(f"{file}: not a RouteLLM CSV file: {exc}") from exc
     return records
 
 

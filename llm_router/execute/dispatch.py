@@ -87,7 +87,18 @@ def litellm_module() -> ModuleType:
     if _litellm is None:
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never download the price table
         os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")  # never download a tokenizer
-        import litellm
+        # In its default DEV mode LiteLLM's import loads a `.env` (from the working directory when run under
+        # a debugger or `python -c`) into os.environ, where it would set endpoints for the user's keys.
+        # Which `.env` variables count is decided in providers/projectenv.py, nowhere else.
+        mode = os.environ.get("LITELLM_MODE")
+        os.environ["LITELLM_MODE"] = "PRODUCTION"
+        try:
+            import litellm
+        finally:
+            if mode is None:
+                os.environ.pop("LITELLM_MODE", None)
+            else:
+                os.environ["LITELLM_MODE"] = mode
 
         # LiteLLM's own pydantic models warn about their typing on first use; that is not the user's concern.
         warnings.filterwarnings("ignore", message=".*ReadOnly.*", category=UserWarning)

@@ -234,12 +234,14 @@ def check_mcp(timeout_s: float = MCP_TIMEOUT_S) -> Check:
 
 def check_hook_log() -> Check:
     """Internal errors the hooks logged in the last day."""
-    from llm_router import paths
+    from llm_router import fileio, paths
+    from llm_router.hosts.hook import LOG_MAX_BYTES
 
     path = paths.home() / "hooks.log"
     try:
         recent = time.time() - path.stat().st_mtime < 24 * 3600
-        last = path.read_text(encoding="utf-8", errors="replace").rstrip().splitlines()
+        raw = fileio.read_bounded(path, limit=2 * LOG_MAX_BYTES, what="hook log")
+        last = raw.decode("utf-8", errors="replace").rstrip().splitlines()
     except OSError:
         return Check("hook errors", "ok", "none logged")
     entries = [line for line in last if not line.startswith(" ")]

@@ -11,6 +11,8 @@ import os
 import time
 from typing import Any
 
+from llm_router import fileio
+
 MAX_AGE_S = 7 * 24 * 3600  # session files older than this are removed at session start
 HOLD_TTL_S = 30 * 60  # a turn's tool hold lapses after this long, whatever happened
 
@@ -33,27 +35,17 @@ def path_for(session: str, home: str | os.PathLike[str] | None = None) -> str:
 def load(session: str, home: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """The session's state ({} when there is none or it cannot be read)."""
     try:
-        with open(path_for(session, home), encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
+        data = json.loads(fileio.read_bounded(path_for(session, home), limit=fileio.STATE_LIMIT, what="session"))
+    except (OSError, ValueError):  # missing, unreadable, not a regular file, too large, not JSON
         return {}
     return data if isinstance(data, dict) else {}
 
 
 def save(session: str, state: dict[str, Any], home: str | os.PathLike[str] | None = None) -> None:
-    """Replace the session's state atomically."""
+    """Replace the session's state atomically (a private file in a private folder)."""
     path = path_for(session, home)
-    folder, name = os.path.split(path)
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(state, handle, ensure_ascii=False, separators=(",", ":"))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    fileio.private_dir(os.path.dirname(path))
+    fileio.write_private(path, json.dumps(state, ensure_ascii=False, separators=(",", ":")))
 
 
 def new_turn(state: dict[str, Any], turn: dict[str, Any], now: float | None = None) -> dict[str, Any]:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from llm_router import fileio
 
 __all__ = ["FORMAT", "entry_path", "read", "write", "sha256_of"]
 
@@ -17,9 +18,9 @@ FORMAT = 2
 
 
 def sha256_of(path: Path) -> str | None:
-    """sha256 of a file's bytes, None when it cannot be read."""
+    """sha256 of a policy file's bytes, None when it cannot be read (or is not one the loader would read)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return hashlib.sha256(fileio.read_bounded(path, limit=fileio.POLICY_LIMIT, what="policy file")).hexdigest()
     except OSError:
         return None
 
@@ -32,7 +33,7 @@ def entry_path(home: Path, key: str) -> Path:
 def read(home: Path, key: str) -> dict[str, Any] | None:
     """The cached payload for `key`, or None when missing, corrupt, or any source file changed."""
     try:
-        payload = json.loads(entry_path(home, key).read_bytes())
+        payload = json.loads(fileio.read_bounded(entry_path(home, key), limit=fileio.CACHE_LIMIT, what="cache"))
     except (OSError, ValueError):
         return None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT or payload.get("key") != key:
@@ -54,21 +55,8 @@ def read(home: Path, key: str) -> dict[str, Any] | None:
 
 def write(home: Path, key: str, payload: dict[str, Any]) -> None:
     """Store `payload` atomically; a home we cannot write to just means no cache."""
-    import tempfile  # only the slow path writes; a hook reading the cache never needs it
-
     target = entry_path(home, key)
     body = json.dumps({**payload, "format": FORMAT, "key": key}, ensure_ascii=False, separators=(",", ":"))
-    tmp = None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".policy-", suffix=".tmp", dir=target.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(body)
-        os.replace(tmp, target)
-        tmp = None
-    except OSError:
-        pass
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    with contextlib.suppress(OSError):
+        fileio.private_dir(target.parent)
+        fileio.write_private(target, body)

@@ -180,11 +180,12 @@ def load_files(
 
 
 def find_project_file(cwd: Path) -> Path | None:
-    """`.llm-router.yaml` in `cwd` or its nearest parent that has one."""
+    """`.llm-router.yaml` in `cwd` or its nearest parent that has one (a fifo or a link to a device counts:
+    the reader then refuses it with a located error rather than passing over it)."""
     here = Path(os.path.abspath(cwd))
     for folder in (here, *here.parents):
         candidate = folder / PROJECT_FILE
-        if candidate.is_file():
+        if os.path.lexists(candidate) and not candidate.is_dir():
             return candidate
     return None
 

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from llm_router import fileio
 from llm_router.errors import PolicyError
 from llm_router.policy import layers, schema, yamlsource
 from llm_router.policy.load import LoadedPolicy, Origin, Source, _Root, revision_of
@@ -37,6 +38,16 @@ def read_layers_partial(roots: list[_Root], builtins: Path) -> tuple[LoadedPolic
         elif root.path is not None:
             reader.file(root.path, root.name, root.required, None, (), from_extends=False)
     return reader.finish(), reader.problems
+
+
+def _unreadable(file: str, line: int, col: int, ptr: str, path: Path, exc: OSError) -> Problem:
+    if isinstance(exc, FileNotFoundError):
+        return Problem(file, line, col, "missing-file", ptr, f"no such file: {path}", "check the path")
+    if isinstance(exc, fileio.RefusedFile):
+        code = "too-large" if exc.too_large else "unreadable-file"
+        hint = f"a policy file is a regular file of at most {fileio.POLICY_LIMIT:,} bytes"
+        return Problem(file, line, col, code, ptr, f"cannot read {path}: it {exc.reason}", hint)
+    return Problem(file, line, col, "unreadable-file", ptr, f"cannot read: {path}", exc.strerror or "")
 
 
 class _Layer:
@@ -91,24 +102,12 @@ class _Reader:
             return
         if from_extends and resolved in self.done:
             return  # already layered (a shared base); once is enough
-        try:
-            if resolved.exists() and not resolved.is_file():
-                raise OSError(0, "not a regular file")  # never block on a fifo or read /dev/zero
-            raw = resolved.read_bytes()
+        try:  # never blocks on a fifo nor reads /dev/zero: a special or oversized file is refused unread
+            raw = fileio.read_bounded(resolved, limit=fileio.POLICY_LIMIT, what="policy file")
         except OSError as exc:
-            if required:
-                missing = isinstance(exc, FileNotFoundError)
-                self.problems.append(
-                    Problem(
-                        file,
-                        line,
-                        col,
-                        "missing-file" if missing else "unreadable-file",
-                        ptr,
-                        f"{'no such file' if missing else 'cannot read'}: {path}",
-                        "check the path" if missing else exc.strerror or "",
-                    )
-                )
+            missing = isinstance(exc, FileNotFoundError)
+            if required or not missing:  # an optional layer may be absent, never unreadable
+                self.problems.append(_unreadable(file, line, col, ptr, path, exc))
             else:
                 self.files[str(resolved)] = None
             return

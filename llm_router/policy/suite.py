@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llm_router import paths
+from llm_router import fileio, paths
 from llm_router.decision import BudgetState, Context, Decision, Request
 from llm_router.errors import PolicyError
 from llm_router.policy.problems import Problem
@@ -164,7 +164,10 @@ def _read(path: Path, problems: list[Problem]) -> _Suite | None:
     """A suite file parsed, schema-checked and with its policy path resolved; None when invalid."""
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = fileio.read_bounded(path, limit=fileio.SUITE_LIMIT, what="policy test suite").decode("utf-8")
+    except fileio.RefusedFile as exc:
+        problems.append(Problem(name, 0, 0, "unreadable", "", f"cannot read the suite: it {exc.reason}"))
+        return None
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(name, 0, 0, "unreadable", "", f"cannot read the suite: {exc}"))
         return None

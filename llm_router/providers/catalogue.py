@@ -2,7 +2,8 @@
 
 A model id is LiteLLM's (`provider/name`); its provider is the part before the first slash. Keys and
 endpoints come from, lowest first: `~/.llm-router/config.yaml` (its `env:` mapping), a `.env` file in the
-working directory, and the process environment.
+working directory, and the process environment; an endpoint from the `.env` is used only with its own key
+(see `projectenv`). Both files are read only when they are regular files under a size limit.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from llm_router import paths
+from llm_router import fileio, paths
+from llm_router.providers import projectenv
+from llm_router.providers.projectenv import parse_dotenv
 from llm_router.providers.table import PROVIDERS, Provider, how_to_configure, provider_of
 
-__all__ = ["PROVIDERS", "Provider", "how_to_configure", "provider_of"]  # re-exported from table
+__all__ = ["PROVIDERS", "Provider", "how_to_configure", "parse_dotenv", "provider_of"]  # re-exported
 
 
 def _warn(message: str, *args: object) -> None:
@@ -37,50 +40,40 @@ class UserConfig(NamedTuple):
     path: Path | None = None
 
 
-_file_cache: dict[Path, tuple[float, Any]] = {}
+_file_cache: dict[Path, tuple[tuple[int, int, int], Any]] = {}
 
 
-def _cached(path: Path, parse: Callable[[str], Any]) -> Any:
-    """Parse a small file once per modification time."""
+def _cached(path: Path, parse: Callable[[str], Any], what: str) -> Any:
+    """Parse a small settings file once per version of it; None when it is absent, and a warning (the file
+    is then ignored) when it is not a regular file, is too large or does not parse."""
     try:
-        mtime = path.stat().st_mtime
+        st = path.stat()
     except OSError:
         return None
+    version = (st.st_mtime_ns, st.st_size, st.st_ino)
     hit = _file_cache.get(path)
-    if hit and hit[0] == mtime:
+    if hit and hit[0] == version:
         return hit[1]
+    value = None
     try:
-        value = parse(path.read_text(encoding="utf-8"))
+        value = parse(fileio.read_bounded(path, limit=fileio.SETTINGS_LIMIT, what=what).decode("utf-8"))
+    except fileio.RefusedFile as exc:
+        _warn("llm-router: ignoring %s", exc)
+    except FileNotFoundError:
+        pass
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        _warn("llm-router: cannot read %s: %s", path, exc)
-        value = None
-    _file_cache[path] = (mtime, value)
+        _warn("llm-router: cannot read %s: %s; ignored", path, exc)
+    _file_cache[path] = (version, value)
     return value
-
-
-def parse_dotenv(text: str) -> dict[str, str]:
-    """`KEY=value` lines (with optional `export` and quotes); comments and blank lines ignored."""
-    out: dict[str, str] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, value = line.split("=", 1)
-        key = key.removeprefix("export ").strip()
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        if key:
-            out[key] = value
-    return out
 
 
 def _parse_config(text: str) -> dict[str, Any]:
     import yaml  # only when the file exists
 
-    data = yaml.safe_load(text) or {}
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(" ".join(str(exc).split())) from None
     if not isinstance(data, dict):
         raise ValueError("expected a mapping at the top level")
     return data
@@ -92,7 +85,7 @@ _warned: set[Path] = set()
 def user_config(home: Path) -> UserConfig:
     """Read `config.yaml` in the llm-router home, warning once when others can read it."""
     path = home / "config.yaml"
-    data = _cached(path, _parse_config)
+    data = _cached(path, _parse_config, "settings file")
     if data is None:
         return UserConfig({}, False, None)
     mode = path.stat().st_mode
@@ -114,13 +107,14 @@ def user_config(home: Path) -> UserConfig:
 def environment(
     env: Mapping[str, str], *, cwd: Path | None = None, home: Path | None = None
 ) -> dict[str, str]:
-    """`env` over `.env` in `cwd` over `config.yaml`: the variables providers are configured from."""
+    """`env` over `.env` in `cwd` over `config.yaml`: the variables providers are configured from, where an
+    endpoint from the `.env` never meets a key from elsewhere (`projectenv.merge`)."""
     home = paths.home(env) if home is None else home
     cwd = Path.cwd() if cwd is None else cwd
-    merged = dict(user_config(home).env)
-    merged.update(_cached(cwd / ".env", parse_dotenv) or {})
-    merged.update(env)
-    return merged
+    trusted = {**user_config(home).env, **env}
+    dotenv = cwd / ".env"
+    project = _cached(dotenv, parse_dotenv, ".env file")
+    return projectenv.merge(trusted, project, dotenv) if project else trusted
 
 
 def configured(
