@@ -19,6 +19,7 @@ The limits of the product's own readers are named below, so that they are docume
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import stat
@@ -152,10 +153,8 @@ def _make_parents(folder: str) -> None:
             break
         head = parent
     for path in reversed(missing):
-        try:
+        with contextlib.suppress(FileExistsError):  # another process was faster, or a file is in the way
             os.mkdir(path, DIR_MODE)
-        except FileExistsError:  # another process was faster, or a file is in the way (checked below)
-            pass
     if folder and not os.path.isdir(folder):
         raise NotADirectoryError(f"{folder} is not a folder")
 
@@ -183,10 +182,8 @@ def write_private(path: PathLike, data: bytes | str) -> None:
             handle.write(body)
         os.replace(tmp, target)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 

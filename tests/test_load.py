@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -392,6 +394,61 @@ def test_problems_of_every_file_are_reported(load, llm_home: Path):
 def test_a_file_that_is_not_utf8_is_a_problem(load):
     (Path.cwd() / "latin.yaml").write_bytes(b"mode: normal\nreason: caf\xe9\n")
     assert problems_of(load, config=Path("latin.yaml")) == [("latin.yaml", 2, 12, "encoding")]
+
+
+# --- special and oversized files ------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["dev-zero-link", "fifo", "socket"])
+def special(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """Something a policy path can name that is not a regular file: reading it would never end or block."""
+    path = tmp_path / f"{request.param}.yaml"
+    if request.param == "fifo":
+        os.mkfifo(path)
+        yield path
+    elif request.param == "socket":
+        with socket.socket(socket.AF_UNIX) as server:
+            server.bind(str(path))
+            yield path
+    else:
+        path.symlink_to("/dev/zero")
+        yield path
+
+
+def test_a_config_that_is_not_a_regular_file_is_a_located_problem(load, special: Path):
+    assert problems_of(load, config=special) == [(special.name, 0, 0, "unreadable-file")]
+
+
+def test_an_extends_of_a_special_file_is_a_problem_at_the_entry(load, special: Path):
+    write(Path.cwd() / "a.yaml", f"mode: normal\nextends: [{special}]\n")
+    assert problems_of(load, config=Path("a.yaml")) == [("a.yaml", 2, 11, "unreadable-file")]
+
+
+def test_a_project_file_linked_to_dev_zero_is_a_problem_not_passed_over(load):
+    (Path.cwd() / ".llm-router.yaml").symlink_to("/dev/zero")
+    assert problems_of(load) == [(".llm-router.yaml", 0, 0, "unreadable-file")]
+
+
+def test_a_user_file_that_is_a_fifo_is_a_problem(load, llm_home: Path):
+    llm_home.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(llm_home / "routing.yaml")
+    assert problems_of(load) == [("routing.yaml", 0, 0, "unreadable-file")]
+
+
+def test_a_policy_file_over_the_size_limit_is_refused_unread(load):
+    (Path.cwd() / "big.yaml").write_text("# filler\n" * 120_000)
+    assert problems_of(load, config=Path("big.yaml")) == [("big.yaml", 0, 0, "too-large")]
+
+
+def test_an_extends_chain_deeper_than_the_limit_is_a_problem_not_a_recursion_error(load):
+    for i in range(100):
+        write(Path.cwd() / f"p{i}.yaml", f"extends: ./p{i + 1}.yaml\n" if i < 99 else "mode: normal\n")
+    assert [code for *_, code in problems_of(load, config=Path("p0.yaml"))] == ["too-many-files"]
+
+
+def test_the_cache_check_does_not_read_a_source_replaced_by_a_fifo(tmp_path: Path):
+    os.mkfifo(tmp_path / "fifo")
+    assert cache.sha256_of(tmp_path / "fifo") is None
 
 
 # --- policy validate PATH... -----------------------------------------------------------------------------

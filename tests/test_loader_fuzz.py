@@ -3,6 +3,7 @@ problems, never any other exception."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,74 @@ def test_mutations_of_a_valid_policy_load_or_report(place: Path, text: str):
 def test_the_unmutated_policy_loads(place: Path):
     loaded = load_text(place, VALID)
     assert loaded is not None and loaded.data["enforce"] == "off"
+
+
+# --- merge chains and special files (issue 13): located problems, never a RecursionError or a hang ---------
+
+
+def chain_of_merges(n: int, inline: bool) -> str:
+    """`n` levels of `<<` merges: anchors each merging the previous one, or merges nested inline."""
+    if inline:
+        return "version: 1\nx: " + "{<<: " * n + "{a: 1}" + "}" * n + "\n"
+    lines = ["version: 1", "models:", "  m0: &a0 {input_cost_per_token: 0}"]
+    lines += [f"  m{i}: &a{i}\n    <<: *a{i - 1}\n    output_cost_per_token: 0" for i in range(1, n)]
+    return "\n".join(lines) + "\n"
+
+
+def fan_of_merges(width: int, copies: int) -> str:
+    """One anchor of `width` keys merged into `copies` mappings: the document grows as width x copies."""
+    base = "{" + ", ".join(f"k{i}: {i}" for i in range(width)) + "}"
+    return (
+        "version: 1\nx:\n  base: &b " + base + "\n" + "".join(f"  c{i}: {{<<: *b}}\n" for i in range(copies))
+    )
+
+
+@FUZZ
+@given(st.integers(1, 1200), st.booleans())
+def test_merge_chains_load_or_report(place: Path, n: int, inline: bool):
+    load_text(place, chain_of_merges(n, inline))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.integers(1, 400), st.integers(1, 2000))
+def test_fans_of_merges_load_or_report(place: Path, width: int, copies: int):
+    load_text(place, fan_of_merges(width, copies))
+
+
+@pytest.mark.parametrize("n", [66, 990])
+def test_a_merge_chain_past_the_depth_limit_is_too_deep(place: Path, n: int):
+    config = place / "work" / "chain.yaml"
+    config.write_text(chain_of_merges(n, inline=False))
+    with pytest.raises(PolicyError) as exc:
+        load_policy(
+            env={}, cwd=config.parent, config=config, home=place / "home", builtins=place / "builtins"
+        )
+    assert [p.code for p in exc.value.problems] == ["too-deep"]
+
+
+SPECIAL = {
+    "dev-zero": lambda path: path.symlink_to("/dev/zero"),
+    "dev-urandom": lambda path: path.symlink_to("/dev/urandom"),
+    "fifo": os.mkfifo,
+    "dangling-link": lambda path: path.symlink_to(path.parent / "nowhere"),
+    "oversized": lambda path: path.write_bytes(b"#" * (2 << 20)),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SPECIAL))
+@pytest.mark.parametrize("how", ["config", "extends"])
+def test_special_files_as_policy_layers_are_located_problems(
+    place: Path, tmp_path: Path, kind: str, how: str
+):
+    target = tmp_path / f"{kind}.yaml"
+    SPECIAL[kind](target)
+    text = "version: 1\n" if how == "config" else f"version: 1\nextends: [{target}]\n"
+    config = target if how == "config" else place / "work" / "extending.yaml"
+    if how == "extends":
+        config.write_text(text)
+    with pytest.raises(PolicyError) as exc:
+        load_policy(
+            env={}, cwd=config.parent, config=config, home=place / "home", builtins=place / "builtins"
+        )
+    assert_located(exc.value.problems)
+    assert {p.code for p in exc.value.problems} <= {"unreadable-file", "missing-file", "too-large"}

@@ -46,7 +46,14 @@ def command() -> list[str]:
 
 def server_env(**extra: str) -> dict[str, str]:
     """The test's HOME and offline LiteLLM settings, plus `extra`; nothing else of this process's env."""
-    keep = ("HOME", "LLM_ROUTER_HOME", "PATH", "PYTHONPATH", "LITELLM_LOCAL_MODEL_COST_MAP", "LITELLM_OFFLINE_MODE")
+    keep = (
+        "HOME",
+        "LLM_ROUTER_HOME",
+        "PATH",
+        "PYTHONPATH",
+        "LITELLM_LOCAL_MODEL_COST_MAP",
+        "LITELLM_OFFLINE_MODE",
+    )
     return {k: os.environ[k] for k in keep if k in os.environ} | extra
 
 

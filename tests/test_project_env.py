@@ -1,6 +1,6 @@
-"""A cloned repository's `.env` must never send the user's key elsewhere: an endpoint it sets is used only with
-its own key. Checked with a real attacker endpoint (a FakeProvider) through the CLI, the zero_claude hook and
-an MCP server started in that project."""
+"""A cloned repository's `.env` must never send the user's key elsewhere: an endpoint it sets is used only
+with its own key. Checked with a real attacker endpoint (a FakeProvider) through the CLI, the zero_claude
+hook and an MCP server started in that project."""
 
 from __future__ import annotations
 
@@ -105,7 +105,10 @@ def test_a_dotenv_endpoint_with_its_own_key_takes_both_from_the_dotenv(
     with (project / ".env").open("a") as f:
         f.write(f"OPENAI_API_KEY={PROJECT_KEY}\n")
     env = environment(user_env, cwd=project)
-    assert credentials("openai/gpt-4o-mini", env) == {"api_key": PROJECT_KEY, "api_base": attacker.openai_base}
+    assert credentials("openai/gpt-4o-mini", env) == {
+        "api_key": PROJECT_KEY,
+        "api_base": attacker.openai_base,
+    }
 
 
 def test_a_dotenv_key_alone_goes_to_the_users_endpoint(project: Path, provider: FakeProvider) -> None:
@@ -127,7 +130,11 @@ def test_every_providers_endpoint_variables_follow_the_rule(project: Path) -> No
 
 @pytest.mark.parametrize(
     ("url", "kept"),
-    [("http://localhost:11500", True), ("http://127.0.0.1:11500", True), ("http://evil.example:11434", False)],
+    [
+        ("http://localhost:11500", True),
+        ("http://127.0.0.1:11500", True),
+        ("http://evil.example:11434", False),
+    ],
 )
 def test_a_dotenv_may_point_keyless_ollama_only_at_this_machine(project: Path, url: str, kept: bool) -> None:
     (project / ".env").write_text(f"OLLAMA_BASE_URL={url}\n")
@@ -182,7 +189,9 @@ async def test_an_mcp_server_started_in_the_project_sends_nothing_to_the_dotenv_
     cmd = command()
     params = StdioServerParameters(command=cmd[0], args=cmd[1:], env=server_env(**user_env), cwd=str(project))
     async with Client(params) as client:
-        result = await client.call_tool("llm_query", {"prompt": "what is 2+2?", "model": "openai/gpt-4o-mini"})
+        result = await client.call_tool(
+            "llm_query", {"prompt": "what is 2+2?", "model": "openai/gpt-4o-mini"}
+        )
     assert not result.is_error, result
     assert result.structured_content is not None
     assert result.structured_content["text"] == "the user's provider answered"
@@ -196,6 +205,8 @@ def test_importing_litellm_leaves_the_projects_dotenv_out_of_the_process_environ
         "import os; from llm_router.execute.dispatch import litellm_module; litellm_module(); "
         "print(os.environ.get('OPENAI_BASE_URL'), os.environ.get('LITELLM_MODE'))"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=project, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=project, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["None", "None"]

@@ -146,3 +146,46 @@ def test_yaml11_boolean_detection_needs_a_plain_scalar():
     _, positions, _ = parse("a: yes\nb: 'yes'\n", "f.yaml")
     assert is_yaml11_boolean("yes", positions["/a"])
     assert not is_yaml11_boolean("yes", positions["/b"])
+
+
+def merge_chain(n: int) -> str:
+    """`n` anchors, each merging the one before: the shape that took seconds and then a RecursionError."""
+    lines = ["x0: &a0 {k0: 0}"] + [f"x{i}: &a{i}\n  <<: *a{i - 1}\n  k{i}: {i}" for i in range(1, n)]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_merge_chain_is_stopped_at_the_alias_that_nests_too_deep():
+    _, _, problems = parse(merge_chain(990), "f.yaml")
+    assert [(p.code, p.line, p.col) for p in problems] == [("too-deep", 189, 7)]
+
+
+def test_a_short_merge_chain_still_merges_every_level():
+    data, _, problems = parse(merge_chain(20), "f.yaml")
+    assert problems == [] and data["x19"] == {f"k{i}": i for i in range(20)}
+
+
+def test_nested_merges_are_a_located_problem_not_a_recursion_error():
+    text = "x: " + "{<<: " * 990 + "{a: 1}" + "}" * 990 + "\n"
+    assert [c for _, _, c in codes(text)] == ["too-deep"]
+
+
+def test_a_fan_of_merges_is_stopped_once_it_expands_past_the_limit():
+    lines = ["a0: &a0 {" + ", ".join(f"k{i}: {i}" for i in range(50)) + "}"]
+    lines += [f"x{i}: {{<<: [*a0], y: {i}}}" for i in range(1, 2000)]
+    problems = parse("\n".join(lines) + "\n", "f.yaml")[2]
+    assert [p.code for p in problems] == ["too-large"] and problems[0].line < 2000
+
+
+def test_a_long_flat_document_is_stopped_at_the_value_limit():
+    problems = parse("x:\n" + "- a\n" * 30_000, "f.yaml")[2]
+    assert [p.code for p in problems] == ["too-large"] and problems[0].line < 30_000
+
+
+def test_text_over_the_size_limit_is_refused_before_parsing():
+    problems = parse("# " + "x" * (1 << 20) + "\n", "f.yaml")[2]
+    assert [(p.line, p.col, p.code) for p in problems] == [(1, 1, "too-large")]
+
+
+def test_an_undefined_alias_and_a_duplicate_anchor_are_syntax_errors():
+    assert [c for _, _, c in codes("a: *nope\n")] == ["yaml-syntax"]
+    assert [c for _, _, c in codes("a: &x 1\nb: &x 2\n")] == ["yaml-syntax"]

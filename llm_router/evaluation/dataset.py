@@ -88,9 +88,8 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
     with _open(path) as handle:
         for number, raw in enumerate(iter(lambda: handle.readline(fileio.DATASET_LINE_LIMIT + 1), b""), 1):
             if len(raw) > fileio.DATASET_LINE_LIMIT:
-                raise DatasetError(
-                    f"{path}:{number}: the line is longer than the limit of {fileio.DATASET_LINE_LIMIT:,} bytes"
-                )
+                limit = fileio.DATASET_LINE_LIMIT
+                raise DatasetError(f"{path}:{number}: the line is longer than the limit of {limit:,} bytes")
             try:
                 yield number, raw.decode("utf-8")
             except UnicodeDecodeError as exc:

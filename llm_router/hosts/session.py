@@ -35,7 +35,9 @@ def path_for(session: str, home: str | os.PathLike[str] | None = None) -> str:
 def load(session: str, home: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """The session's state ({} when there is none or it cannot be read)."""
     try:
-        data = json.loads(fileio.read_bounded(path_for(session, home), limit=fileio.STATE_LIMIT, what="session"))
+        data = json.loads(
+            fileio.read_bounded(path_for(session, home), limit=fileio.STATE_LIMIT, what="session")
+        )
     except (OSError, ValueError):  # missing, unreadable, not a regular file, too large, not JSON
         return {}
     return data if isinstance(data, dict) else {}

@@ -20,7 +20,9 @@ FORMAT = 2
 def sha256_of(path: Path) -> str | None:
     """sha256 of a policy file's bytes, None when it cannot be read (or is not one the loader would read)."""
     try:
-        return hashlib.sha256(fileio.read_bounded(path, limit=fileio.POLICY_LIMIT, what="policy file")).hexdigest()
+        return hashlib.sha256(
+            fileio.read_bounded(path, limit=fileio.POLICY_LIMIT, what="policy file")
+        ).hexdigest()
     except OSError:
         return None
 
@@ -33,7 +35,9 @@ def entry_path(home: Path, key: str) -> Path:
 def read(home: Path, key: str) -> dict[str, Any] | None:
     """The cached payload for `key`, or None when missing, corrupt, or any source file changed."""
     try:
-        payload = json.loads(fileio.read_bounded(entry_path(home, key), limit=fileio.CACHE_LIMIT, what="cache"))
+        payload = json.loads(
+            fileio.read_bounded(entry_path(home, key), limit=fileio.CACHE_LIMIT, what="cache")
+        )
     except (OSError, ValueError):
         return None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT or payload.get("key") != key:

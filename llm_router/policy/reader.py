@@ -18,6 +18,8 @@ from llm_router.policy.yamlsource import Pos, Positions
 __all__ = ["read_layers", "read_layers_partial"]
 
 _BUILTIN = re.compile(r"[A-Za-z0-9_-]+")
+MAX_EXTENDS_DEPTH = 32  # a file extending a file extending ... (each level costs stack frames)
+MAX_FILES = 256  # policy files one load may read
 _ENV_POS = Pos(0, 0, 0, 0)
 
 
@@ -41,7 +43,7 @@ def read_layers_partial(roots: list[_Root], builtins: Path) -> tuple[LoadedPolic
 
 
 def _unreadable(file: str, line: int, col: int, ptr: str, path: Path, exc: OSError) -> Problem:
-    if isinstance(exc, FileNotFoundError):
+    if isinstance(exc, FileNotFoundError | NotADirectoryError):
         return Problem(file, line, col, "missing-file", ptr, f"no such file: {path}", "check the path")
     if isinstance(exc, fileio.RefusedFile):
         code = "too-large" if exc.too_large else "unreadable-file"
@@ -102,10 +104,20 @@ class _Reader:
             return
         if from_extends and resolved in self.done:
             return  # already layered (a shared base); once is enough
+        if len(stack) >= MAX_EXTENDS_DEPTH or len(self.files) >= MAX_FILES:
+            what = (
+                f"nests more than {MAX_EXTENDS_DEPTH} levels deep"
+                if len(stack) >= MAX_EXTENDS_DEPTH
+                else f"reads more than {MAX_FILES} files"
+            )
+            self.problems.append(
+                Problem(file, line, col, "too-many-files", ptr, f"extends {what}", "flatten the policy")
+            )
+            return
         try:  # never blocks on a fifo nor reads /dev/zero: a special or oversized file is refused unread
             raw = fileio.read_bounded(resolved, limit=fileio.POLICY_LIMIT, what="policy file")
         except OSError as exc:
-            missing = isinstance(exc, FileNotFoundError)
+            missing = isinstance(exc, FileNotFoundError | NotADirectoryError)
             if required or not missing:  # an optional layer may be absent, never unreadable
                 self.problems.append(_unreadable(file, line, col, ptr, path, exc))
             else:

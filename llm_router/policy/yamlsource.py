@@ -3,6 +3,10 @@
 PyYAML resolves scalars by YAML 1.1, where `off`, `no`, `y` are booleans and `010` is octal. We compose
 nodes with every plain scalar left untagged and resolve them ourselves by the YAML 1.2 core schema, so
 `enforce: off` is the string "off". Where such a word sits where a boolean is wanted, schema.py says so.
+
+Limits hold before any work grows with them: the text's size is checked before parsing, and the composer
+(libyaml's parser, our composer) counts, as it goes, the values the document expands to (an alias or a `<<`
+merge counts at the full size of what it repeats) and how deep they nest, stopping at the first excess.
 """
 
 from __future__ import annotations
@@ -11,16 +15,28 @@ import re
 from typing import Any, NamedTuple
 
 import yaml
+from yaml.composer import ComposerError
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    StreamEndEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from llm_router import fileio
 from llm_router.policy.problems import Problem
 
 __all__ = ["Pos", "Positions", "parse", "pointer_join", "is_yaml11_boolean"]
 
 _PLAIN = "!llm-router/plain"
 _T = "tag:yaml.org,2002:"
-_MAX_NODES = 200_000  # aliases can multiply a small file ("billion laughs"); stop well before that hurts
-_MAX_DEPTH = 64
+_MAX_CHARS = fileio.POLICY_LIMIT  # a policy's text; the reader refuses larger files before decoding them
+_MAX_NODES = 20_000  # values after expanding aliases and merges ("billion laughs", merge chains); the
+# built-in policy and classifier are ~1,800
+_MAX_DEPTH = 64  # nesting, also through aliases and merges
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _TRUE = frozenset({"true", "True", "TRUE"})
@@ -52,13 +68,119 @@ Positions = dict[str, Pos]
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _Limit(Exception):
+    """The document went over a limit while being composed, at `mark`."""
+
+    def __init__(self, code: str, message: str, mark: Any, hint: str):
+        super().__init__(message)
+        self.code, self.message, self.mark, self.hint = code, message, mark, hint
+
+
 class _Loader(_Base):  # type: ignore[misc]
-    """Composes nodes, tagging every plain untagged scalar `_PLAIN` so we resolve it by YAML 1.2."""
+    """libyaml's parser with a composer of our own that counts as it composes: every value, every alias at
+    the size of what it repeats, and the depth reached through aliases. Every plain untagged scalar is
+    tagged `_PLAIN` so that we resolve it by YAML 1.2."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.anchors: dict[str, Node] = {}
+        self.expanded = 0  # values the document expands to so far
+        self.measures: dict[int, tuple[int, int]] = {}  # id(collection node) -> (expanded size, height)
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         if kind is ScalarNode and implicit[0]:
             return _PLAIN
         return super().resolve(kind, value, implicit)
+
+    def get_single_node(self) -> Node | None:
+        self.get_event()  # stream start
+        node = None
+        if not isinstance(self.peek_event(), StreamEndEvent):
+            self.get_event()  # document start
+            node = self.compose(0)
+            self.get_event()  # document end
+        event = self.get_event()
+        if not isinstance(event, StreamEndEvent):
+            raise ComposerError(
+                "expected a single document in the stream",
+                None,
+                "but found another document",
+                event.start_mark,
+            )
+        return node
+
+    def compose(self, level: int) -> Node:
+        event = self.get_event()
+        kind = type(event)
+        if kind is AliasEvent:
+            target = self.anchors.get(event.anchor)
+            if target is None:
+                raise ComposerError(None, None, f"found undefined alias {event.anchor!r}", event.start_mark)
+            size, height = self.measures.get(id(target), (1, 0))  # (1, 0): a scalar, or an enclosing node
+            self._count(size, event.start_mark)  # (a recursive alias, which the builder reports)
+            if level + height > _MAX_DEPTH:
+                raise _Limit(
+                    "too-deep",
+                    f"this alias nests the document deeper than {_MAX_DEPTH} levels",
+                    event.start_mark,
+                    "merge or repeat fewer levels of aliases",
+                )
+            return target
+        self._count(1, event.start_mark)
+        if level > _MAX_DEPTH:
+            raise _Limit("too-deep", f"nested deeper than {_MAX_DEPTH} levels", event.start_mark, "")
+        anchor, tag = event.anchor, event.tag
+        if anchor is not None and anchor in self.anchors:
+            raise ComposerError(
+                f"found duplicate anchor {anchor!r}; first occurrence",
+                self.anchors[anchor].start_mark,
+                "second occurrence",
+                event.start_mark,
+            )
+        node: Node
+        if kind is ScalarEvent:
+            if tag is None or tag == "!":
+                tag = _PLAIN if event.implicit[0] else self.resolve(ScalarNode, event.value, event.implicit)
+            node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+            if anchor is not None:
+                self.anchors[anchor] = node
+            return node
+        mapping = kind is MappingStartEvent
+        if tag is None or tag == "!":
+            tag = self.resolve(MappingNode if mapping else SequenceNode, None, event.implicit)
+        items: list[Any] = []
+        node = (MappingNode if mapping else SequenceNode)(
+            tag, items, event.start_mark, None, flow_style=event.flow_style
+        )
+        if anchor is not None:
+            self.anchors[anchor] = node
+        end = MappingEndEvent if mapping else SequenceEndEvent
+        size, height = 1, 0
+        measures = self.measures
+        while type(self.peek_event()) is not end:
+            child = self.compose(level + 1)
+            if mapping:
+                value = self.compose(level + 1)
+                items.append((child, value))
+                s2, h2 = measures.get(id(value), (1, 0))
+                size, height = size + s2, max(height, h2)
+            else:
+                items.append(child)
+            s1, h1 = measures.get(id(child), (1, 0))
+            size, height = size + s1, max(height, h1)
+        node.end_mark = self.get_event().end_mark
+        measures[id(node)] = (size, height + 1)
+        return node
+
+    def _count(self, n: int, mark: Any) -> None:
+        self.expanded += n
+        if self.expanded > _MAX_NODES:
+            raise _Limit(
+                "too-large",
+                f"the document expands to more than {_MAX_NODES:,} values",
+                mark,
+                "use fewer aliases and merges",
+            )
 
 
 def pointer_join(pointer: str, key: str | int) -> str:
@@ -78,12 +200,19 @@ class _TooLarge(Exception):
 def parse(text: str, filename: str) -> tuple[Any, Positions, list[Problem]]:
     """Parse YAML text into plain data, its positions by JSON pointer, and every problem found."""
     problems: list[Problem] = []
+    if len(text) > _MAX_CHARS:
+        message = f"the document is {len(text):,} characters, more than the limit of {_MAX_CHARS:,}"
+        return {}, {"": Pos(1, 1, 1, 1)}, [Problem(filename, 1, 1, "too-large", "", message, "split it")]
     text, tab_problems = _untab(text, filename)
     problems += tab_problems
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         problems.append(_syntax_problem(exc, text, filename))
+        return {}, {"": Pos(1, 1, 1, 1)}, problems
+    except _Limit as exc:
+        line, col = exc.mark.line + 1, exc.mark.column + 1
+        problems.append(Problem(filename, line, col, exc.code, "", exc.message, exc.hint))
         return {}, {"": Pos(1, 1, 1, 1)}, problems
     except RecursionError:
         problems.append(Problem(filename, 1, 1, "yaml-syntax", "", "the document is nested too deeply"))

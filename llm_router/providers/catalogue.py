@@ -111,10 +111,10 @@ def environment(
     endpoint from the `.env` never meets a key from elsewhere (`projectenv.merge`)."""
     home = paths.home(env) if home is None else home
     cwd = Path.cwd() if cwd is None else cwd
-    trusted = {**user_config(home).env, **env}
+    config = user_config(home).env
     dotenv = cwd / ".env"
     project = _cached(dotenv, parse_dotenv, ".env file")
-    return projectenv.merge(trusted, project, dotenv) if project else trusted
+    return projectenv.merge(config, project, env, dotenv) if project else {**config, **env}
 
 
 def configured(

@@ -56,13 +56,14 @@ def _is_loopback(url: str) -> bool:
     return host in _LOOPBACK or host.startswith("127.")
 
 
-def merge(trusted: Mapping[str, str], project: Mapping[str, str], source: Path) -> dict[str, str]:
-    """`project` (read from the `.env` at `source`) under `trusted`, minus what the rule above drops.
-
-    `trusted` is config.yaml's variables with the process environment over them; `trusted` wins over
-    `project` for every variable, except a provider whose key and endpoint both come from `project`.
-    """
-    merged = {**project, **trusted}
+def merge(
+    config: Mapping[str, str], project: Mapping[str, str], env: Mapping[str, str], source: Path
+) -> dict[str, str]:
+    """`env` over `project` (read from the `.env` at `source`) over `config`, minus what the rule above drops:
+    a provider whose key and endpoint both come from `project` takes both from it, whatever the others say;
+    an endpoint from `project` without its key gives way to the trusted sources' value, if any."""
+    trusted = {**config, **env}
+    merged = {**config, **project, **env}
     for p in PROVIDERS.values():
         bases = [v for v in p.base_env if project.get(v)]
         if not bases:
