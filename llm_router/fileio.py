@@ -187,13 +187,13 @@ def write_private(path: PathLike, data: bytes | str) -> None:
         raise
 
 
-def append_private(path: PathLike, *, encoding: str = "utf-8") -> TextIO:
+def append_private(path: PathLike, *, encoding: str = "utf-8", errors: str = "strict") -> TextIO:
     """`path` opened for appending text, created 0600 (a looser existing file is tightened)."""
     target = os.fspath(path)
     _make_parents(os.path.dirname(target))
     fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _CLOEXEC, FILE_MODE)
     _tighten(target, FILE_MODE, fd)
-    handle: IO[str] = os.fdopen(fd, "a", encoding=encoding)
+    handle: IO[str] = os.fdopen(fd, "a", encoding=encoding, errors=errors)
     return handle  # type: ignore[return-value]
 
 

@@ -16,6 +16,7 @@ from llm_router.execute.dispatch import SCOPES, Call, Dispatch, Failure, Reply, 
 from llm_router.execute.dispatch import dispatch as default_dispatch
 from llm_router.execute.guard import GUARD_MESSAGES, Gate, GuardSettings, judge
 from llm_router.execute.scrub import scrub
+from llm_router.privacy import withhold
 from llm_router.providers import prices
 from llm_router.providers.catalogue import (
     PROVIDERS,
@@ -227,7 +228,9 @@ class _Walk:
             model=attempt.model,
             provider=provider,
             outcome=attempt.outcome,
-            error=attempt.error,
+            error=attempt.error
+            if self.options.store_prompts
+            else withhold(attempt.error, [self.request.prompt]),
             tokens_in=attempt.tokens_in,
             tokens_out=attempt.tokens_out,
             cost_usd=attempt.cost_usd,

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from llm_router import fileio
 from llm_router.errors import HostConfigError
 from llm_router.hosts import jsonc
 
@@ -94,7 +95,8 @@ def backup(path: Path, backups_dir: Path) -> Path | None:
     while target.exists():
         n += 1
         target = backups_dir / f"{stamp}-{n}" / flat
-    target.parent.mkdir(parents=True, exist_ok=True)
+    fileio.private_dir(backups_dir)  # backups live under ~/.llm-router: folders 0700, files 0600
+    fileio.private_dir(target.parent)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
         handle.write(text)

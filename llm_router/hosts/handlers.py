@@ -91,12 +91,15 @@ def _summary(decision: Decision) -> dict[str, Any]:
 
 
 def save_decision(decision: Decision, settings: Settings) -> None:
-    """Keep the decision in usage.db so the query tool executes exactly it."""
+    """Keep the decision in usage.db so the query tool executes exactly it (without the prompt's text unless
+    config.yaml says `store_prompts: true`)."""
+    from llm_router.providers.catalogue import user_config
     from llm_router.store.db import open_db
     from llm_router.store.decisions import save_decision as store
 
+    keep = user_config(settings.home).store_prompts
     # Left open on purpose: the hook process ends without closing it, which spares a WAL checkpoint.
-    store(open_db(settings.home / "usage.db"), decision)
+    store(open_db(settings.home / "usage.db"), decision, keep_prompts=keep)
 
 
 def pointer_text(host: str, decision: Decision, holding: str) -> str:

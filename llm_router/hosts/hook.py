@@ -46,6 +46,7 @@ GATEWAY_HANDLERS: dict[tuple[str, str], tuple[str, str] | None] = {
 }
 GATEWAY_FLAG = "--gateway"
 LOG_MAX_BYTES = 1_000_000
+LOG_DETAIL_MAX = 20_000  # characters of a traceback kept per entry (its end, where the error is)
 
 
 def handle(host: str, event: str, payload: dict[str, Any], *, gateway: bool = False) -> dict[str, Any] | None:
@@ -62,21 +63,27 @@ def handle(host: str, event: str, payload: dict[str, Any], *, gateway: bool = Fa
     return render(host, event, handler(host, event, payload))
 
 
-def log_error(host: str, event: str, message: str, detail: str = "") -> None:
-    """Append one entry to hooks.log (rotated at 1 MB); never raises."""
+def log_error(host: str, event: str, message: str, detail: str = "", payload: Any = None) -> None:
+    """Append one entry to hooks.log (private, rotated at 1 MB); never raises. Any fragment of what the user
+    wrote (the payload's text) is taken out of the message and the detail first."""
     try:
+        from llm_router import fileio
         from llm_router.hosts.session import _home
+        from llm_router.privacy import request_texts, withhold
 
         folder = _home()
-        os.makedirs(folder, exist_ok=True)
+        fileio.private_dir(folder)
         path = os.path.join(folder, "hooks.log")
         if os.path.exists(path) and os.path.getsize(path) > LOG_MAX_BYTES:
             os.replace(path, path + ".1")
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(f"{stamp} {host or '?'} {event or '?'}: {message}\n")
-            if detail:
-                handle.write("".join(f"    {line}\n" for line in detail.rstrip().splitlines()))
+        texts = request_texts(payload)
+        entry = f"{stamp} {host or '?'} {event or '?'}: {withhold(message, texts)}\n"
+        if detail:
+            detail = withhold(detail[-LOG_DETAIL_MAX:], texts)
+            entry += "".join(f"    {line}\n" for line in detail.rstrip().splitlines())
+        with fileio.append_private(path, encoding="utf-8", errors="replace") as handle:
+            handle.write(entry)
     except Exception:  # noqa: BLE001 - logging must never turn into a failure of the hook
         pass
 
@@ -90,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     event = argv[1] if len(argv) > 1 else ""
     stdout = sys.stdout
     sys.stdout = sys.stderr  # whatever a library prints must not corrupt the host's JSON
+    payload: Any = None
     try:
         try:
             payload = json.loads(sys.stdin.read() or "null")
@@ -110,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
 
         line = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         sys.stderr.write(f"llm-router hook: internal error, prompt let through ({line})\n")
-        log_error(host, event, line, traceback.format_exc())
+        log_error(host, event, line, traceback.format_exc(), payload)
     finally:
         sys.stdout = stdout
     return 0

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llm_router import fileio
 from llm_router.errors import HostConfigError
 from llm_router.hosts import gateway_link
 from llm_router.hosts.base import FileEdit, InstallOptions, Target
@@ -129,9 +130,9 @@ class Manifest:
         return [d for d in dirs if isinstance(d, str)]
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fileio.private_dir(self.path.parent)
         document = {"files": self.files, "installs": self.installs}
-        atomic_write(self.path, json.dumps(document, indent=2, sort_keys=True) + "\n")
+        fileio.write_private(self.path, json.dumps(document, indent=2, sort_keys=True) + "\n")
 
 
 def plan_install(

@@ -89,11 +89,14 @@ class McpSession:
         return features.to_dict()
 
     def remember(self, decision: Decision) -> None:
-        """Keep the decision in the usage store (where hooks keep theirs) for llm_query to execute by id."""
+        """Keep the decision in the usage store (where hooks keep theirs) for llm_query to execute by id,
+        without the prompt's text unless config.yaml says `store_prompts: true`."""
+        from llm_router.providers.catalogue import user_config
         from llm_router.store import save_decision
 
+        keep = user_config(self.settings.home).store_prompts
         with self.db() as conn:
-            save_decision(conn, decision)
+            save_decision(conn, decision, keep_prompts=keep)
 
     def recall(self, decision_id: str) -> Decision:
         """The decision made earlier under this id, by this server or by a hook."""

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from llm_router import paths
+from llm_router import fileio, paths
 
 BUSY_TIMEOUT_S = 10.0
 
@@ -33,8 +33,12 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def open_db(path: Path) -> sqlite3.Connection:
-    """Open (creating it and its folder if needed) and migrate the usage database."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Open (creating it and its folder if needed) and migrate the usage database: the folder 0700, the
+    database 0600 (SQLite gives its -wal and -shm files the database's mode)."""
+    fileio.private_dir(path.parent)
+    fileio.private_file(path)
+    for extra in ("-wal", "-shm"):  # left looser by an older version
+        fileio.private_file(f"{path}{extra}", create=False)
     conn = connect(path)
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")

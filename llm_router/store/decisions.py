@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from llm_router.decision import Decision
+from llm_router.privacy import stored_decision
 from llm_router.store.db import write
 from llm_router.store.periods import iso_time
 
@@ -16,9 +17,15 @@ WINDOW_S = 5 * 3600  # a Claude subscription's usage window
 
 
 def save_decision(
-    conn: sqlite3.Connection, decision: Decision, *, session: str = "", now: float | None = None
+    conn: sqlite3.Connection,
+    decision: Decision,
+    *,
+    session: str = "",
+    now: float | None = None,
+    keep_prompts: bool = False,
 ) -> None:
-    """Keep `decision` under its id (replacing an earlier one with the same id)."""
+    """Keep `decision` under its id (replacing an earlier one with the same id). Its trace is stored without
+    the prompt's text unless `keep_prompts` (config.yaml's `store_prompts`); see `llm_router.privacy`."""
     with write(conn):
         conn.execute(
             "INSERT OR REPLACE INTO decisions (id, time, host, session, action, tier, rule, policy_revision, "
@@ -33,7 +40,7 @@ def save_decision(
                 decision.rule,
                 decision.policy_revision,
                 decision.tokens,
-                json.dumps(decision.to_dict(), default=str),
+                json.dumps(stored_decision(decision.to_dict(), keep_prompts=keep_prompts), default=str),
             ),
         )
 

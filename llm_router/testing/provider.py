@@ -11,7 +11,8 @@ a script of faults per model::
 
 Steps: ok, 401, 429, 500, 503, context (400 context_length_exceeded), slow[:SECONDS], refused (the
 connection is closed without a reply), garbage (200 with a body that is not JSON), empty (an empty answer),
-refusal (an "I can't help with that" answer), length (cut off by max tokens).
+refusal (an "I can't help with that" answer), length (cut off by max tokens), quote (a 400 whose message
+quotes the prompt, as content filters do).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ STEPS = (
     "empty",
     "refusal",
     "length",
+    "quote",
 )
 REFUSAL_TEXT = "I'm sorry, but I can't help with that."
 
@@ -234,6 +236,9 @@ def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                     "This model's maximum context length is 8192 tokens. Please reduce the length.",
                     code="context_length_exceeded",
                 )
+                return
+            if name == "quote":
+                self._error(api, 400, f"Rejected by the content filter: {_prompt_text(body)!r}")
                 return
             if name == "garbage":
                 raw = b"<html>upstream hiccup</html> not json {"
