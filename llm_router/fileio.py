@@ -31,6 +31,7 @@ __all__ = [
     "DATASET_LINE_LIMIT",
     "DIR_MODE",
     "FILE_MODE",
+    "HOST_SETTINGS_LIMIT",
     "LEXICON_LIMIT",
     "POLICY_LIMIT",
     "RefusedFile",
@@ -54,6 +55,7 @@ LEXICON_LIMIT = 8 << 20  # a classifier lexicon (JSON word weights)
 SUITE_LIMIT = 4 << 20  # a `policy test` suite
 SETTINGS_LIMIT = 256 << 10  # a `.env` file, `~/.llm-router/config.yaml`
 STATE_LIMIT = 1 << 20  # a hook session file
+HOST_SETTINGS_LIMIT = 64 << 20  # a host's settings file (~/.claude.json keeps history and grows large)
 CACHE_LIMIT = 64 << 20  # one entry of the policy cache (the merged policy with its origins)
 DATASET_LIMIT = 512 << 20  # an eval dataset file (JSON lines or a RouteLLM CSV)
 DATASET_LINE_LIMIT = 4 << 20  # one record of an eval dataset

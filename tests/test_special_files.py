@@ -205,3 +205,10 @@ def test_a_routellm_csv_that_is_a_fifo_is_a_clear_error(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "mmlu_x.csv")
     with pytest.raises(dataset.DatasetError, match="is a fifo"):
         dataset.load(tmp_path)
+
+
+def test_a_host_settings_file_linked_to_dev_zero_exits_7_with_its_path(home: Path) -> None:
+    (home / ".claude").mkdir()
+    (home / ".claude" / "settings.json").symlink_to("/dev/zero")
+    proc = llm_router("install", "--host", "claude-code")
+    assert proc.returncode == 7 and "settings.json: cannot read it: it is a device" in proc.stderr

@@ -17,7 +17,7 @@ from llm_router.hosts import jsonc
 
 
 def read_text(path: Path) -> str | None:
-    """The file's text, or None when it does not exist.
+    """The file's text, or None when it does not exist (a special or oversized file is a HostConfigError).
 
     A file its owner cannot read counts as unreadable even for root: the user made it so, and we leave it be.
     """
@@ -30,9 +30,12 @@ def read_text(path: Path) -> str | None:
     if stat.S_ISREG(mode) and not mode & stat.S_IRUSR:
         raise HostConfigError(f"{path}: cannot read it (its owner has no read permission); left unchanged")
     try:
-        return path.read_text(encoding="utf-8")
+        raw = fileio.read_bounded(path, limit=fileio.HOST_SETTINGS_LIMIT, what="host settings file")
+        return raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads it
     except FileNotFoundError:
         return None
+    except fileio.RefusedFile as exc:
+        raise HostConfigError(f"{path}: cannot read it: it {exc.reason}; left unchanged") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise HostConfigError(f"{path}: cannot read it ({exc}); left unchanged") from exc
 
