@@ -212,3 +212,12 @@ def test_a_host_settings_file_linked_to_dev_zero_exits_7_with_its_path(home: Pat
     (home / ".claude" / "settings.json").symlink_to("/dev/zero")
     proc = llm_router("install", "--host", "claude-code")
     assert proc.returncode == 7 and "settings.json: cannot read it: it is a device" in proc.stderr
+
+
+def test_a_repositorys_agent_file_that_is_a_fifo_is_not_waited_on() -> None:
+    from test_hook_subagents import model_of, subagent
+
+    agents = Path(".claude/agents")
+    agents.mkdir(parents=True)
+    os.mkfifo(agents / "reviewer.md")
+    assert model_of(subagent(subagent_type="reviewer")) == "haiku"

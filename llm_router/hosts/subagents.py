@@ -16,11 +16,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from llm_router import fileio
 from llm_router.hosts.protocol import Outcome
 
 TOOLS = frozenset({"Task", "Agent"})
 MODELS = frozenset({"haiku", "sonnet", "opus"})  # what the tool's `model` accepts
 FRONT_MATTER_BYTES = 8192  # the front matter sits at the top of the agent file; never read more
+AGENT_FILE_LIMIT = 1 << 20  # an agent file larger than this is not one
 _AGENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _MODEL_LINE = re.compile(r"^model:[ \t]*['\"]?([^'\"#\s]*)['\"]?", re.M)
 
@@ -30,8 +32,10 @@ def agent_model(agent: str, folders: list[Path]) -> str | None:
     if not _AGENT_NAME.fullmatch(agent):
         return None  # plugin agents (`plugin:name`) and anything odd: no file to read
     for folder in folders:
-        try:
-            with open(folder / f"{agent}.md", "rb") as handle:
+        try:  # a repository's agent file may be a fifo: refused unopened rather than waited on
+            with fileio.open_bounded(
+                folder / f"{agent}.md", limit=AGENT_FILE_LIMIT, what="agent file"
+            ) as handle:
                 head = handle.read(FRONT_MATTER_BYTES).decode("utf-8", "replace")
         except OSError:
             continue
