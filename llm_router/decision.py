@@ -54,6 +54,8 @@ class Features(NamedTuple):
     signals: tuple[str, ...] = ()  # ids of the classifier rules and signals that fired, in order
     # For `policy explain`: (what, effect) pairs, e.g. ("signal:multi-step", +0.8) on the difficulty logit.
     contributions: tuple[tuple[str, float], ...] = ()
+    needs_workspace: bool = False  # refers to files, the repository, running tests or commands, or editing
+    needs_tools: bool = False  # asks for actions a text-only model cannot take (run, edit, look up live)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,8 @@ class Features(NamedTuple):
             "complexity": self.complexity,
             "difficulty": round(self.difficulty, 4),
             "confidence": round(self.confidence, 2),
+            "needs_workspace": self.needs_workspace,
+            "needs_tools": self.needs_tools,
             "signals": list(self.signals),
         }
 
@@ -243,6 +247,8 @@ class Decision(NamedTuple):
     threshold: float
     trace: Sequence[TraceStep]  # built lazily by the evaluator
     policy_revision: str
+    needs_workspace: bool = False  # the classifier's features of the same names
+    needs_tools: bool = False
 
     @property
     def executable(self) -> bool:
@@ -281,6 +287,8 @@ class Decision(NamedTuple):
             "difficulty": round(self.difficulty, 4),
             "confidence": round(self.confidence, 2),
             "tokens": self.tokens,
+            "needs_workspace": self.needs_workspace,
+            "needs_tools": self.needs_tools,
             "signals": list(self.signals),
             "host": self.host,
             "profile": self.profile,
@@ -293,7 +301,7 @@ class Decision(NamedTuple):
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Decision:
         """The Decision whose `to_dict()` gave `data` (as the usage store keeps it)."""
-        fields = {name: data[name] for name in cls._fields}
+        fields = {name: data[name] for name in cls._fields if name in data or name not in cls._field_defaults}
         for name in ("chain", "usable", "signals"):
             fields[name] = tuple(fields[name])
         fields["trace"] = tuple(TraceStep(**step) for step in data["trace"])

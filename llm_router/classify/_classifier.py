@@ -10,6 +10,9 @@ from typing import NamedTuple
 from llm_router.decision import COMPLEXITIES, Features
 
 WORD_PATTERN = r"[a-z][a-z0-9_+#'-]*"  # a word of the lowercased window, e.g. "c++", "lock-free", "don't"
+NEEDS_WORKSPACE = 1  # the prompt refers to files, the repository, running tests or commands, or editing
+NEEDS_TOOLS = 2  # answering it takes actions a text-only model cannot take (run, edit, look up live)
+NEEDS = {"workspace": NEEDS_WORKSPACE, "tools": NEEDS_TOOLS}
 
 
 class Signal(NamedTuple):
@@ -19,7 +22,9 @@ class Signal(NamedTuple):
     prompt, however many signals there are); phrases are substrings of the lowercased window; the regex is
     searched in the window as written. The count of distinct hits, capped at `max_count`, multiplies
     `weight`; below `min_count` the signal does not fire (so `min_count: 2, max_count: 1` is a gate of two
-    hits with a flat weight).
+    hits with a flat weight). `requires` names earlier signals (by index) of which one must have fired for
+    this one to fire: a cue that means something only in a context, e.g. "rename it everywhere" in a prompt
+    about software; `unless` names earlier signals any of which keeps this one from firing. `needs` is what a fired signal says the prompt needs (NEEDS_WORKSPACE, NEEDS_TOOLS).
     """
 
     id: str
@@ -31,6 +36,9 @@ class Signal(NamedTuple):
     votes: float = 1.0
     max_count: int = 1
     min_count: int = 1  # fires only with at least this many hits
+    requires: tuple[int, ...] = ()  # fires only when one of these (earlier) signals fired
+    unless: tuple[int, ...] = ()  # does not fire when one of these (earlier) signals fired
+    needs: int = 0  # bits of NEEDS_WORKSPACE / NEEDS_TOOLS
 
 
 class Override(NamedTuple):
@@ -189,6 +197,8 @@ class Classifier:
             if phrase in lowered:
                 counts[i] += 1
         fired: list[str] = []
+        done: set[int] = set()  # indexes of the signals that fired, for `requires`
+        needs = 0
         contributions: list[tuple[str, float]] = [("bias", self.bias)]
         votes: dict[str, float] = {}
         logit = self.bias
@@ -197,6 +207,8 @@ class Classifier:
         signals = self.signals
         for i in candidates:
             s = signals[i]
+            if (s.requires and done.isdisjoint(s.requires)) or not done.isdisjoint(s.unless):
+                continue
             count = counts[i]
             if s.finditer is not None:
                 enough = max(s.max_count, s.min_count)  # enough regex hits to fire and to reach the cap
@@ -208,6 +220,8 @@ class Classifier:
             if count < s.min_count or not count:
                 continue
             fired.append(s.id)
+            done.add(i)
+            needs |= s.needs
             if s.weight:
                 effect = s.weight * min(count, s.max_count)
                 logit += effect
@@ -262,6 +276,8 @@ class Classifier:
             confidence=confidence,
             signals=tuple(fired),
             contributions=tuple(contributions),
+            needs_workspace=bool(needs & NEEDS_WORKSPACE),
+            needs_tools=bool(needs & NEEDS_TOOLS),
         )
 
     def length_term(self, tokens: int) -> float:

@@ -11,6 +11,7 @@ from typing import Any
 
 from llm_router import fileio, paths
 from llm_router.classify._classifier import (
+    NEEDS,
     WORD_PATTERN,
     Classifier,
     ConfidenceParams,
@@ -183,14 +184,14 @@ def _items(ck: _Checker, value: Any, pointer: str) -> list[tuple[str, Mapping[st
     return out
 
 
+_SIGNAL_KEYS = {"words", "phrases", "match", "weight", "task", "votes", "max_count", "min_count"}
+
+
 def _signals(ck: _Checker, value: Any) -> list[Signal]:
-    out = []
+    out: list[Signal] = []
+    index: dict[str, int] = {}  # id -> position of the signals compiled so far, for `requires`
     for at, item in _items(ck, value, f"{ROOT}/signals"):
-        ck.unknown_keys(
-            item,
-            _ITEM_META | {"words", "phrases", "match", "weight", "task", "votes", "max_count", "min_count"},
-            at,
-        )
+        ck.unknown_keys(item, _ITEM_META | _SIGNAL_KEYS | {"requires", "unless", "needs"}, at)
         words = _strings(ck, item.get("words"), f"{at}/words")
         phrases = _strings(ck, item.get("phrases"), f"{at}/phrases")
         for j, word in enumerate(words):
@@ -209,6 +210,14 @@ def _signals(ck: _Checker, value: Any) -> list[Signal]:
         votes = ck.number(item, "votes", at, 1.0, 0.0, 100.0)
         max_count = int(ck.number(item, "max_count", at, 1, 1, 1000))
         min_count = int(ck.number(item, "min_count", at, 1, 1, 1000))
+        requires = _earlier(ck, item.get("requires"), f"{at}/requires", index)
+        unless = _earlier(ck, item.get("unless"), f"{at}/unless", index)
+        needs = 0
+        for j, need in enumerate(_strings(ck, item.get("needs"), f"{at}/needs")):
+            if need not in NEEDS:
+                ck.issue(f"{at}/needs/{j}", "unknown-need", f"unknown need {need!r}", "one of " + ", ".join(NEEDS))
+            needs |= NEEDS.get(need, 0)
+        index[item["id"]] = len(out)
         out.append(
             Signal(
                 item["id"],
@@ -220,9 +229,34 @@ def _signals(ck: _Checker, value: Any) -> list[Signal]:
                 votes,
                 max_count,
                 min_count,
+                requires,
+                unless,
+                needs,
             )
         )
     return out
+
+
+def _earlier(ck: _Checker, value: Any, pointer: str, index: Mapping[str, int]) -> tuple[int, ...]:
+    """Positions of the signals a signal's `requires` or `unless` names: ids of signals listed before it."""
+    ids = [value] if isinstance(value, str) else value
+    if ids is None:
+        return ()
+    if not isinstance(ids, list) or not all(isinstance(v, str) for v in ids):
+        ck.issue(pointer, "bad-type", "expected a signal id or a list of them")
+        return ()
+    out = []
+    for j, name in enumerate(ids):
+        if name not in index:
+            ck.issue(
+                f"{pointer}/{j}" if isinstance(value, list) else pointer,
+                "unknown-signal",
+                f"{name!r} is not a signal listed before this one",
+                "only signals above this one can be named (signals are evaluated in order)",
+            )
+            continue
+        out.append(index[name])
+    return tuple(out)
 
 
 def _strings(ck: _Checker, value: Any, pointer: str) -> list[str]:

@@ -74,11 +74,14 @@ def eval_cmd(
     plot: Path | None,
     write_dataset: Path | None,
 ) -> None:
-    """Measure routing quality and cost over a dataset of prompts with per-model scores.
+    """Measure routing quality and cost over a dataset of prompts with per-model scores or labelled tiers.
 
     With --strong/--weak, a decision is a strong call when it routes to tier complex or deep_reasoning, or
     leaves the prompt to the host's own model (passthrough, suggest); everything else goes to the weak
     model. The curve sweeps the difficulty threshold; APGR is the area under its PGR curve (random = 0.5).
+
+    Rows with `expected_tier` (or `complexity`) and no scores: the AUC of difficulty for each pair of
+    labelled levels, each preset's tier agreement, a confusion matrix and the prompts two or more tiers off.
     """
     from llm_router.cli.common import emit_json
     from llm_router.evaluation import dataset, run
@@ -88,7 +91,12 @@ def eval_cmd(
     if write_dataset is not None:
         dataset.write(records, write_dataset)
     mapping = _parse_map(tier_map)
-    if mapping is None:
+    labelled = _labelled_only(records)
+    if labelled:
+        for flag, value in (("--strong", strong), ("--weak", weak), ("--map", tier_map), ("--plot", plot)):
+            if value is not None:
+                raise click.UsageError(f"{flag} needs per-model scores; this dataset has labelled tiers only")
+    elif mapping is None:
         strong, weak = _pick_pair(records, strong, weak)
         run.pair_of(records, strong, weak)  # fail before routing when a model is missing
     cp = load(Settings(config=config))
@@ -99,6 +107,19 @@ def eval_cmd(
             routed = run.route_all(cp, records, presets, host=host, tick=bar.update)
     else:
         routed = run.route_all(cp, records, presets, host=host)
+    if labelled:
+        from llm_router.evaluation import tiers
+
+        report = {
+            "dataset": str(dataset_path),
+            "policy_revision": cp.revision,
+            **tiers.tier_report(cp, records, routed, operating, host),
+        }
+        if as_json:
+            emit_json(report)
+        else:
+            click.echo(tiers.render(report))
+        return
     if mapping is not None:
         report = run.map_report(records, routed, mapping, operating)
     else:
@@ -116,6 +137,24 @@ def eval_cmd(
         emit_json(report)
     else:
         click.echo(_text(report))
+
+
+def _labelled_only(records: list[Any]) -> bool:
+    """True when the rows carry labelled tiers and not every one has scores (the tier report applies).
+
+    A dataset where some rows have scores and the others only a tier cannot be measured either way.
+    """
+    if all(r.scores for r in records):
+        return False
+    if all(r.tier for r in records):
+        return True
+    from llm_router.evaluation.dataset import DatasetError
+
+    row = next(r for r in records if not r.scores)
+    raise DatasetError(
+        f"{row.line and f'line {row.line}: '}no `models` while other rows have no `expected_tier`: every row "
+        "needs per-model scores, or every row a labelled tier"
+    )
 
 
 def _pick_pair(records: list[Any], strong: str | None, weak: str | None) -> tuple[str, str]:

@@ -93,6 +93,8 @@ def render(d: Decision) -> str:
         f"task: {d.task}   complexity: {d.complexity}   difficulty: {d.difficulty:.2f}   "
         f"confidence: {d.confidence:.1f}/10 (threshold {d.threshold:g})   tokens: {d.tokens}"
     )
+    needs = [name for name, need in (("workspace", d.needs_workspace), ("tools", d.needs_tools)) if need]
+    lines.append(f"needs: {', '.join(needs) or 'nothing beyond the prompt'}")
     lines.append(f"profile: {d.profile}   policy: {d.policy}   enforce: {d.enforce}   mode: {d.mode}")
     if d.reason:
         lines.append(f"reason: {d.reason}")

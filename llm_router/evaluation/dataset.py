@@ -1,4 +1,5 @@
-"""Eval datasets: JSON lines of prompts with per-model scores (and costs), and the RouteLLM CSV converter."""
+"""Eval datasets: JSON lines of prompts with per-model scores (and costs) or labelled tiers, and the RouteLLM
+CSV converter."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from llm_router import fileio
+from llm_router.decision import COMPLEXITIES, TASKS
 from llm_router.errors import RouterError
 
 # Output price in USD per token, used to turn a response's length into a cost where the data has none.
@@ -32,22 +34,37 @@ class DatasetError(RouterError):
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """One prompt with what each model scored on it (0..1) and, optionally, what it cost (USD)."""
+    """One prompt with what each model scored on it (0..1) and, optionally, what it cost (USD); or with the
+    tier a person labelled it (and, optionally, its task and whether it needs the workspace)."""
 
     prompt: str
-    scores: Mapping[str, float]
+    scores: Mapping[str, float] = field(default_factory=dict)
     costs: Mapping[str, float] = field(default_factory=dict)
     category: str = ""
+    tier: str | None = None  # expected_tier (or complexity): simple, moderate, complex, deep_reasoning
+    task: str | None = None  # the expected task
+    needs_workspace: bool | None = None  # the expected feature
+    author: str = ""  # who wrote or labelled the prompt
+    line: int = field(default=0, compare=False)  # its line in the file it was read from (0: none)
 
     def to_dict(self) -> dict[str, Any]:
-        models: dict[str, dict[str, float]] = {}
-        for name, score in self.scores.items():
-            models[name] = {"score": score}
-            if name in self.costs:
-                models[name]["cost"] = self.costs[name]
-        out: dict[str, Any] = {"prompt": self.prompt, "models": models}
-        if self.category:
-            out["category"] = self.category
+        out: dict[str, Any] = {"prompt": self.prompt}
+        if self.scores:
+            models: dict[str, dict[str, float]] = {}
+            for name, score in self.scores.items():
+                models[name] = {"score": score}
+                if name in self.costs:
+                    models[name]["cost"] = self.costs[name]
+            out["models"] = models
+        for key in ("category", "author"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        if self.tier is not None:
+            out["expected_tier"] = self.tier
+        if self.task is not None:
+            out["task"] = self.task
+        if self.needs_workspace is not None:
+            out["needs_workspace"] = self.needs_workspace
         return out
 
 
@@ -65,7 +82,7 @@ def load(path: Path) -> list[Record]:
         if not line.strip():
             continue
         try:
-            records.append(_record(json.loads(line)))
+            records.append(_record(json.loads(line), number))
         except (ValueError, TypeError, KeyError) as exc:
             raise DatasetError(f"{path}:{number}: not a dataset record: {exc}") from exc
     if not records:
@@ -96,21 +113,54 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
                 raise DatasetError(f"{path}:{number}: not UTF-8 ({exc.reason})") from exc
 
 
-def _record(data: Any) -> Record:
+def _record(data: Any, line: int = 0) -> Record:
     if not isinstance(data, dict) or not isinstance(data.get("prompt"), str):
         raise ValueError("expected an object with a string `prompt`")
+    tier = _tier(data)
     models = data.get("models")
-    if not isinstance(models, dict) or not models:
-        raise ValueError("expected `models`: {name: {score, cost?}}")
+    if models is None and tier is None:
+        raise ValueError("expected `models` ({name: {score, cost?}}) or `expected_tier`")
     scores, costs = {}, {}
-    for name, m in models.items():
-        score = float(m["score"])
-        if not 0.0 <= score <= 1.0:
-            raise ValueError(f"score of {name} is {score}, outside 0..1")
-        scores[name] = score
-        if m.get("cost") is not None:
-            costs[name] = float(m["cost"])
-    return Record(data["prompt"], scores, costs, str(data.get("category") or ""))
+    if models is not None:
+        if not isinstance(models, dict) or not models:
+            raise ValueError("expected `models`: {name: {score, cost?}}")
+        for name, m in models.items():
+            score = float(m["score"])
+            if not 0.0 <= score <= 1.0:
+                raise ValueError(f"score of {name} is {score}, outside 0..1")
+            scores[name] = score
+            if m.get("cost") is not None:
+                costs[name] = float(m["cost"])
+    task = data.get("task")
+    if task is not None and task not in TASKS:
+        raise ValueError(f"`task` is {task!r}, expected one of {', '.join(TASKS)}")
+    needs = data.get("needs_workspace")
+    if needs is not None and not isinstance(needs, bool):
+        raise ValueError(f"`needs_workspace` is {needs!r}, expected true or false")
+    return Record(
+        data["prompt"],
+        scores,
+        costs,
+        str(data.get("category") or ""),
+        tier,
+        task,
+        needs,
+        str(data.get("author") or ""),
+        line,
+    )
+
+
+def _tier(data: Mapping[str, Any]) -> str | None:
+    """The labelled tier of a row: `expected_tier`, or `complexity` as a synonym (they must agree)."""
+    given = {key: data[key] for key in ("expected_tier", "complexity") if data.get(key) is not None}
+    for key, value in given.items():
+        if value not in COMPLEXITIES:
+            raise ValueError(f"`{key}` is {value!r}, expected one of {', '.join(COMPLEXITIES)}")
+    if len(set(given.values())) > 1:
+        raise ValueError(
+            f"`expected_tier` {given['expected_tier']!r} and `complexity` {given['complexity']!r} differ"
+        )
+    return next(iter(given.values()), None)
 
 
 def write(records: Iterable[Record], path: Path) -> int:

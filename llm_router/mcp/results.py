@@ -15,6 +15,8 @@ class Classification(TypedDict):
     complexity: str
     difficulty: float
     confidence: float
+    needs_workspace: bool
+    needs_tools: bool
     signals: list[str]
 
 
@@ -34,6 +36,8 @@ class Route(TypedDict):
     task: str
     complexity: str
     confidence: float
+    needs_workspace: bool
+    needs_tools: bool
     profile: str
     policy: str
     enforce: str

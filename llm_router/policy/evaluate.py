@@ -105,6 +105,8 @@ def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
         threshold=preset.threshold,
         trace=Trace(steps, ns),
         policy_revision=cp.revision,
+        needs_workspace=f.needs_workspace,
+        needs_tools=f.needs_tools,
     )
 
 
