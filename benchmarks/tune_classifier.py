@@ -41,7 +41,7 @@ def features(section: dict[str, Any], prompts: Sequence[str]) -> tuple[np.ndarra
     assert not issues, issues
     signals = [s["id"] for s in section["signals"]]
     tasks = sorted(section["task_bias"])
-    # "length" is tuned; "length:by_task" (the fixed per-task length weights of `length.by_task`) is not.
+    # "length" is tuned; "length:by_task" (the fixed weights of `length.by_task` and `length.by_signal`) is not.
     names = [f"signal:{s}" for s in signals] + [f"task:{t}" for t in tasks] + ["length", "length:by_task"]
     col = {n: i for i, n in enumerate(names)}
     weight = {s["id"]: s.get("weight", 0.0) for s in section["signals"]}
@@ -58,7 +58,7 @@ def features(section: dict[str, Any], prompts: Sequence[str]) -> tuple[np.ndarra
         if f"task:{f.task}" in col:
             x[row, col[f"task:{f.task}"]] = 1.0
         term = clf.length_term(f.tokens)
-        by_task = clf.by_task_length_weight(f.task, term)
+        by_task = clf.length_override(f.task, f.signals, term)
         if by_task is None:
             x[row, col["length"]] = term
         else:

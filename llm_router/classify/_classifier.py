@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 from llm_router.decision import COMPLEXITIES, Features
@@ -100,6 +100,7 @@ class Classifier:
         "confidence",
         "default_task",
         "head",
+        "length_by_signal",
         "length_by_task",
         "length_max",
         "length_min",
@@ -125,6 +126,7 @@ class Classifier:
         length_min: float = -2.0,
         length_max: float = 2.0,
         length_by_task: Mapping[str, float] | None = None,
+        length_by_signal: Mapping[str, float] | None = None,
         chars_per_token: float = 4.0,
         head: int = 3000,
         tail: int = 1000,
@@ -143,6 +145,7 @@ class Classifier:
         self.length_min = length_min
         self.length_max = length_max
         self.length_by_task: Mapping[str, float] = length_by_task or {}
+        self.length_by_signal: Mapping[str, float] = length_by_signal or {}
         self.chars_per_token = chars_per_token
         self.head = head
         self.tail = tail
@@ -234,8 +237,8 @@ class Classifier:
             logit += effect
             contributions.append((f"task:{task}", effect))
         term = self.length_term(tokens)
-        by_task = self.by_task_length_weight(task, term)
-        weight = self.length_weight if by_task is None else by_task
+        override = self.length_override(task, fired, term)
+        weight = self.length_weight if override is None else override
         if weight:
             effect = weight * term
             logit += effect
@@ -285,12 +288,19 @@ class Classifier:
         x = math.log(max(tokens, 1) / self.length_pivot)
         return min(max(x, self.length_min), self.length_max)
 
-    def by_task_length_weight(self, task: str, term: float) -> float | None:
-        """The `length.by_task` weight that replaces `weight` for this task and length term, if any.
+    def length_override(self, task: str, fired: Sequence[str], term: float) -> float | None:
+        """The weight that replaces `length.weight` for a prompt of this task whose signals `fired`, if any:
+        the smallest of its `length.by_task` and of the `length.by_signal` weights of the fired signals.
 
-        It applies above the pivot only: a long text to extract from is not hard, a short prompt stays simple.
+        It applies above the pivot only: a long text to extract from, or a long paste in a prompt about
+        software, does not make the prompt as hard as its length says; a short prompt stays simple.
         """
-        return self.length_by_task.get(task) if term > 0 else None
+        if term <= 0:
+            return None
+        found = [self.length_by_task[task]] if task in self.length_by_task else []
+        if self.length_by_signal:
+            found += [w for sid, w in self.length_by_signal.items() if sid in fired]
+        return min(found) if found else None
 
     def logit(self, features: Features) -> float:
         """The difficulty logit behind these features (the sum of their contributions)."""

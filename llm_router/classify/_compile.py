@@ -123,9 +123,10 @@ def compile_classifier(section: Mapping[str, Any]) -> tuple[Classifier, list[Iss
     length = ck.mapping(section.get("length"), f"{ROOT}/length")
     conf = ck.mapping(section.get("confidence"), f"{ROOT}/confidence")
     task_bias = _per_task(ck, section.get("task_bias"), f"{ROOT}/task_bias")
+    signals = tuple(_signals(ck, section.get("signals")))
     length_by_task = _per_task(ck, length.get("by_task"), f"{ROOT}/length/by_task")
     classifier = Classifier(
-        signals=tuple(_signals(ck, section.get("signals"))),
+        signals=signals,
         overrides=tuple(_rules(ck, section.get("rules"))),
         bias=ck.number(section, "bias", ROOT, 0.0),
         task_bias=task_bias,
@@ -135,6 +136,7 @@ def compile_classifier(section: Mapping[str, Any]) -> tuple[Classifier, list[Iss
         length_min=ck.number(length, "min", f"{ROOT}/length", -2.0),
         length_max=ck.number(length, "max", f"{ROOT}/length", 2.0),
         length_by_task=length_by_task,
+        length_by_signal=_length_by_signal(ck, length.get("by_signal"), signals),
         chars_per_token=ck.number(section, "chars_per_token", ROOT, 4.0, 0.5, 100.0),
         head=int(ck.number(scan, "head", f"{ROOT}/scan", 3000, 0, 1_000_000)),
         tail=int(ck.number(scan, "tail", f"{ROOT}/scan", 1000, 0, 1_000_000)),
@@ -148,7 +150,7 @@ def compile_classifier(section: Mapping[str, Any]) -> tuple[Classifier, list[Iss
         lexicon=_lexicon(ck, section.get("lexicon")),
     )
     ck.unknown_keys(scan, {"head", "tail"}, f"{ROOT}/scan")
-    ck.unknown_keys(length, {"weight", "pivot", "min", "max", "by_task"}, f"{ROOT}/length")
+    ck.unknown_keys(length, {"weight", "pivot", "min", "max", "by_task", "by_signal"}, f"{ROOT}/length")
     ck.unknown_keys(conf, set(ConfidenceParams._fields), f"{ROOT}/confidence")
     return classifier, ck.issues
 
@@ -160,6 +162,20 @@ def _per_task(ck: _Checker, value: Any, pointer: str) -> dict[str, float]:
     for task in section:
         if ck.task(task, f"{pointer}/{task}") is not None:
             out[task] = ck.number(section, task, pointer, 0.0)
+    return out
+
+
+def _length_by_signal(ck: _Checker, value: Any, signals: tuple[Signal, ...]) -> dict[str, float]:
+    """`length.by_signal`: signal id -> the length weight above the pivot when that signal fired."""
+    pointer = f"{ROOT}/length/by_signal"
+    known = {s.id for s in signals}
+    out: dict[str, float] = {}
+    section = ck.mapping(value, pointer)
+    for sid in section:
+        if sid not in known:
+            ck.issue(f"{pointer}/{sid}", "unknown-signal", f"no signal has the id {sid!r}")
+            continue
+        out[sid] = ck.number(section, sid, pointer, 0.0)
     return out
 
 
