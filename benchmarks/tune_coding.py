@@ -14,7 +14,7 @@ Validation is **leave one author out**: the weights are fitted on the other auth
 the held-out author's; every figure under "held out" comes from weights that never saw that author. Research
 prompts (task `research`) are left out of the tier figures, as the acceptance check scores them separately.
 
-Usage: python benchmarks/tune_coding.py [--data DIR] [--authors p,q] [--yaml FILE] [--json]
+Usage: python benchmarks/tune_coding.py [--data DIR] [--authors p,q] [--yaml FILE] [--fix NAME=VALUE] [--write] [--json]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import argparse
 import copy
 import json
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -54,10 +55,12 @@ TUNED = (
     "length:software",  # the length weight above the pivot in a prompt about software (`length.by_signal`)
 )
 GRID = np.round(np.arange(-3.0, 3.0001, 0.1), 2)
+# A long prompt about software is not less hard for being long, and pasted material does not make it harder.
+BOUNDS = {"length:software": (0.0, 1.0), "pasted": (-3.0, 0.0)}
 LEVELS = ("simple", "moderate", "complex", "deep_reasoning")
 CUTS = (0.35, 0.60, 0.82)  # the balanced preset
 SCALE = 2.0  # steepness of the ordinal model: a prompt 0.5 logit inside its band is ~73% likely there
-PULL = 0.02  # L2 pull of each weight towards its prior, per unit squared
+PULL = 0.002  # L2 pull of each weight towards its prior, per unit squared
 
 
 def load_rows(folder: Path, authors: Sequence[str]) -> list[dict[str, Any]]:
@@ -140,16 +143,24 @@ def likelihood(logit: np.ndarray, labels: np.ndarray) -> float:
     return float(np.log(np.maximum(upper - lower, 1e-12)).mean())
 
 
-def fit(fixed: np.ndarray, counts: np.ndarray, overridden: np.ndarray, labels: np.ndarray, w0: np.ndarray) -> np.ndarray:
+def fit(
+    fixed: np.ndarray,
+    counts: np.ndarray,
+    overridden: np.ndarray,
+    labels: np.ndarray,
+    w0: np.ndarray,
+    held: dict[int, float] | None = None,
+) -> np.ndarray:
     """Coordinate search on GRID, in passes until no weight moves; ties keep the weight nearest its prior."""
     w = w0.copy()
     for _ in range(20):
         moved = False
         for j in range(len(w)):
-            if not counts[:, j].any():
+            if not counts[:, j].any() or j in (held or {}):
                 continue
             best, best_score = w[j], None
-            for value in sorted(GRID, key=lambda v: abs(v - w0[j])):
+            low, high = BOUNDS.get(TUNED[j], (GRID[0], GRID[-1]))
+            for value in sorted((v for v in GRID if low <= v <= high), key=lambda v: abs(v - w0[j])):
                 trial = w.copy()
                 trial[j] = value
                 logit = np.where(overridden, fixed, fixed + counts @ trial)
@@ -168,10 +179,20 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--authors", default="p,q", help="comma-separated author letters (files author_X.jsonl)")
     ap.add_argument("--yaml", type=Path, default=YAML)
+    ap.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE", help="hold a weight at a value")
+    ap.add_argument("--write", action="store_true", help="put the weights fitted on all the authors in the YAML")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     section = yaml.safe_load(args.yaml.read_text())["classifier"]
-    prior = np.array([_weight(section, t) for t in TUNED])
+    # The pull is towards "no effect" (0, and the global length weight for length:software), not towards the
+    # YAML's current values, so that a rerun after --write fits the same weights.
+    prior = np.array([float(section["length"]["weight"]) if t == "length:software" else 0.0 for t in TUNED])
+    shipped = np.array([_weight(section, t) for t in TUNED])
+    held = {}
+    for item in args.fix:
+        name, _, value = item.partition("=")
+        held[TUNED.index(name)] = float(value)
+        prior[TUNED.index(name)] = float(value)
     authors = [a.strip() for a in args.authors.split(",") if a.strip()]
     sets = {}
     for a in authors:
@@ -182,26 +203,28 @@ def main() -> None:
     def stack(names: Sequence[str]) -> tuple[np.ndarray, ...]:
         return tuple(np.concatenate([sets[n][k] for n in names]) for k in range(4))
 
-    report: dict[str, Any] = {"tuned": list(TUNED), "prior": dict(zip(TUNED, prior.tolist(), strict=True))}
+    report: dict[str, Any] = {"tuned": list(TUNED), "shipped": dict(zip(TUNED, shipped.tolist(), strict=True))}
     report["shipped, each author"] = {
-        a: measure(difficulty(*sets[a][:3], prior), sets[a][3]) for a in authors
+        a: measure(difficulty(*sets[a][:3], shipped), sets[a][3]) for a in authors
     }
     if len(authors) > 1:
-        held: dict[str, Any] = {}
+        by_author: dict[str, Any] = {}
         for a in authors:
             train = stack([b for b in authors if b != a])
-            w = fit(*train, w0=prior)
-            held[a] = {
+            w = fit(*train, w0=prior, held=held)
+            by_author[a] = {
                 "weights": dict(zip(TUNED, w.round(2).tolist(), strict=True)),
                 "held out": measure(difficulty(*sets[a][:3], w), sets[a][3]),
                 "shipped weights, same author": report["shipped, each author"][a],
             }
-        report["leave one author out"] = held
-    w_all = fit(*stack(authors), w0=prior)
+        report["leave one author out"] = by_author
+    w_all = fit(*stack(authors), w0=prior, held=held)
     report["fitted on all"] = dict(zip(TUNED, w_all.round(2).tolist(), strict=True))
     report["fitted on all, in sample"] = {
         a: measure(difficulty(*sets[a][:3], w_all), sets[a][3]) for a in authors
     }
+    if args.write:
+        write_weights(args.yaml, dict(zip(TUNED, w_all.round(2).tolist(), strict=True)))
     if args.json:
         print(json.dumps(report, indent=1))
         return
@@ -214,6 +237,24 @@ def main() -> None:
     print(f"fitted on all: {report['fitted on all']}")
     for a, m in report["fitted on all, in sample"].items():
         print(f"    in sample on {a}: {_line(m)}")
+
+
+def write_weights(path: Path, weights: dict[str, float]) -> None:
+    """Put the weights in the YAML file in place (each signal's `weight:` line; `length.by_signal.software`),
+    keeping its comments and layout."""
+    text = path.read_text(encoding="utf-8")
+    for name, value in weights.items():
+        value = 0.0 if value == 0 else value  # no "-0.0"
+        if name == "length:software":
+            text, n = re.subn(r"(by_signal: \{software: )[-\d.]+", rf"\g<1>{value}", text)
+        else:
+            start = re.search(rf"\n    - id: {re.escape(name)}(?=[ \n])", text)
+            assert start is not None, name
+            end = text.index("\n    - id:", start.end())
+            block, n = re.subn(r"(\n      weight: )[-\d.]+", rf"\g<1>{value}", text[start.start() : end])
+            text = text[: start.start()] + block + text[end:]
+        assert n == 1, f"{name}: no single weight to set"
+    path.write_text(text, encoding="utf-8")
 
 
 def _weight(section: dict[str, Any], name: str) -> float:
