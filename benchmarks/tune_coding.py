@@ -52,6 +52,8 @@ TUNED = (
     "sw-ours",
     "sw-hard",
     "pasted",
+    "needs-edit",
+    "needs-path",
     "length:software",  # the length weight above the pivot in a prompt about software (`length.by_signal`)
 )
 GRID = np.round(np.arange(-3.0, 3.0001, 0.1), 2)
