@@ -57,7 +57,7 @@ def features(section: dict[str, Any], prompts: Sequence[str]) -> tuple[np.ndarra
                 x[row, col[f"signal:{sid}"]] = effects.get(f"signal:{sid}", 0.0) / w if w else 1.0
         if f"task:{f.task}" in col:
             x[row, col[f"task:{f.task}"]] = 1.0
-        term = clf.length_term(f.tokens)
+        term = clf.length_term(f.tokens, f.signals)
         by_task = clf.length_override(f.task, f.signals, term)
         if by_task is None:
             x[row, col["length"]] = term

@@ -38,6 +38,7 @@ YAML = ROOT / "policies" / "classifier.yaml"
 DATA = ROOT / "benchmarks" / "coding_data"
 TUNED = (
     "sw-question",
+    "sw-terse",
     "sw-brief",
     "sw-explain-pasted",
     "sw-implement",
@@ -57,8 +58,11 @@ TUNED = (
     "length:software",  # the length weight above the pivot in a prompt about software (`length.by_signal`)
 )
 GRID = np.round(np.arange(-3.0, 3.0001, 0.1), 2)
-# A long prompt about software is not less hard for being long, and pasted material does not make it harder.
-BOUNDS = {"length:software": (0.0, 1.0), "pasted": (-3.0, 0.0)}
+# Priors as bounds: a long prompt about software is not easier for being long, pasted material does not
+# make it harder, and each kind of complex work raises the score by itself (P and Q hold almost no terse
+# complex prompts, so the data alone would leave that to length).
+COMPLEX_KINDS = ("sw-tradeoff", "sw-compare", "sw-cross-debug", "sw-security", "sw-migration")
+BOUNDS = {"length:software": (0.0, 1.0), "pasted": (-3.0, 0.0), **{k: (0.3, 3.0) for k in COMPLEX_KINDS}}
 LEVELS = ("simple", "moderate", "complex", "deep_reasoning")
 CUTS = (0.35, 0.60, 0.82)  # the balanced preset
 SCALE = 2.0  # steepness of the ordinal model: a prompt 0.5 logit inside its band is ~73% likely there
@@ -83,7 +87,8 @@ def design(section: dict[str, Any], prompts: Sequence[str]) -> tuple[np.ndarray,
     for s in probe["signals"]:
         if s["id"] in TUNED:
             s["weight"] = 1.0  # each tuned signal's contribution is then its (capped) hit count
-    probe["length"].setdefault("by_signal", {})["software"] = 1.0  # ... and the length's, its term
+    for adjust in probe["length"].get("by_signal", {}).values():
+        adjust["weight"] = 1.0  # ... and the length's above the pivot, its term
     by_task = probe["length"].get("by_task", {})
     clf, issues = compile_classifier(probe)
     assert not issues, issues
@@ -96,8 +101,9 @@ def design(section: dict[str, Any], prompts: Sequence[str]) -> tuple[np.ndarray,
         total = clf.logit(f)
         for j, sid in enumerate(TUNED):
             if sid == "length:software":
-                term = clf.length_term(f.tokens)
-                if term > 0 and "software" in f.signals and f.task not in by_task:
+                term = clf.length_term(f.tokens, f.signals)
+                software = "software" in f.signals or "code-names" in f.signals
+                if term > 0 and software and f.task not in by_task:
                     counts[i, j] = effects.get("length", 0.0)
                 continue
             counts[i, j] = effects.get(f"signal:{sid}", 0.0)
@@ -248,7 +254,8 @@ def write_weights(path: Path, weights: dict[str, float]) -> None:
     for name, value in weights.items():
         value = 0.0 if value == 0 else value  # no "-0.0"
         if name == "length:software":
-            text, n = re.subn(r"(by_signal: \{software: )[-\d.]+", rf"\g<1>{value}", text)
+            text, n = re.subn(r"(\n      (?:software|code-names): \{weight: )[-\d.]+", rf"\g<1>{value}", text)
+            n = min(n, 1)
         else:
             start = re.search(rf"\n    - id: {re.escape(name)}(?=[ \n])", text)
             assert start is not None, name
@@ -262,7 +269,7 @@ def write_weights(path: Path, weights: dict[str, float]) -> None:
 def _weight(section: dict[str, Any], name: str) -> float:
     """The YAML's current value of a tuned weight."""
     if name == "length:software":
-        return float(section["length"].get("by_signal", {}).get("software", section["length"]["weight"]))
+        return float(section["length"].get("by_signal", {}).get("software", {}).get("weight", 1.0))
     return float(next(s.get("weight", 0.0) for s in section["signals"] if s["id"] == name))
 
 

@@ -73,7 +73,7 @@ def test_claude_prefix_passes_through(load: Load) -> None:
 def test_zero_claude_never_passes_through_without_the_prefix(load: Load) -> None:
     cp = load("mode: zero_claude\n")
     for prompt in PROMPTS:
-        assert decide(cp, prompt, host="claude-code").action == "route", prompt
+        assert decide(cp, prompt, host="claude-code").action != "passthrough", prompt
     assert decide(cp, "claude: hello", host="claude-code").action == "passthrough"
 
 

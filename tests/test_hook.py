@@ -17,7 +17,7 @@ from llm_router.hosts.protocol import CLAUDE_SPECIFIC, CLAUDE_TOP, problems
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hosts"
 QUESTION = "what is 2+2?"  # a confident, simple, question-type prompt
-UNSURE = "explain what a python decorator is"
+UNSURE = "how big is a python int"  # near a band edge, no clear task: below the conservative threshold
 
 
 @dataclass
@@ -153,11 +153,11 @@ def test_smart_lets_an_unsure_prompt_through(home: Path) -> None:
     assert tool("Edit").out == ""
 
 
-def test_smart_does_not_hold_tools_for_work_in_the_repository() -> None:
+def test_smart_does_not_hold_tools_for_a_coding_task() -> None:
     output = accepted(
         "claude-code",
         "UserPromptSubmit",
-        prompt(text="fix the failing test in tests/test_app.py", **PROVIDER),
+        prompt(text="write a python function that reverses a string", **PROVIDER),
     )
     assert output is not None and "until that tool" not in output["hookSpecificOutput"]["additionalContext"]
     assert tool("Edit").out == ""
@@ -181,7 +181,7 @@ def test_soft_names_the_tool_and_chain_but_never_holds() -> None:
 
 def test_hard_holds_every_tool_until_routed() -> None:
     knobs = {"LLM_ROUTER_ENFORCE": "hard", **PROVIDER}
-    prompt(text="fix the failing test in tests/test_app.py", **knobs)
+    prompt(text="write a python function that reverses a string", **knobs)
     assert tool("Read", **knobs).out and tool("Edit", **knobs).out
     tool("mcp__llm-router__llm_query", **knobs)
     assert tool("Read", **knobs).out == ""

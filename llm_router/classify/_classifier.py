@@ -19,8 +19,9 @@ class Signal(NamedTuple):
     """Words, phrases and/or a regex, with an effect on the difficulty logit and an optional task vote.
 
     Words are looked up in the set of the window's lowercased words (one dictionary probe per word of the
-    prompt, however many signals there are); phrases are substrings of the lowercased window; the regex is
-    searched in the window as written. The count of distinct hits, capped at `max_count`, multiplies
+    prompt, however many signals there are); phrases are substrings of the lowercased window; `lead` phrases
+    must open the prompt (after filler such as "ok", "please", "can you"); the regex is searched in the
+    window as written. The count of distinct hits, capped at `max_count`, multiplies
     `weight`; below `min_count` the signal does not fire (so `min_count: 2, max_count: 1` is a gate of two
     hits with a flat weight). `requires` names earlier signals (by index) of which one must have fired for
     this one to fire: a cue that means something only in a context, e.g. "rename it everywhere" in a prompt
@@ -36,6 +37,7 @@ class Signal(NamedTuple):
     votes: float = 1.0
     max_count: int = 1
     min_count: int = 1  # fires only with at least this many hits
+    lead: tuple[str, ...] = ()  # words or phrases that open the prompt, after the classifier's lead filler
     requires: tuple[int, ...] = ()  # fires only when one of these (earlier) signals fired
     unless: tuple[int, ...] = ()  # does not fire when one of these (earlier) signals fired
     needs: int = 0  # bits of NEEDS_WORKSPACE / NEEDS_TOOLS
@@ -73,6 +75,13 @@ class Lexicon(NamedTuple):
         return self.scale * total
 
 
+class LengthAdjust(NamedTuple):
+    """`length.by_signal`: how the length term changes in a prompt where a signal fired."""
+
+    weight: float | None = None  # the weight above the pivot, in place of `length.weight`
+    min: float | None = None  # a higher lower clamp of the term: a short prompt of this kind is not trivial
+
+
 class ConfidenceParams(NamedTuple):
     """How sure the classification is: a base, plus the task-vote margin, plus distance from a band edge."""
 
@@ -91,6 +100,7 @@ class Classifier:
 
     __slots__ = (
         "_index",
+        "_lead_index",
         "_loose_phrases",
         "_regex_ids",
         "_words",
@@ -105,6 +115,7 @@ class Classifier:
         "length_max",
         "length_min",
         "length_pivot",
+        "lead_filler",
         "length_weight",
         "lexicon",
         "overrides",
@@ -126,7 +137,7 @@ class Classifier:
         length_min: float = -2.0,
         length_max: float = 2.0,
         length_by_task: Mapping[str, float] | None = None,
-        length_by_signal: Mapping[str, float] | None = None,
+        length_by_signal: Mapping[str, LengthAdjust] | None = None,
         chars_per_token: float = 4.0,
         head: int = 3000,
         tail: int = 1000,
@@ -134,6 +145,7 @@ class Classifier:
         confidence: ConfidenceParams | None = None,
         lexicon: Lexicon | None = None,
         word_pattern: str = WORD_PATTERN,
+        lead_filler: tuple[str, ...] = (),
     ) -> None:
         self.signals = signals
         self.overrides = overrides
@@ -145,7 +157,7 @@ class Classifier:
         self.length_min = length_min
         self.length_max = length_max
         self.length_by_task: Mapping[str, float] = length_by_task or {}
-        self.length_by_signal: Mapping[str, float] = length_by_signal or {}
+        self.length_by_signal: Mapping[str, LengthAdjust] = length_by_signal or {}
         self.chars_per_token = chars_per_token
         self.head = head
         self.tail = tail
@@ -153,12 +165,18 @@ class Classifier:
         self.confidence = confidence or ConfidenceParams()
         self.lexicon = lexicon
         self.word_pattern = word_pattern
+        # longest first, so that "can you please" is skipped whole before "can you"
+        self.lead_filler = tuple(sorted(lead_filler, key=len, reverse=True))
+        lead_index: dict[str, list[tuple[int, str]]] = {}
         # word -> (signals listing it, (signal, phrase) pairs whose phrase starts with it); phrases that do
         # not start with a word are checked on every prompt.
         words = re.compile(word_pattern)
         index: dict[str, tuple[tuple[int, ...], tuple[tuple[int, str], ...]]] = {}
         loose: list[tuple[int, str]] = []
         for i, sig in enumerate(signals):
+            for phrase in sig.lead:
+                first = words.match(phrase)
+                lead_index.setdefault(first.group() if first else phrase, []).append((i, phrase))
             for word in sig.words:
                 ids, phrases = index.get(word, ((), ()))
                 index[word] = ((*ids, i), phrases)
@@ -171,6 +189,7 @@ class Classifier:
                 index[first.group()] = (ids, (*phrases, (i, phrase)))
         self._index: Mapping[str, tuple[tuple[int, ...], tuple[tuple[int, str], ...]]] = index
         self._loose_phrases: tuple[tuple[int, str], ...] = tuple(loose)
+        self._lead_index: Mapping[str, tuple[tuple[int, str], ...]] = {k: tuple(v) for k, v in lead_index.items()}
         self._words: Callable[[str], list[str]] = words.findall
         self._regex_ids: frozenset[int] = frozenset(i for i, sig in enumerate(signals) if sig.finditer)
 
@@ -198,6 +217,9 @@ class Classifier:
                         counts[i] += 1
         for i, phrase in self._loose_phrases:
             if phrase in lowered:
+                counts[i] += 1
+        if self._lead_index:
+            for i in self._leads(lowered):
                 counts[i] += 1
         fired: list[str] = []
         done: set[int] = set()  # indexes of the signals that fired, for `requires`
@@ -236,7 +258,7 @@ class Classifier:
         if effect:
             logit += effect
             contributions.append((f"task:{task}", effect))
-        term = self.length_term(tokens)
+        term = self.length_term(tokens, fired)
         override = self.length_override(task, fired, term)
         weight = self.length_weight if override is None else override
         if weight:
@@ -283,10 +305,35 @@ class Classifier:
             needs_tools=bool(needs & NEEDS_TOOLS),
         )
 
-    def length_term(self, tokens: int) -> float:
-        """clamp(ln(tokens / pivot), min, max): the length term before its (per-task) weight."""
+    def opening(self, lowered: str) -> str:
+        """The lowercased prompt from its first word, after any lead filler ("ok so", "can you please")."""
+        text = lowered[:300].lstrip(_NOT_WORD)
+        for _ in range(4):
+            for filler in self.lead_filler:
+                if text.startswith(filler) and not text[len(filler) : len(filler) + 1].isalnum():
+                    text = text[len(filler) :].lstrip(_NOT_WORD)
+                    break
+            else:
+                break
+        return text
+
+    def _leads(self, lowered: str) -> Iterator[int]:
+        """Indexes of the signals one of whose `lead` phrases opens the prompt."""
+        text = self.opening(lowered)
+        first = self._words(text[:40])
+        for i, phrase in self._lead_index.get(first[0], ()) if first and text.startswith(first[0]) else ():
+            if text.startswith(phrase) and not text[len(phrase) : len(phrase) + 1].isalnum():
+                yield i
+
+    def length_term(self, tokens: int, fired: Sequence[str] = ()) -> float:
+        """clamp(ln(tokens / pivot), min, max): the length term before its weight; `length.by_signal` may
+        raise `min` for a prompt whose signals `fired`."""
         x = math.log(max(tokens, 1) / self.length_pivot)
-        return min(max(x, self.length_min), self.length_max)
+        low = self.length_min
+        for sid, adjust in self.length_by_signal.items():
+            if adjust.min is not None and adjust.min > low and sid in fired:
+                low = adjust.min
+        return min(max(x, low), self.length_max)
 
     def length_override(self, task: str, fired: Sequence[str], term: float) -> float | None:
         """The weight that replaces `length.weight` for a prompt of this task whose signals `fired`, if any:
@@ -299,7 +346,7 @@ class Classifier:
             return None
         found = [self.length_by_task[task]] if task in self.length_by_task else []
         if self.length_by_signal:
-            found += [w for sid, w in self.length_by_signal.items() if sid in fired]
+            found += [a.weight for sid, a in self.length_by_signal.items() if a.weight is not None and sid in fired]
         return min(found) if found else None
 
     def logit(self, features: Features) -> float:
@@ -338,6 +385,9 @@ class Classifier:
         if low <= difficulty < high:
             return difficulty
         return (low + high) / 2
+
+
+_NOT_WORD = " \t\n\r\f\v.,;:!?-–—*#>\"'`([{/"  # what may come before the first word of a prompt
 
 
 def _sigmoid(x: float) -> float:

@@ -15,6 +15,7 @@ from llm_router.classify._classifier import (
     WORD_PATTERN,
     Classifier,
     ConfidenceParams,
+    LengthAdjust,
     Lexicon,
     Override,
     Signal,
@@ -114,6 +115,7 @@ def compile_classifier(section: Mapping[str, Any]) -> tuple[Classifier, list[Iss
             "bands",
             "confidence",
             "lexicon",
+            "lead_filler",
             "signals",
             "rules",
         },
@@ -148,6 +150,7 @@ def compile_classifier(section: Mapping[str, Any]) -> tuple[Classifier, list[Iss
             }
         ),
         lexicon=_lexicon(ck, section.get("lexicon")),
+        lead_filler=tuple(_strings(ck, section.get("lead_filler"), f"{ROOT}/lead_filler")),
     )
     ck.unknown_keys(scan, {"head", "tail"}, f"{ROOT}/scan")
     ck.unknown_keys(length, {"weight", "pivot", "min", "max", "by_task", "by_signal"}, f"{ROOT}/length")
@@ -165,17 +168,23 @@ def _per_task(ck: _Checker, value: Any, pointer: str) -> dict[str, float]:
     return out
 
 
-def _length_by_signal(ck: _Checker, value: Any, signals: tuple[Signal, ...]) -> dict[str, float]:
-    """`length.by_signal`: signal id -> the length weight above the pivot when that signal fired."""
+def _length_by_signal(ck: _Checker, value: Any, signals: tuple[Signal, ...]) -> dict[str, LengthAdjust]:
+    """`length.by_signal`: signal id -> {weight (above the pivot), min (of the term)} when that signal fired."""
     pointer = f"{ROOT}/length/by_signal"
     known = {s.id for s in signals}
-    out: dict[str, float] = {}
+    out: dict[str, LengthAdjust] = {}
     section = ck.mapping(value, pointer)
-    for sid in section:
+    for sid, item in section.items():
+        at = f"{pointer}/{sid}"
         if sid not in known:
-            ck.issue(f"{pointer}/{sid}", "unknown-signal", f"no signal has the id {sid!r}")
+            ck.issue(at, "unknown-signal", f"no signal has the id {sid!r}")
             continue
-        out[sid] = ck.number(section, sid, pointer, 0.0)
+        m = ck.mapping(item, at)
+        ck.unknown_keys(m, {"weight", "min"}, at)
+        out[sid] = LengthAdjust(
+            ck.number(m, "weight", at, 0.0) if "weight" in m else None,
+            ck.number(m, "min", at, 0.0) if "min" in m else None,
+        )
     return out
 
 
@@ -200,7 +209,7 @@ def _items(ck: _Checker, value: Any, pointer: str) -> list[tuple[str, Mapping[st
     return out
 
 
-_SIGNAL_KEYS = {"words", "phrases", "match", "weight", "task", "votes", "max_count", "min_count"}
+_SIGNAL_KEYS = {"words", "phrases", "lead", "match", "weight", "task", "votes", "max_count", "min_count"}
 
 
 def _signals(ck: _Checker, value: Any) -> list[Signal]:
@@ -210,6 +219,7 @@ def _signals(ck: _Checker, value: Any) -> list[Signal]:
         ck.unknown_keys(item, _ITEM_META | _SIGNAL_KEYS | {"requires", "unless", "needs"}, at)
         words = _strings(ck, item.get("words"), f"{at}/words")
         phrases = _strings(ck, item.get("phrases"), f"{at}/phrases")
+        lead = _strings(ck, item.get("lead"), f"{at}/lead")
         for j, word in enumerate(words):
             if not _WORD.fullmatch(word):
                 ck.issue(
@@ -219,8 +229,8 @@ def _signals(ck: _Checker, value: Any) -> list[Signal]:
                     "put it under `phrases`, which match substrings",
                 )
         pattern = ck.regex(item["match"], f"{at}/match") if "match" in item else None
-        if not (words or phrases or "match" in item):
-            ck.issue(at, "no-matcher", "a signal needs `words`, `phrases` or `match`")
+        if not (words or phrases or lead or "match" in item):
+            ck.issue(at, "no-matcher", "a signal needs `words`, `phrases`, `lead` or `match`")
         task = ck.task(item.get("task"), f"{at}/task")
         weight = ck.number(item, "weight", at, 0.0, -20.0, 20.0)
         votes = ck.number(item, "votes", at, 1.0, 0.0, 100.0)
@@ -245,6 +255,7 @@ def _signals(ck: _Checker, value: Any) -> list[Signal]:
                 votes,
                 max_count,
                 min_count,
+                tuple(lead),
                 requires,
                 unless,
                 needs,
