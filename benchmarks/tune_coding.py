@@ -43,6 +43,7 @@ TUNED = (
     "sw-explain-pasted",
     "sw-implement",
     "sw-artifact",
+    "sw-refactor",
     "sw-draft",
     "sw-tradeoff",
     "sw-compare",
@@ -62,6 +63,9 @@ GRID = np.round(np.arange(-3.0, 3.0001, 0.1), 2)
 # make it harder, and each kind of complex work raises the score by itself (P and Q hold almost no terse
 # complex prompts, so the data alone would leave that to length).
 COMPLEX_KINDS = ("sw-tradeoff", "sw-compare", "sw-cross-debug", "sw-security", "sw-migration")
+# Held by definition, not fitted: a refactor of named code is moderate work like any other change to it, so
+# in a prompt about software it closes the gap between the `code` and `refactor` task priors (1.2 - 0.5).
+HELD = {"sw-refactor": 0.7}
 BOUNDS = {"length:software": (0.0, 1.0), "pasted": (-3.0, 0.0), **{k: (0.3, 3.0) for k in COMPLEX_KINDS}}
 LEVELS = ("simple", "moderate", "complex", "deep_reasoning")
 CUTS = (0.35, 0.60, 0.82)  # the balanced preset
@@ -196,7 +200,9 @@ def main() -> None:
     # YAML's current values, so that a rerun after --write fits the same weights.
     prior = np.array([float(section["length"]["weight"]) if t == "length:software" else 0.0 for t in TUNED])
     shipped = np.array([_weight(section, t) for t in TUNED])
-    held = {}
+    held = {TUNED.index(name): value for name, value in HELD.items()}
+    for name, value in HELD.items():
+        prior[TUNED.index(name)] = value
     for item in args.fix:
         name, _, value = item.partition("=")
         held[TUNED.index(name)] = float(value)
