@@ -41,7 +41,7 @@ def features(section: dict[str, Any], prompts: Sequence[str]) -> tuple[np.ndarra
     assert not issues, issues
     signals = [s["id"] for s in section["signals"]]
     tasks = sorted(section["task_bias"])
-    # "length" is tuned; "length:by_task" (the fixed weights of `length.by_task` and `length.by_signal`) is not.
+    # "length" is tuned; "length:by_task" (the fixed weights of `length.by_task`, `length.by_signal`) is not.
     names = [f"signal:{s}" for s in signals] + [f"task:{t}" for t in tasks] + ["length", "length:by_task"]
     col = {n: i for i, n in enumerate(names)}
     weight = {s["id"]: s.get("weight", 0.0) for s in section["signals"]}

@@ -14,7 +14,8 @@ Validation is **leave one author out**: the weights are fitted on the other auth
 the held-out author's; every figure under "held out" comes from weights that never saw that author. Research
 prompts (task `research`) are left out of the tier figures, as the acceptance check scores them separately.
 
-Usage: python benchmarks/tune_coding.py [--data DIR] [--authors p,q] [--yaml FILE] [--fix NAME=VALUE] [--write] [--json]
+Usage: python benchmarks/tune_coding.py [--data DIR] [--authors p,q] [--yaml FILE] [--fix NAME=VALUE]
+                                        [--write] [--json]
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ def auc(high: np.ndarray, low: np.ndarray) -> float:
 
 
 def measure(d: np.ndarray, labels: np.ndarray) -> dict[str, float]:
-    """Agreement (4 tiers), the three AUCs (deep_reasoning with complex), and prompts two or more tiers off."""
+    """Agreement (4 tiers), the three AUCs (deep_reasoning with complex), prompts two or more tiers off."""
     tier = np.searchsorted(np.array(CUTS), d, side="right")
     top = np.minimum(labels, 2)
     s, m, c = d[top == 0], d[top == 1], d[top == 2]
@@ -191,8 +192,12 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--authors", default="p,q", help="comma-separated author letters (files author_X.jsonl)")
     ap.add_argument("--yaml", type=Path, default=YAML)
-    ap.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE", help="hold a weight at a value")
-    ap.add_argument("--write", action="store_true", help="put the weights fitted on all the authors in the YAML")
+    ap.add_argument(
+        "--fix", action="append", default=[], metavar="NAME=VALUE", help="hold a weight at a value"
+    )
+    ap.add_argument(
+        "--write", action="store_true", help="put the weights fitted on all the authors in the YAML"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     section = yaml.safe_load(args.yaml.read_text())["classifier"]
@@ -217,7 +222,10 @@ def main() -> None:
     def stack(names: Sequence[str]) -> tuple[np.ndarray, ...]:
         return tuple(np.concatenate([sets[n][k] for n in names]) for k in range(4))
 
-    report: dict[str, Any] = {"tuned": list(TUNED), "shipped": dict(zip(TUNED, shipped.tolist(), strict=True))}
+    report: dict[str, Any] = {
+        "tuned": list(TUNED),
+        "shipped": dict(zip(TUNED, shipped.tolist(), strict=True)),
+    }
     report["shipped, each author"] = {
         a: measure(difficulty(*sets[a][:3], shipped), sets[a][3]) for a in authors
     }

@@ -138,7 +138,9 @@ def test_latest_and_newest_alone_are_not_research(clf: Classifier, prompt: str) 
 
 
 def test_an_exam_question_about_software_gets_no_coding_tool_cue(clf: Classifier) -> None:
-    f = clf.classify("Which of these prevents SQL injection?\nA. Escaping queries\nB. Merging tables\nAnswer:")
+    f = clf.classify(
+        "Which of these prevents SQL injection?\nA. Escaping queries\nB. Merging tables\nAnswer:"
+    )
     assert not [s for s in f.signals if s == "software" or s.startswith("sw-")]
 
 
@@ -164,7 +166,11 @@ def test_everyday_text_is_not_about_software(clf: Classifier, prompt: str) -> No
         ("fetch https://example.com/changelog and summarise what changed", False, True),
         ("what does git stash do", False, False),
         ("write a function that reverses a string", False, False),
-        ("what does this mean\n```\nFile \"/srv/app/main.py\", line 3\nImportError: no module named x\n```", False, False),
+        (
+            'what does this mean\n```\nFile "/srv/app/main.py", line 3\nImportError: no module named x\n```',
+            False,
+            False,
+        ),
     ],
 )
 def test_workspace_and_tool_needs(clf: Classifier, prompt: str, workspace: bool, tools: bool) -> None:

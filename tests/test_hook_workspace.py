@@ -1,4 +1,4 @@
-"""Prompts that need the workspace stay with the host's agent: through the real hook entry, the policy and MCP.
+"""Prompts that need the workspace stay with the host's agent, through the real hook entry, the policy, MCP.
 
 A routed chain sees only the prompt's text, so the built-in rules never point a coding tool's model at
 `llm_query` for "fix the failing test in auth.py": the hook prints nothing (the agent, which can open
@@ -12,10 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from test_hook import PROVIDER, accepted, hook, payload, prompt, tool  # the real hook entry, as hosts run it
 
 from llm_router import router
 from llm_router.decision import Request
-from test_hook import PROVIDER, accepted, hook, payload, prompt, tool  # the real hook entry, as hosts run it
 
 WORKSPACE_PROMPT = "fix the failing test in auth.py"
 TEXT_PROMPT = "write a python function that reverses a string"  # the same kind of work, all in the prompt

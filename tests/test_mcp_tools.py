@@ -159,7 +159,16 @@ async def test_route_returns_the_decision_with_chain_tier_and_id() -> None:
 async def test_classify_returns_features_only() -> None:
     result = await call(server(), "llm_classify", {"prompt": "Refactor this class into two smaller ones"})
     assert not result.is_error, result.content
-    features = {"tokens", "task", "complexity", "difficulty", "confidence", "needs_workspace", "needs_tools", "signals"}
+    features = {
+        "tokens",
+        "task",
+        "complexity",
+        "difficulty",
+        "confidence",
+        "needs_workspace",
+        "needs_tools",
+        "signals",
+    }
     assert set(result.structured_content) == features
 
 

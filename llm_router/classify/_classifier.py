@@ -25,7 +25,8 @@ class Signal(NamedTuple):
     `weight`; below `min_count` the signal does not fire (so `min_count: 2, max_count: 1` is a gate of two
     hits with a flat weight). `requires` names earlier signals (by index) of which one must have fired for
     this one to fire: a cue that means something only in a context, e.g. "rename it everywhere" in a prompt
-    about software; `unless` names earlier signals any of which keeps this one from firing. `needs` is what a fired signal says the prompt needs (NEEDS_WORKSPACE, NEEDS_TOOLS).
+    about software; `unless` names earlier signals any of which keeps this one from firing. `needs` is what
+    a fired signal says the prompt needs (NEEDS_WORKSPACE, NEEDS_TOOLS).
     """
 
     id: str
@@ -189,7 +190,9 @@ class Classifier:
                 index[first.group()] = (ids, (*phrases, (i, phrase)))
         self._index: Mapping[str, tuple[tuple[int, ...], tuple[tuple[int, str], ...]]] = index
         self._loose_phrases: tuple[tuple[int, str], ...] = tuple(loose)
-        self._lead_index: Mapping[str, tuple[tuple[int, str], ...]] = {k: tuple(v) for k, v in lead_index.items()}
+        self._lead_index: Mapping[str, tuple[tuple[int, str], ...]] = {
+            k: tuple(v) for k, v in lead_index.items()
+        }
         self._words: Callable[[str], list[str]] = words.findall
         self._regex_ids: frozenset[int] = frozenset(i for i, sig in enumerate(signals) if sig.finditer)
 
@@ -346,7 +349,9 @@ class Classifier:
             return None
         found = [self.length_by_task[task]] if task in self.length_by_task else []
         if self.length_by_signal:
-            found += [a.weight for sid, a in self.length_by_signal.items() if a.weight is not None and sid in fired]
+            found += [
+                a.weight for sid, a in self.length_by_signal.items() if a.weight is not None and sid in fired
+            ]
         return min(found) if found else None
 
     def logit(self, features: Features) -> float:

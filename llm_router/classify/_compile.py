@@ -169,7 +169,7 @@ def _per_task(ck: _Checker, value: Any, pointer: str) -> dict[str, float]:
 
 
 def _length_by_signal(ck: _Checker, value: Any, signals: tuple[Signal, ...]) -> dict[str, LengthAdjust]:
-    """`length.by_signal`: signal id -> {weight (above the pivot), min (of the term)} when that signal fired."""
+    """`length.by_signal`: signal id -> {weight above the pivot, min of the term} when that signal fired."""
     pointer = f"{ROOT}/length/by_signal"
     known = {s.id for s in signals}
     out: dict[str, LengthAdjust] = {}
@@ -241,7 +241,9 @@ def _signals(ck: _Checker, value: Any) -> list[Signal]:
         needs = 0
         for j, need in enumerate(_strings(ck, item.get("needs"), f"{at}/needs")):
             if need not in NEEDS:
-                ck.issue(f"{at}/needs/{j}", "unknown-need", f"unknown need {need!r}", "one of " + ", ".join(NEEDS))
+                ck.issue(
+                    f"{at}/needs/{j}", "unknown-need", f"unknown need {need!r}", "one of " + ", ".join(NEEDS)
+                )
             needs |= NEEDS.get(need, 0)
         index[item["id"]] = len(out)
         out.append(

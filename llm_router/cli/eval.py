@@ -151,9 +151,10 @@ def _labelled_only(records: list[Any]) -> bool:
     from llm_router.evaluation.dataset import DatasetError
 
     row = next(r for r in records if not r.scores)
+    where = f"line {row.line}: " if row.line else ""
     raise DatasetError(
-        f"{row.line and f'line {row.line}: '}no `models` while other rows have no `expected_tier`: every row "
-        "needs per-model scores, or every row a labelled tier"
+        f"{where}no `models` while other rows have no `expected_tier`: every row needs per-model scores, "
+        "or every row a labelled tier"
     )
 
 

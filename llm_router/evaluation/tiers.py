@@ -1,4 +1,4 @@
-"""Routing quality against labelled tiers: how `difficulty` orders the levels, and where each preset puts them.
+"""Routing quality against labelled tiers: how `difficulty` orders the levels and where each preset puts them.
 
 For datasets whose rows carry `expected_tier` (a person's label) instead of per-model scores. Reported:
 the AUC of `difficulty` for each pair of labelled levels (the chance that a prompt of the higher level scores
@@ -211,7 +211,10 @@ def render(report: Mapping[str, Any]) -> str:
     for kind in ("difficulty_tier", "decision_tier"):
         matrix = report["confusion"][kind]
         columns = list(next(iter(matrix.values())))
-        lines += ["", f"confusion, {kind.replace('_', ' ')} ({report['operating_point']['policy']}): rows labelled"]
+        lines += [
+            "",
+            f"confusion, {kind.replace('_', ' ')} ({report['operating_point']['policy']}): rows labelled",
+        ]
         lines.append(f"  {'':<16}" + "".join(f"{c:>16}" for c in columns))
         for label, row in matrix.items():
             lines.append(f"  {label:<16}" + "".join(f"{row[c]:>16}" for c in columns))
@@ -232,5 +235,7 @@ def render(report: Mapping[str, Any]) -> str:
     for item in off:
         text = " ".join(item["prompt"].split())
         text = text if len(text) <= 90 else text[:89] + "…"
-        lines.append(f"  line {item['line']}: {item['expected']} -> {item['tier']} ({item['difficulty']:.2f})  {text}")
+        lines.append(
+            f"  line {item['line']}: {item['expected']} -> {item['tier']} ({item['difficulty']:.2f})  {text}"
+        )
     return "\n".join(lines)
