@@ -190,7 +190,9 @@ def fit(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--authors", default="p,q", help="comma-separated author letters (files author_X.jsonl)")
+    ap.add_argument(
+        "--authors", default="p,q,r", help="comma-separated author letters (files author_X.jsonl)"
+    )
     ap.add_argument("--yaml", type=Path, default=YAML)
     ap.add_argument(
         "--fix", action="append", default=[], metavar="NAME=VALUE", help="hold a weight at a value"
