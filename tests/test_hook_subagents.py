@@ -56,6 +56,13 @@ def test_a_hard_subagent_prompt_runs_on_a_stronger_model() -> None:
     assert model_of(subagent(prompt)) in ("sonnet", "opus")
 
 
+def test_a_subagent_prompt_about_the_workspace_is_still_routed() -> None:
+    # Subagents have the workspace and tools, so the rule that keeps workspace prompts with the host's agent
+    # must not leave every subagent on the session's model.
+    prompt = "Find every file in the repository that imports parse_config and list their paths."
+    assert model_of(subagent(prompt)) in ("haiku", "sonnet", "opus")
+
+
 def test_a_model_the_caller_named_is_respected() -> None:
     assert subagent(model="opus") is None
 

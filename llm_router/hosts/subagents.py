@@ -82,7 +82,9 @@ def on_subagent(host: str, event: str, payload: dict[str, Any]) -> Outcome | Non
     from llm_router.hosts.handlers import decide_prompt
     from llm_router.router import load
 
-    decision, _request, settings = decide_prompt(host, event, payload, prompt)
+    # The event is `subagent`, not PreToolUse: a subagent is an agent with the workspace and tools, so rules
+    # that keep workspace prompts with the host's agent (workspace-in-host) do not apply to it.
+    decision, _request, settings = decide_prompt(host, "subagent", payload, prompt)
     if decision.enforce == "off" or decision.action != "route" or decision.tier is None:
         return None
     if decision.enforce == "smart" and decision.confidence < decision.threshold:
