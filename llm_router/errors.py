@@ -5,7 +5,8 @@ RouterError                  exit 1: anything the router reports as a plain fail
 ├── PolicyTestFailed         exit 4: `policy test` ran and some case failed
 ├── ProviderError            exit 5: every model of a chain failed, or none could be tried
 │   └── BudgetExceeded       exit 6: a budget rules out every model that could answer
-└── HostConfigError          exit 7: a host's own settings file cannot be read or written safely
+├── HostConfigError          exit 7: a host's own settings file cannot be read or written safely
+└── StoreError               exit 1: usage.db cannot be read (a report needs it); the message says the fix
 """
 
 from __future__ import annotations
@@ -55,3 +56,9 @@ class HostConfigError(RouterError):
     """A host's settings file is unreadable, or writing it would lose the user's content."""
 
     exit_code = 7
+
+
+class StoreError(RouterError):
+    """usage.db cannot be read or written; the message names the file and how to repair it."""
+
+    exit_code = 1

@@ -18,6 +18,7 @@ from llm_router.decision import BudgetState, Context, Decision, Request
 
 if TYPE_CHECKING:
     from llm_router.execute import Result
+    from llm_router.execute.stream import Restart
     from llm_router.policy.compiled import CompiledPolicy
 
 
@@ -135,17 +136,23 @@ def run(
     settings: Settings | None = None,
     models: Sequence[str] | None = None,
     on_text: Callable[[str], None] | None = None,
+    on_restart: Callable[[Restart], None] | None = None,
     policy: CompiledPolicy | None = None,
 ) -> Result:
     """Execute a decision through its usable chain (or through `models` when forced), recording every
     attempt in usage.db. Raises ProviderError when no model answers, BudgetExceeded when budgets rule out
-    every model, RouterError for a blocked prompt."""
+    every model, RouterError for a blocked prompt.
+
+    A usage.db that cannot be read or written never stops the query nor costs its answer: the Result
+    carries one warning with the path and the fix. With `on_text` the answer streams; a shown answer that
+    breaks off is marked before the next one (`on_restart`, or a separator line through `on_text`).
+    """
     from llm_router.errors import BudgetExceeded, ProviderError, RouterError
     from llm_router.execute import execute
+    from llm_router.execute.attempts import BREAKER_REASON
     from llm_router.execute.options import options_for
     from llm_router.providers.catalogue import configured, environment, how_to_configure, provider_of
-    from llm_router.store import shared
-    from llm_router.store.state import budget_states
+    from llm_router.store.state import for_run
 
     settings = settings or Settings()
     cp = policy or load(settings)
@@ -162,8 +169,14 @@ def run(
         ]
         if missing:
             raise ProviderError("cannot run the models asked for:\n  " + "\n  ".join(missing))
-    elif decision.usable:
-        chain = decision.usable
+    elif decision.usable or any(r.startswith(BREAKER_REASON) for r in decision.unusable.values()):
+        # Models held back only by a breaker stay in the chain: the walk checks breakers again, live, and
+        # never skips the last usable model of a chain untried.
+        chain = tuple(
+            m
+            for m in decision.chain
+            if m in decision.usable or decision.unusable.get(m, "").startswith(BREAKER_REASON)
+        )
     else:
         why = [f"{m}: {reason}" for m, reason in decision.unusable.items()]
         if not why:
@@ -173,6 +186,8 @@ def run(
             )
         error = BudgetExceeded if all("budget" in r for r in decision.unusable.values()) else ProviderError
         raise error("no model of the chain can be tried now:\n  " + "\n  ".join(why))
-    conn = shared(settings.home / "usage.db")
-    options = options_for(cp, settings.home, budget_states(conn, cp.budgets, time.time()))
-    return execute(decision, request, chain, env=env, options=options, conn=conn, on_text=on_text)
+    conn, budgets, problem = for_run(settings.home / "usage.db", cp.budgets, time.time())
+    options = options_for(cp, settings.home, budgets, store_problem=problem)
+    return execute(
+        decision, request, chain, env=env, options=options, conn=conn, on_text=on_text, on_restart=on_restart
+    )

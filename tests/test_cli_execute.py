@@ -56,15 +56,16 @@ def assert_key_nowhere_under(path: Path) -> None:
             assert KEY.encode() not in file.read_bytes(), file
 
 
-def test_a_rate_limited_first_model_gives_the_second_models_answer_with_two_attempts(
+def test_a_first_model_rate_limited_twice_gives_the_second_models_answer_with_three_attempts(
     fake: FakeProvider, home: Path
 ) -> None:
-    fake.script("first", "429")
+    fake.script("first", "429:0")
     proc = llm_router("query", "What is 2+2?", "--models", "openai/first,openai/second", "--json")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert (result["model"], result["text"]) == ("openai/second", "answer from second")
     assert [(a["model"], a["outcome"]) for a in result["attempts"]] == [
+        ("openai/first", "rate_limited"),
         ("openai/first", "rate_limited"),
         ("openai/second", "ok"),
     ]
@@ -131,12 +132,12 @@ def test_help_never_runs_anything(fake: FakeProvider, capsys: pytest.CaptureFixt
 def test_usage_and_savings_agree_with_the_queries_made(
     fake: FakeProvider, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fake.script("a", "429")
+    fake.script("a", "429:0")
     for _ in range(2):
         assert cli("query", "hello", "--models", "openai/a,openai/gpt-4o-mini", capsys=capsys)[0] == 0
     usage = json.loads(cli("usage", "--json", capsys=capsys)[1])
     savings = json.loads(cli("savings", "--json", capsys=capsys)[1])
-    assert usage["calls"] == savings["calls"] == 2 and usage["failed_attempts"] == 2
+    assert usage["calls"] == savings["calls"] == 2 and usage["failed_attempts"] == 4  # each retried once
     assert savings["cost_usd"] == usage["cost_usd"] > 0
     assert savings["baseline_cost_usd"] - savings["cost_usd"] == savings["saved_usd"]
     assert savings["baseline_model"] == "anthropic/claude-opus-4-5"  # the priciest of the premium chains

@@ -12,6 +12,7 @@ from llm_router import store
 from llm_router.decision import BudgetState, Request
 from llm_router.errors import BudgetExceeded, ProviderError
 from llm_router.execute import Options, Result, execute
+from llm_router.execute.attempts import RETRYABLE
 from llm_router.store.breakers import BreakerSettings
 from llm_router.testing import FakeProvider, make_decision
 
@@ -52,14 +53,18 @@ def run(
         options=Options(**options),
         conn=conn,
         on_text=on_text,
+        sleep=lambda seconds: None,  # retries go out at once; tests/test_execute_retry.py checks the waits
     )
 
 
-def test_a_rate_limited_model_falls_back_to_the_next_one(fake: FakeProvider, conn: Any) -> None:
+def test_a_model_still_rate_limited_after_its_retry_falls_back_to_the_next_one(
+    fake: FakeProvider, conn: Any
+) -> None:
     fake.script("a", "429")
     result = run(fake, conn, ["openai/a", "openai/b"])
     assert (result.model, result.text) == ("openai/b", "answer from b")
     assert [(a.model, a.outcome) for a in result.attempts] == [
+        ("openai/a", "rate_limited"),
         ("openai/a", "rate_limited"),
         ("openai/b", "ok"),
     ]
@@ -88,8 +93,11 @@ def test_each_fault_is_recorded_by_name_and_the_chain_moves_on(
     result = run(fake, conn, ["openai/first", "anthropic/claude-haiku-4-5"])
     assert result.model == "anthropic/claude-haiku-4-5"
     assert result.attempts[0].outcome == outcome
+    tries = 2 if outcome in RETRYABLE else 1  # one retry (the default) for what retrying can fix
     rows = conn.execute("SELECT model, outcome FROM usage ORDER BY id").fetchall()
-    assert [tuple(r) for r in rows] == [("openai/first", outcome), ("anthropic/claude-haiku-4-5", "ok")]
+    assert [tuple(r) for r in rows] == [("openai/first", outcome)] * tries + [
+        ("anthropic/claude-haiku-4-5", "ok")
+    ]
 
 
 @pytest.mark.parametrize("model", ["openai/gpt-4o-mini", "ollama/llama3", "anthropic/claude-haiku-4-5"])

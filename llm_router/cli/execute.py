@@ -30,28 +30,50 @@ def query(prompt: str | None, models: str | None, as_json: bool, stream: bool, c
     """Decide how PROMPT is routed and run it through its chain, cheapest model first.
 
     PROMPT may be `-` (or left out with stdin not a terminal) to read it from stdin. Exit code 5 when every
-    model failed, 6 when budgets rule out every model.
+    model failed, 6 when budgets rule out every model. With --stream, an answer that breaks off after part
+    of it was shown is followed by a separator line (with --json, a `retry` event) and the answer that
+    replaces it.
     """
     from llm_router import router
     from llm_router.cli.prompt import read_prompt
     from llm_router.decision import Request
+    from llm_router.errors import RouterError
+    from llm_router.execute.stream import Restart
 
     prompt = read_prompt(prompt)
     forced = [m.strip() for m in models.split(",") if m.strip()] if models else None
     settings = router.Settings(config=config)
     request = Request(prompt=prompt, host="cli", cwd=str(settings.cwd))
     decision = router.decide(request, settings=settings)
-    on_text = None
+    on_text = on_restart = None
+    streamed = False
     if stream:
 
         def on_text(piece: str) -> None:
+            nonlocal streamed
+            streamed = True
             if as_json:
                 emit_json_line({"type": "text", "text": piece})
             else:
                 sys.stdout.write(piece)
             sys.stdout.flush()
 
-    result = router.run(decision, request, settings=settings, models=forced, on_text=on_text)
+        if as_json:
+
+            def on_restart(restart: Restart) -> None:
+                emit_json_line(restart.to_event())
+                sys.stdout.flush()
+
+    try:
+        result = router.run(
+            decision, request, settings=settings, models=forced, on_text=on_text, on_restart=on_restart
+        )
+    except RouterError:
+        if streamed and not as_json:
+            sys.stdout.write("\n")  # the broken answer's last line ends before the error is printed
+        raise
+    for warning in result.warnings:
+        click.echo(f"llm-router: warning: {warning}", err=True)
     if as_json:
         (emit_json_line({"type": "result", **result.to_dict()}) if stream else emit_json(result.to_dict()))
         return
@@ -79,9 +101,21 @@ def parse_since(text: str | None, now: float) -> float | None:
 
 
 def _open_store() -> Any:
+    """usage.db, opened and migrated; a StoreError naming the file and its fix when it cannot be."""
     from llm_router import store
+    from llm_router.store.repair import reading
 
-    return store.open_db(store.db_path())
+    path = store.db_path()
+    with reading(path):
+        return store.open_db(path)
+
+
+def _reading() -> Any:
+    """A context in which a failure of usage.db becomes a StoreError naming the file and its fix."""
+    from llm_router import store
+    from llm_router.store.repair import reading
+
+    return reading(store.db_path())
 
 
 @click.command()
@@ -92,7 +126,8 @@ def usage(as_json: bool, since: str | None) -> None:
     from llm_router import store
     from llm_router.cli.numbers import count, usd
 
-    report = store.usage_report(_open_store(), since=parse_since(since, time.time()))
+    with _reading():
+        report = store.usage_report(_open_store(), since=parse_since(since, time.time()))
     if as_json:
         emit_json(report)
         return
@@ -127,7 +162,8 @@ def savings(as_json: bool, since: str | None, config: Path | None) -> None:
     from llm_router.cli.numbers import count, usd
 
     cp = router.load(router.Settings(config=config))
-    report = reports.savings(cp, _open_store(), parse_since(since, time.time()))
+    with _reading():
+        report = reports.savings(cp, _open_store(), parse_since(since, time.time()))
     for warning in report["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     if as_json:
@@ -158,9 +194,10 @@ def budget(as_json: bool, config: Path | None) -> None:
     settings = router.Settings(config=config)
     cp = router.load(settings)
     now = time.time()
-    conn = _open_store()
-    budgets = reports.budgets(cp, conn, now)
-    window = store.subscription_window(conn, now)
+    with _reading():
+        conn = _open_store()
+        budgets = reports.budgets(cp, conn, now)
+        window = store.subscription_window(conn, now)
     report = {"budgets": budgets, "claude_subscription_window": window}
     if as_json:
         emit_json(report)

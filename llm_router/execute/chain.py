@@ -1,5 +1,8 @@
-"""Walking a chain of models: skip what cannot be tried, send the rest one by one until one answers, and
-record every attempt with its cost, the baseline's cost, and the breaker state it leaves."""
+"""Walking a chain of models: skip what cannot be tried, send the rest one by one (the same model again
+after a failure that retrying can fix) until one answers, and record every attempt with its cost, the
+baseline's cost, and the breaker state it leaves. The walk's decisions are `execute.attempts`; recording is
+`execute.record`, which never costs an answer.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +11,24 @@ import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from llm_router.decision import BudgetState, Decision, Request
 from llm_router.errors import BudgetExceeded, ProviderError
-from llm_router.execute.dispatch import SCOPES, Call, Dispatch, Failure, Reply, litellm_module
+from llm_router.execute.attempts import STOP, RetrySettings, Walk
+from llm_router.execute.dispatch import Call, Dispatch, Failure, Reply, litellm_module
 from llm_router.execute.dispatch import dispatch as default_dispatch
 from llm_router.execute.guard import GUARD_MESSAGES, Gate, GuardSettings, judge
+from llm_router.execute.record import Recorder
 from llm_router.execute.scrub import scrub
+from llm_router.execute.stream import Restart, Shown
 from llm_router.privacy import withhold
 from llm_router.providers import prices
-from llm_router.providers.catalogue import (
-    PROVIDERS,
-    configured,
-    credentials,
-    how_to_configure,
-    provider_of,
-    secrets,
-)
-from llm_router.store import breakers, usage
+from llm_router.providers.catalogue import PROVIDERS, configured, credentials, how_to_configure, provider_of
+from llm_router.providers.catalogue import secrets as known_secrets
+from llm_router.store import usage
 from llm_router.store.breakers import BreakerSettings
-from llm_router.store.db import write
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +69,8 @@ class Result:
     tokens_out: int
     decision: Mapping[str, Any]
     skipped: Mapping[str, str] = field(default_factory=dict)  # model -> why it was not tried
+    warnings: tuple[str, ...] = ()  # what went wrong besides the answer (usage.db could not be written, ...)
+    restarts: tuple[Restart, ...] = ()  # streamed answers that broke off after part of them was shown
 
     @property
     def saved_usd(self) -> float:
@@ -87,6 +89,8 @@ class Result:
             "tokens_in": self.tokens_in,
             "tokens_out": self.tokens_out,
             "decision": dict(self.decision),
+            "restarts": [r.to_event() for r in self.restarts],
+            "warnings": list(self.warnings),
         }
 
 
@@ -101,6 +105,9 @@ class Options:
     baseline_model: str | None = None
     store_prompts: bool = False
     budgets: Mapping[str, BudgetState] = field(default_factory=dict)  # states at the time of the call
+    retry: RetrySettings = RetrySettings()
+    db_path: Path | None = None  # where `conn` points, for the warning when it cannot be written
+    store_problem: str | None = None  # a warning about the store found before the walk
 
 
 def execute(
@@ -113,16 +120,21 @@ def execute(
     conn: sqlite3.Connection | None,
     dispatch: Dispatch = default_dispatch,
     on_text: Callable[[str], None] | None = None,
+    on_restart: Callable[[Restart], None] | None = None,
     clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Result:
-    """Try each model of `chain` in order until one gives an answer the quality guard accepts."""
-    walk = _Walk(decision, request, env, options, conn, clock)
-    for model in chain:
-        why = walk.why_not(model)
-        if why:
-            walk.skipped[model] = why
-            continue
-        gate = Gate(on_text, options.guard.min_chars) if on_text else None
+    """Try each model of `chain` in order until one gives an answer the quality guard accepts.
+
+    With `on_text`, the answer is streamed to it. When a shown answer breaks off and another model's (or a
+    retry's) follows, `on_restart` gets a Restart first; without it, `on_text` gets its separator line.
+    """
+    run = _Run(decision, request, chain, env, options, conn, clock)
+    shown = Shown(on_text, on_restart) if on_text else None
+    while (model := run.walk.next()) is not None:
+        gate = Gate(shown, options.guard.min_chars) if shown else None
+        if shown:
+            shown.start(model)
         call = Call(
             model,
             request.prompt,
@@ -135,67 +147,70 @@ def execute(
             litellm_module()  # import it before the clock starts: the latency is the provider's
         started = time.perf_counter()
         reply: Reply | None = None
+        retry_after: float | None = None
         try:
             reply = dispatch(call)
-            outcome, error = judge(reply, options.guard, shown=bool(gate and gate.shown)), ""
+            outcome = judge(reply, options.guard, shown=bool(gate and gate.shown))
             error = GUARD_MESSAGES.get(outcome or "", "")
         except Failure as failure:
-            outcome, error = failure.outcome, scrub(failure.message, walk.secrets)
-        attempt = walk.record(model, outcome or "ok", time.perf_counter() - started, error, reply)
+            outcome, error = failure.outcome, scrub(failure.message, run.secrets)
+            retry_after = failure.retry_after_s
+        attempt = run.record(model, outcome or "ok", time.perf_counter() - started, error, reply)
         if attempt.outcome == "ok" and reply is not None:
             if gate:
                 gate.release()
-            return walk.result(attempt, reply)
-    raise walk.failure()
+            run.walk.succeeded(model)
+            return run.result(attempt, reply, shown.restarts if shown else ())
+        if shown:
+            shown.failed(attempt.outcome)
+        verdict = run.walk.failed(model, attempt.outcome, retry_after_s=retry_after)
+        if verdict.step == STOP:
+            break
+        if verdict.wait_s > 0:
+            sleep(verdict.wait_s)
+    raise run.failure()
 
 
-class _Walk:
-    """The state of one walk down a chain."""
+class _Run:
+    """One execution: the walk through the chain, the attempts made, and what they are recorded as."""
 
     def __init__(
         self,
         decision: Decision,
         request: Request,
+        chain: Sequence[str],
         env: Mapping[str, str],
         options: Options,
         conn: sqlite3.Connection | None,
         clock: Callable[[], float],
     ):
-        self.decision, self.request, self.options, self.conn, self.clock = (
-            decision,
-            request,
-            options,
-            conn,
-            clock,
-        )
-        self.secrets = secrets(env)
+        self.decision, self.request, self.options, self.clock = decision, request, options, clock
+        self.secrets = known_secrets(env)
         self.configured = configured(env, files=False)
         self.attempts: list[Attempt] = []
-        self.skipped: dict[str, str] = {}
-        self.dead_providers: dict[str, str] = {}  # provider -> why (a rejected key)
-        self.needs_window = 0  # after a context-window error: only models with a larger window
         self.prompt_sha256 = hashlib.sha256(request.prompt.encode()).hexdigest()
+        self.recorder = Recorder(conn, options.db_path, options.breaker, options.store_problem)
+        self.walk = Walk(
+            chain,
+            retry=options.retry,
+            ruled_out=self.ruled_out,
+            breaker=lambda model: self.recorder.allow(model, self.clock()),
+            window=self.window,
+        )
 
-    def why_not(self, model: str) -> str | None:
+    def ruled_out(self, model: str) -> str | None:
+        """Why `model` cannot be tried at all: an unknown or unconfigured provider, an exhausted budget."""
         provider = provider_of(model)
         if provider not in PROVIDERS:
             return f"unknown provider {provider!r}"
         if provider not in self.configured:
             return f"{provider} is not configured ({how_to_configure(provider)})"
-        if provider in self.dead_providers:
-            return self.dead_providers[provider]
         exhausted = [b.id for b in self.options.budgets.values() if b.exhausted and b.applies_to(model)]
         if exhausted:
             return f"budget {', '.join(exhausted)} exhausted"
-        if self.needs_window:
-            window = self._window(model)
-            if window is not None and window <= self.needs_window:
-                return f"context window {window} is not larger than the one that overflowed"
-        if self.conn is not None:
-            return breakers.allow(self.conn, model, self.clock(), self.options.breaker)
         return None
 
-    def _window(self, model: str) -> int | None:
+    def window(self, model: str) -> int | None:
         p = prices.price(model, self.options.price_overrides)
         return p.max_input_tokens if p else None
 
@@ -203,7 +218,6 @@ class _Walk:
         tokens_in = tokens_out = 0
         provider = provider_of(model)
         if outcome == "auth":
-            self.dead_providers[provider] = f"{provider} rejected its key ({how_to_configure(provider)})"
             error = f"{error}; {provider} is misconfigured: check its key ({how_to_configure(provider)})"
         if reply is not None:
             tokens_in = (
@@ -214,17 +228,12 @@ class _Walk:
         baseline = self.baseline_cost(tokens_in, tokens_out) if outcome == "ok" else 0.0
         attempt = Attempt(model, outcome, latency, error, tokens_in, tokens_out, cost)
         self.attempts.append(attempt)
-        if outcome == "context_window":
-            self.needs_window = max(self.needs_window, self._window(model) or 1)
-        if self.conn is not None:
-            self._store(attempt, provider, baseline)
+        self.recorder.attempt(self.row(attempt, provider, baseline))
         return attempt
 
-    def _store(self, attempt: Attempt, provider: str, baseline: float) -> None:
-        assert self.conn is not None
-        now = self.clock()
-        row = usage.UsageRow(
-            time=now,
+    def row(self, attempt: Attempt, provider: str, baseline: float) -> usage.UsageRow:
+        return usage.UsageRow(
+            time=self.clock(),
             model=attempt.model,
             provider=provider,
             outcome=attempt.outcome,
@@ -246,27 +255,12 @@ class _Walk:
             policy_revision=self.decision.policy_revision,
             decision_id=self.decision.id,
         )
-        scope = SCOPES.get(attempt.outcome, "model")
-        with write(self.conn):  # the row and the breaker move together or not at all
-            usage.insert(self.conn, row)
-            if attempt.outcome == "ok":
-                breakers.succeeded(self.conn, attempt.model)
-            elif scope != "none":
-                breakers.failed(
-                    self.conn,
-                    attempt.model,
-                    now,
-                    self.options.breaker,
-                    attempt.outcome,
-                    provider_too=scope == "provider",
-                    open_provider=attempt.outcome == "auth",
-                )
 
     def baseline_cost(self, tokens_in: int, tokens_out: int) -> float:
         model = self.options.baseline_model
         return prices.cost(model, tokens_in, tokens_out, self.options.price_overrides) if model else 0.0
 
-    def result(self, attempt: Attempt, reply: Reply) -> Result:
+    def result(self, attempt: Attempt, reply: Reply, restarts: Sequence[Restart] = ()) -> Result:
         return Result(
             model=attempt.model,
             text=reply.text,
@@ -277,15 +271,19 @@ class _Walk:
             tokens_in=attempt.tokens_in,
             tokens_out=attempt.tokens_out,
             decision=self.decision.to_dict(),
-            skipped=dict(self.skipped),
+            skipped=dict(self.walk.skipped),
+            warnings=self.recorder.warnings,
+            restarts=tuple(restarts),
         )
 
     def failure(self) -> ProviderError:
         lines = [f"{a.model}: {a.outcome}" + (f" ({a.error})" if a.error else "") for a in self.attempts]
-        lines += [f"{model}: not tried: {why}" for model, why in self.skipped.items()]
+        lines += [f"{model}: not tried: {why}" for model, why in self.walk.skipped.items()]
+        notes = "".join(f"\nnote: {w}" for w in self.recorder.warnings)
         if not lines:
-            return ProviderError("no model to try: the chain is empty")
-        budget_only = not self.attempts and all("budget" in why for why in self.skipped.values())
+            return ProviderError("no model to try: the chain is empty" + notes)
+        skipped = self.walk.skipped.values()
+        budget_only = not self.attempts and all("budget" in why for why in skipped)
         head = "every model is ruled out by an exhausted budget" if budget_only else "every model failed"
         error = BudgetExceeded if budget_only else ProviderError
-        return error(head + ":\n  " + "\n  ".join(lines))
+        return error(head + ":\n  " + "\n  ".join(lines) + notes)

@@ -18,23 +18,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-# outcome -> what it says about the provider: "provider" failures count against the provider's breaker as
-# well as the model's, "model" ones only against the model's, "none" against neither.
-SCOPES: dict[str, str] = {
-    "auth": "provider",
-    "timeout": "provider",
-    "connection": "provider",
-    "rate_limited": "model",
-    "server_error": "model",
-    "unavailable": "model",
-    "bad_response": "model",
-    "bad_request": "model",
-    "not_found": "model",
-    "empty": "model",
-    "refusal": "model",
-    "length": "model",
-    "context_window": "none",
-}
+from llm_router.execute.attempts import SCOPES, parse_retry_after
+
+__all__ = ["SCOPES", "Call", "Dispatch", "Failure", "Reply", "classify", "dispatch", "litellm_module"]
 
 
 @dataclass(frozen=True)
@@ -60,12 +46,14 @@ class Reply:
 
 
 class Failure(Exception):
-    """An attempt that produced no usable answer: `outcome` says why (a key of SCOPES)."""
+    """An attempt that produced no usable answer: `outcome` says why (a key of SCOPES), `retry_after_s` how
+    long the provider asked to wait (its Retry-After header), when it said."""
 
-    def __init__(self, outcome: str, message: str):
+    def __init__(self, outcome: str, message: str, retry_after_s: float | None = None):
         super().__init__(message)
         self.outcome = outcome
         self.message = message
+        self.retry_after_s = retry_after_s
 
 
 Dispatch = Callable[[Call], Reply]
@@ -117,7 +105,7 @@ def litellm_dispatch(call: Call) -> Reply:
         "model": call.model,
         "messages": [{"role": "user", "content": call.prompt}],
         "timeout": call.timeout_s,
-        "max_retries": 0,  # the chain does the retrying, on another model
+        "max_retries": 0,  # the walk does the retrying (execute.attempts), honouring Retry-After
         **call.credentials,
     }
     try:
@@ -162,20 +150,80 @@ def _first_line(exc: BaseException) -> str:
     return text.split(", Received response", 1)[0][:240]
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and what it wraps (`__cause__`, `__context__`, LiteLLM's `original_exception`), outermost
+    first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 16:
+        chain.append(current)
+        inner = getattr(current, "original_exception", None)
+        current = inner if isinstance(inner, BaseException) else current.__cause__ or current.__context__
+    return chain
+
+
+def _unreachable(causes: list[BaseException]) -> bool:
+    """Whether the connection to the endpoint itself failed (refused, DNS, TLS, connect timeout), as opposed
+    to an endpoint that answered and then failed for this request."""
+    import ssl
+
+    names = {type(c).__name__ for c in causes}
+    if names & {"ConnectError", "ConnectTimeout", "ConnectionRefusedError", "gaierror", "SSLError"}:
+        return True
+    return any(isinstance(c, ConnectionRefusedError | ssl.SSLError) for c in causes)
+
+
+def retry_after_of(exc: BaseException, now: float | None = None) -> float | None:
+    """The wait a provider asked for in its error response (`retry-after-ms` or `Retry-After`), in seconds."""
+    import time
+
+    now = time.time() if now is None else now
+    for cause in _causes(exc):
+        for headers in (getattr(cause, "litellm_response_headers", None), _headers(cause)):
+            if not headers:
+                continue
+            millis = headers.get("retry-after-ms")
+            if millis is not None:
+                seconds = parse_retry_after(str(millis), now)
+                if seconds is not None:
+                    return seconds / 1000
+            seconds = parse_retry_after(headers.get("retry-after"), now)
+            if seconds is not None:
+                return seconds
+    return None
+
+
+def _headers(exc: BaseException) -> Any:
+    try:
+        response = getattr(exc, "response", None)
+    except Exception:  # noqa: BLE001 - some SDK errors compute `response` and fail without one
+        return None
+    return getattr(response, "headers", None)
+
+
 def classify(exc: BaseException, litellm: Any) -> Failure:
-    """Name what went wrong, by LiteLLM's exception classes (see HOSTS.md), with a one-line message."""
+    """Name what went wrong, by LiteLLM's exception classes (see HOSTS.md), with a one-line message and the
+    wait the provider asked for. A stream that broke mid-answer is named by what broke it."""
+    e = litellm.exceptions
+    if isinstance(exc, e.MidStreamFallbackError) and isinstance(exc.original_exception, BaseException):
+        failure = classify(exc.original_exception, litellm)
+        return Failure(failure.outcome, "mid-answer: " + failure.message, failure.retry_after_s)
     message = _first_line(exc)
     low = str(exc).lower()
-    e = litellm.exceptions
+    causes = _causes(exc)
     unparseable = "expecting value" in low or "json" in low and "decode" in low
     if isinstance(exc, e.ContextWindowExceededError) or (
         isinstance(exc, e.BadRequestError) and ("context length" in low or "context window" in low)
     ):
         outcome = "context_window"
-    elif isinstance(exc, e.AuthenticationError | e.PermissionDeniedError):
+    elif isinstance(exc, e.AuthenticationError):
         outcome = "auth"
+    elif isinstance(exc, e.PermissionDeniedError):
+        outcome = "forbidden"
     elif isinstance(exc, e.RateLimitError):
         outcome = "rate_limited"
+    elif _unreachable(causes):
+        outcome = "unreachable"
     elif isinstance(exc, e.Timeout):
         outcome = "timeout"
     elif unparseable:
@@ -190,9 +238,22 @@ def classify(exc: BaseException, litellm: Any) -> Failure:
         outcome = "not_found"
     elif isinstance(exc, e.BadRequestError):
         outcome = "bad_request"
-    else:
-        outcome = "bad_response"
-    return Failure(outcome, message)
+    else:  # a generic APIError: name it by its HTTP status, when it has one
+        outcome = _BY_STATUS.get(getattr(exc, "status_code", None) or 0, "bad_response")
+    return Failure(outcome, message, retry_after_of(exc))
+
+
+_BY_STATUS = {
+    400: "bad_request",
+    401: "auth",
+    403: "forbidden",
+    404: "not_found",
+    429: "rate_limited",
+    500: "server_error",
+    502: "unavailable",
+    503: "unavailable",
+    504: "timeout",
+}
 
 
 # -- Codex CLI --------------------------------------------------------------------------------------------
@@ -216,7 +277,7 @@ def codex_dispatch(call: Call) -> Reply:
                 cwd=call.cwd or None,
             )
         except FileNotFoundError:
-            raise Failure("connection", "the `codex` command is not installed") from None
+            raise Failure("unreachable", "the `codex` command is not installed") from None
         except subprocess.TimeoutExpired:
             raise Failure("timeout", f"codex did not answer within {call.timeout_s:g}s") from None
         if proc.returncode != 0:

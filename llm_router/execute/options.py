@@ -1,4 +1,5 @@
-"""Execution options read from the compiled policy: timeouts, breakers, the guard, prices and the baseline."""
+"""Execution options read from the compiled policy: timeouts, retries, breakers, the guard, prices and the
+baseline."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_router.decision import BudgetState
+from llm_router.execute.attempts import RetrySettings
 from llm_router.execute.chain import Options
 from llm_router.execute.guard import GuardSettings
 from llm_router.providers import prices
@@ -30,15 +32,25 @@ def breaker_settings(fallback: Mapping[str, Any]) -> BreakerSettings:
     return BreakerSettings(int(section.get("failures", 3)), float(section.get("cooldown_s", 60)))
 
 
-def options_for(cp: Any, home: Path, budgets: Mapping[str, BudgetState] | None = None) -> Options:
-    """The Options a policy asks for (and whether `config.yaml` in `home` opts in to storing prompts)."""
+def options_for(
+    cp: Any,
+    home: Path,
+    budgets: Mapping[str, BudgetState] | None = None,
+    *,
+    store_problem: str | None = None,
+) -> Options:
+    """The Options a policy asks for (and whether `config.yaml` in `home` opts in to storing prompts);
+    `store_problem` is a warning about usage.db (in `home`) found before the call."""
     fallback = dict(getattr(cp, "fallback", None) or {})
     return Options(
         timeout_s=float(fallback.get("timeout_s", 60)),
+        retry=RetrySettings.from_policy(fallback),
         breaker=breaker_settings(fallback),
         guard=GuardSettings.from_policy(fallback.get("quality_guard")),
         price_overrides=dict(getattr(cp, "models", None) or {}),
         baseline_model=baseline_model(cp),
         store_prompts=user_config(home).store_prompts,
         budgets=dict(budgets or {}),
+        db_path=home / "usage.db",
+        store_problem=store_problem,
     )

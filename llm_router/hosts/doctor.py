@@ -232,6 +232,15 @@ def check_mcp(timeout_s: float = MCP_TIMEOUT_S) -> Check:
     )
 
 
+def check_usage_db() -> Check:
+    """usage.db can be read, is intact and can be written; if not, the recipe to repair it."""
+    from llm_router.store import db_path
+    from llm_router.store.repair import diagnose
+
+    status, detail, fix = diagnose(db_path())
+    return Check("usage.db", status, detail, fix)
+
+
 def check_hook_log() -> Check:
     """Internal errors the hooks logged in the last day."""
     from llm_router import fileio, paths
@@ -297,8 +306,8 @@ def check_gateway(target: Target) -> list[Check]:
 def run_checks(
     hosts: list[str] | None, target: Target, *, mcp: bool = True, reach: bool = True
 ) -> list[Check]:
-    """Every check, in the order a user fixes things: policy, providers, hosts, gateway, MCP server, hook
-    errors."""
+    """Every check, in the order a user fixes things: policy, providers, hosts, gateway, MCP server,
+    usage.db, hook errors."""
     policy, cp = check_policy()
     checks = [policy]
     if cp is not None:
@@ -317,6 +326,7 @@ def run_checks(
     checks += check_gateway(target)
     if mcp:
         checks.append(check_mcp())
+    checks.append(check_usage_db())
     checks.append(check_hook_log())
     return checks
 

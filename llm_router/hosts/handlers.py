@@ -90,16 +90,26 @@ def _summary(decision: Decision) -> dict[str, Any]:
     }
 
 
-def save_decision(decision: Decision, settings: Settings) -> None:
+def save_decision(decision: Decision, settings: Settings) -> bool:
     """Keep the decision in usage.db so the query tool executes exactly it (without the prompt's text unless
-    config.yaml says `store_prompts: true`)."""
+    config.yaml says `store_prompts: true`); False (with a warning) when the store cannot take it."""
+    import sqlite3
+
     from llm_router.providers.catalogue import user_config
     from llm_router.store.db import open_db
     from llm_router.store.decisions import save_decision as store
 
     keep = user_config(settings.home).store_prompts
-    # Left open on purpose: the hook process ends without closing it, which spares a WAL checkpoint.
-    store(open_db(settings.home / "usage.db"), decision, keep_prompts=keep)
+    path = settings.home / "usage.db"
+    try:
+        # Left open on purpose: the hook process ends without closing it, which spares a WAL checkpoint.
+        store(open_db(path), decision, keep_prompts=keep)
+    except (sqlite3.Error, OSError) as exc:
+        from llm_router.store.repair import warning
+
+        warn(decision.host, "", warning(path, exc, "the prompt was let through without routing"))
+        return False
+    return True
 
 
 def pointer_text(host: str, decision: Decision, holding: str) -> str:
@@ -127,7 +137,19 @@ def execute(decision: Decision, request: Request, settings: Settings) -> tuple[s
         result = run(decision, request, settings=settings)
     except ProviderError as exc:
         return None, f"every provider of the {decision.tier} chain failed: {exc}", None
+    for warning in result.warnings:  # the answer stands; the user finds this in hooks.log and `doctor`
+        warn(request.host, request.event, warning)
     return str(result.text), str(getattr(result, "model", "") or ""), result
+
+
+def warn(host: str, event: str, message: str) -> None:
+    """A problem the hook survived: one line on stderr and an entry in hooks.log."""
+    import sys
+
+    from llm_router.hosts.hook import log_error
+
+    sys.stderr.write(f"llm-router hook: warning: {message}\n")
+    log_error(host, event, f"warning: {message}")
 
 
 def claude_prefixed(prompt: str, settings: Settings) -> bool:
@@ -150,7 +172,13 @@ def on_prompt(host: str, event: str, payload: dict[str, Any]) -> Outcome | None:
     )
     sessions.count(state, "prompts")
     outcome = _apply(host, decision, request, settings, state)
-    sessions.save(sid, state)
+    try:
+        sessions.save(sid, state)
+    except OSError as exc:  # a full or read-only disk: the outcome (maybe a paid answer) still goes out
+        warn(host, event, f"session state not saved ({exc})")
+        answer = state["turn"].get("answer")
+        if answer:  # Gemini would have taken it from the session at BeforeModel: give it now instead
+            return Outcome(block=f"[answered by {answer['model']} via llm-router]\n\n{answer['text']}")
     return outcome
 
 
@@ -212,7 +240,8 @@ def _apply(
         holding = "all"
     elif host != "gemini-cli" and enforce == "smart" and decision.task in QUESTION_TASKS:
         holding = "heavy"
-    save_decision(decision, settings)
+    if not save_decision(decision, settings):
+        return None  # the query tool could not find this decision: leave the prompt to the host
     sessions.count(state, "routed")
     turn["hold"] = None if holding == "none" else holding
     turn["max_denials"] = MAX_DENIALS.get(enforce, 0)

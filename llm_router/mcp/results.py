@@ -45,7 +45,8 @@ class Route(TypedDict):
 
 
 class Answer(TypedDict):
-    """The text a model produced, which model, and what it cost against the baseline."""
+    """The text a model produced, which model, and what it cost against the baseline. `restarts` lists the
+    streamed answers that broke off (llm_stream), `warnings` what went wrong besides (usage not recorded)."""
 
     text: str
     model: str
@@ -55,6 +56,8 @@ class Answer(TypedDict):
     attempts: int
     cost_usd: float
     baseline_cost_usd: float
+    restarts: list[dict[str, Any]]
+    warnings: list[str]
 
 
 class Report(TypedDict):

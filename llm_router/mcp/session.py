@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -90,13 +91,18 @@ class McpSession:
 
     def remember(self, decision: Decision) -> None:
         """Keep the decision in the usage store (where hooks keep theirs) for llm_query to execute by id,
-        without the prompt's text unless config.yaml says `store_prompts: true`."""
+        without the prompt's text unless config.yaml says `store_prompts: true`. A store that cannot be
+        written costs only that: the decision stands, with a warning on stderr."""
+        from llm_router.errors import StoreError
         from llm_router.providers.catalogue import user_config
         from llm_router.store import save_decision
 
         keep = user_config(self.settings.home).store_prompts
-        with self.db() as conn:
-            save_decision(conn, decision, keep_prompts=keep)
+        try:
+            with self.db() as conn:
+                save_decision(conn, decision, keep_prompts=keep)
+        except StoreError as exc:
+            print(f"llm-router: warning: {exc} (decision {decision.id} was not kept)", file=sys.stderr)
 
     def recall(self, decision_id: str) -> Decision:
         """The decision made earlier under this id, by this server or by a hook."""
@@ -130,11 +136,15 @@ class McpSession:
 
     @contextmanager
     def db(self) -> Iterator[sqlite3.Connection]:
-        """This thread's kept-open connection to the usage store (closing a WAL database checkpoints it)."""
+        """This thread's kept-open connection to the usage store (closing a WAL database checkpoints it).
+        A store that fails, here or in the block, raises StoreError naming the file and its fix."""
         from llm_router.store import db_path
         from llm_router.store.db import shared
+        from llm_router.store.repair import reading
 
-        yield shared(db_path(self.env))
+        path = db_path(self.env)
+        with reading(path):
+            yield shared(path)
 
     def configured(self) -> frozenset[str]:
         """The providers configured for this session (environment, `.env` in its folder, config.yaml)."""
@@ -188,4 +198,6 @@ def answer(result: Result, decision: Decision) -> dict[str, Any]:
         "attempts": len(result.attempts),
         "cost_usd": round(result.cost_usd, 8),
         "baseline_cost_usd": round(result.baseline_cost_usd, 8),
+        "restarts": [r.to_event() for r in result.restarts],
+        "warnings": list(result.warnings),
     }

@@ -80,7 +80,9 @@ def routing_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
         return cast(Answer, await blocking(s.execute, decision, prompt, event="query"))
 
     async def llm_stream(prompt: str, ctx: Context, model: Model = None) -> Answer:
-        """Like llm_auto, streaming text chunks as progress notifications (send a progressToken)."""
+        """Like llm_auto, streaming text chunks as progress notifications (send a progressToken). When an
+        answer breaks off after part of it was sent, a separator line naming the failed and the next model
+        comes before the answer that replaces it; the result's `restarts` lists each break."""
         if model is not None:
             check_model(model, s.configured())
         decision = await blocking(s.decide, prompt, "stream")

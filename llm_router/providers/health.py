@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -107,7 +108,10 @@ def health_report(settings: Any, timeout_s: float, now: float) -> dict[str, Any]
             cooldown = state.cooldown_of(router.load(settings))
         except RouterError:  # a broken policy must not hide which providers answer
             cooldown = 60.0
-        open_keys = set(breakers.open_now(shared(path), now, cooldown))
+        try:
+            open_keys = set(breakers.open_now(shared(path), now, cooldown))
+        except (sqlite3.Error, OSError):  # an unusable store hides breakers, not providers (doctor says why)
+            open_keys = set()
     for c in checks:
         mine = c["provider"]
         c["breaker_open"] = sorted(k for k in open_keys if k == mine or k.startswith(mine + "/"))

@@ -69,14 +69,31 @@ def read(db_path: Path, cp: Any, now: float) -> tuple[dict[str, BudgetState], fr
         # The process's kept-open connection: closing the last connection to a WAL database checkpoints
         # it, which would cost a hook more than everything else it does.
         conn = shared(db_path)
-    except sqlite3.Error:
-        return budget_states(None, specs, now), frozenset()
-    try:
         budgets = budget_states(conn, specs, now)
         rows = conn.execute(
             "SELECT key FROM breakers WHERE opened_at IS NOT NULL AND opened_at + ? > ?",
             (cooldown_of(cp), now),
         )
         return budgets, frozenset(row[0] for row in rows)
-    except sqlite3.OperationalError:  # a database not migrated yet has no tables: nothing spent, none open
+    except (sqlite3.Error, OSError):
+        # Not migrated yet (no tables), or unusable (corrupt, unreadable): decide as if nothing were spent
+        # and no breaker open. Executing (`router.run`) reads it again and warns with the fix.
         return budget_states(None, specs, now), frozenset()
+
+
+def for_run(
+    db_path: Path, specs: Iterable[Any], now: float
+) -> tuple[sqlite3.Connection | None, dict[str, BudgetState], str | None]:
+    """The connection an execution records through, the budget states it checks, and a warning when the
+    store cannot be used: then no connection, budgets taken as unspent, and the query still runs."""
+    specs = list(specs)
+    try:
+        conn = shared(db_path)
+        return conn, budget_states(conn, specs, now), None
+    except (sqlite3.Error, OSError) as exc:
+        from llm_router.store.repair import warning
+
+        problem = warning(
+            db_path, exc, "budgets and breakers were not checked and this query's usage was not recorded"
+        )
+        return None, budget_states(None, specs, now), problem

@@ -9,26 +9,33 @@ a script of faults per model::
         fake.script("b", "500", "ok")         # first a 500, then answers (the last step repeats)
         env = {"OPENAI_API_KEY": "test", "OPENAI_BASE_URL": fake.openai_base}
 
-Steps: ok, 401, 429, 500, 503, context (400 context_length_exceeded), slow[:SECONDS], refused (the
+Steps: ok, 401, 403, 429, 500, 503, context (400 context_length_exceeded), slow[:SECONDS], refused (the
 connection is closed without a reply), garbage (200 with a body that is not JSON), empty (an empty answer),
 refusal (an "I can't help with that" answer), length (cut off by max tokens), quote (a 400 whose message
-quotes the prompt, as content filters do).
+quotes the prompt, as content filters do), cut[:PIECES] (the answer breaks off: a stream stops after PIECES
+pieces, 3 by default, and the connection drops; a reply that is not streamed stops halfway through its body).
+
+An error step may carry the `Retry-After` header to send: `429:5` (seconds) or `503:date+5` (an HTTP-date
+five seconds ahead); `429:ms=1500` sends `retry-after-ms: 1500` instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 STEPS = (
     "ok",
     "401",
+    "403",
     "429",
     "500",
     "503",
@@ -40,6 +47,7 @@ STEPS = (
     "refusal",
     "length",
     "quote",
+    "cut",
 )
 REFUSAL_TEXT = "I'm sorry, but I can't help with that."
 
@@ -155,6 +163,28 @@ def _bare(model: str) -> str:
     return model.split("/", 1)[1] if "/" in model else model
 
 
+def _retry_after(arg: str) -> dict[str, str]:
+    """The Retry-After header an error step asks for: `5`, `date+5` or `ms=1500` (see the module's doc)."""
+    if not arg:
+        return {}
+    if arg.startswith("ms="):
+        return {"retry-after-ms": arg[3:]}
+    if arg.startswith("date+"):
+        return {"Retry-After": formatdate(time.time() + float(arg[5:]), usegmt=True)}
+    return {"Retry-After": arg}
+
+
+def _is_text(payload: Any) -> bool:
+    """Whether a streamed event carries a piece of the answer's text."""
+    if not isinstance(payload, dict):
+        return False
+    if payload.get("type") == "content_block_delta":
+        return True
+    if "choices" in payload:
+        return any((c.get("delta") or {}).get("content") for c in payload["choices"])
+    return bool((payload.get("message") or {}).get("content")) and not payload.get("done")
+
+
 def _tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
@@ -220,14 +250,15 @@ def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.close()
                 return
-            if name in ("401", "429", "500", "503"):
+            if name in ("401", "403", "429", "500", "503"):
                 messages = {
                     "401": "Incorrect API key provided.",
+                    "403": "This key is not allowed to use this model.",
                     "429": "Rate limit reached, try again later.",
                     "500": "The server had an error while processing your request.",
                     "503": "The engine is currently overloaded.",
                 }
-                self._error(api, int(name), messages[name])
+                self._error(api, int(name), messages[name], headers=_retry_after(arg))
                 return
             if name == "context":
                 self._error(
@@ -258,12 +289,25 @@ def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             elif name == "length":
                 text, finish = fake.answer_for(model)[:12], "length"
             reply = _Reply(model, text, finish, _tokens(_prompt_text(body)), _tokens(text) if text else 0)
+            cut = int(arg or 3) if name == "cut" else None
             if body.get("stream"):
-                self._stream(api, reply, body)
+                self._stream(api, reply, body, cut)
+            elif cut is not None:
+                raw = json.dumps(reply.body(api)).encode()
+                self._send_head(200, "application/json", {"Content-Length": str(len(raw))})
+                self.wfile.write(raw[: len(raw) // 2])
+                self._drop()
             else:
                 self._json(200, reply.body(api))
 
-        def _error(self, api: str, status: int, message: str, code: str | None = None) -> None:
+        def _error(
+            self,
+            api: str,
+            status: int,
+            message: str,
+            code: str | None = None,
+            headers: Mapping[str, str] | None = None,
+        ) -> None:
             if api == "anthropic":
                 kinds = {401: "authentication_error", 429: "rate_limit_error", 400: "invalid_request_error"}
                 payload: dict[str, Any] = {
@@ -274,33 +318,53 @@ def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 payload = {"error": message}
             else:
                 payload = {"error": {"message": message, "type": "error", "code": code or str(status)}}
-            self._json(status, payload)
+            self._json(status, payload, headers)
 
         # -- writing -----------------------------------------------------------------------------
-        def _json(self, status: int, payload: Any) -> None:
+        def _json(self, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> None:
             raw = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
+            self._send_head(status, "application/json", {"Content-Length": str(len(raw)), **(headers or {})})
             self.wfile.write(raw)
 
-        def _stream(self, api: str, reply: _Reply, body: Mapping[str, Any]) -> None:
-            ndjson = api == "ollama"
-            self.send_response(200)
-            self.send_header("Content-Type", "application/x-ndjson" if ndjson else "text/event-stream")
-            self.send_header("Connection", "close")
+        def _send_head(self, status: int, content_type: str, headers: Mapping[str, str]) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.end_headers()
+
+        def _drop(self) -> None:
+            """Break the connection in the middle of a reply, as a failing upstream does."""
+            self.wfile.flush()
             self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            self.connection.close()
+
+        def _stream(self, api: str, reply: _Reply, body: Mapping[str, Any], cut: int | None = None) -> None:
+            # Chunked, as real providers stream: a stream that breaks off is then an error for the client,
+            # not an answer that merely ended early.
+            ndjson = api == "ollama"
+            content_type = "application/x-ndjson" if ndjson else "text/event-stream"
+            self._send_head(200, content_type, {"Transfer-Encoding": "chunked", "Connection": "close"})
+            self.close_connection = True
+            pieces = 0
             for event, payload in reply.events(api, body):
                 if ndjson:
-                    self.wfile.write(json.dumps(payload).encode() + b"\n")
+                    data = json.dumps(payload).encode() + b"\n"
                 elif payload == "[DONE]":
-                    self.wfile.write(b"data: [DONE]\n\n")
+                    data = b"data: [DONE]\n\n"
                 else:
                     prefix = f"event: {event}\n" if event else ""
-                    self.wfile.write(f"{prefix}data: {json.dumps(payload)}\n\n".encode())
+                    data = f"{prefix}data: {json.dumps(payload)}\n\n".encode()
+                if cut is not None and pieces >= cut:
+                    self._drop()
+                    return
+                pieces += _is_text(payload)
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
                 self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
 
     return Handler
 
