@@ -204,3 +204,53 @@ def test_a_query_runs_a_chain_the_decision_saw_wholly_behind_open_breakers(
     decision = make_decision(chain, usable=(), unusable=dict.fromkeys(chain, "circuit breaker open"))
     result = router.run(decision, Request("hello"), settings=router.Settings())
     assert result.model == "openai/b" and "circuit breaker open" in result.skipped["openai/a"]
+
+
+def query(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """`llm-router query ARGV` in this process: (exit code, stdout, stderr)."""
+    from llm_router.cli import main
+
+    try:
+        returned = main(["query", "What is 2+2?", *argv])
+        code = returned if isinstance(returned, int) else 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def openai_at_fake(fake: FakeProvider, monkeypatch: pytest.MonkeyPatch) -> FakeProvider:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base)
+    return fake
+
+
+def test_query_on_one_model_answers_after_a_single_429(
+    openai_at_fake: FakeProvider, capsys: pytest.CaptureFixture[str]
+) -> None:
+    openai_at_fake.script("gpt-4o-mini", "429", "ok")
+    code, out, err = query(capsys, "--models", "openai/gpt-4o-mini")
+    assert code == 0, err
+    assert out == "answer from gpt-4o-mini\n" and "2 attempts" in err
+
+
+def test_a_policy_with_no_retries_fails_on_a_single_429(
+    openai_at_fake: FakeProvider, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nfallback: {retries: 0}\n")
+    openai_at_fake.script("gpt-4o-mini", "429", "ok")
+    code, _, err = query(capsys, "--models", "openai/gpt-4o-mini", "--config", str(policy))
+    assert code == 5 and "rate_limited" in err and openai_at_fake.count("gpt-4o-mini") == 1
+
+
+def test_a_policy_max_wait_below_retry_after_moves_on_instead_of_waiting(
+    openai_at_fake: FakeProvider, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nfallback: {max_wait_s: 1}\n")
+    openai_at_fake.script("first", "429:120", "ok")
+    code, out, err = query(capsys, "--models", "openai/first,openai/second", "--config", str(policy))
+    assert code == 0, err
+    assert out == "answer from second\n" and openai_at_fake.count("first") == 1

@@ -191,3 +191,12 @@ def test_importing_schema_module_does_not_import_jsonschema():
     code = "import sys, llm_router.policy.schema; print('jsonschema' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_fallback_retries_and_max_wait_s_are_checked():
+    assert check("fallback: {retries: 2, max_wait_s: 2.5}\n") == []
+    found = check("fallback:\n  retries: -1\n  max_wait_s: fast\n")
+    assert [(line, pointer) for line, _, _, pointer in found] == [
+        (2, "/fallback/retries"),
+        (3, "/fallback/max_wait_s"),
+    ]

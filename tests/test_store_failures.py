@@ -172,7 +172,7 @@ async def test_an_mcp_query_answers_with_a_corrupt_usage_db_and_says_what_was_no
 def test_doctor_finds_a_corrupt_usage_db_and_gives_the_recipe(garbage: Path) -> None:
     status, detail, fix = diagnose(garbage)
     assert status == "fail" and "not a database" in detail
-    assert f"mv {garbage} {garbage}.broken" in fix and ".recover" in fix
+    assert f"cd {garbage.parent} && mv usage.db usage.db.broken" in fix and ".recover" in fix
 
 
 def test_doctor_finds_a_read_only_usage_db_and_says_how_to_make_it_writable(

@@ -2,8 +2,10 @@
 
 A breaker opens after `failures` consecutive failures; while open, attempts are skipped without a request;
 after `cooldown_s` exactly one attempt (the probe) is let through: its success closes the breaker, its
-failure opens it for another cooldown. Connection-level failures (refused, timeout, bad key) count against
-the provider as well as the model; everything else only against the model.
+failure opens it for another cooldown. Only failures that show the provider itself is out (its endpoint
+cannot be reached: refused, DNS, TLS; or its key is rejected) count against the provider as well as the
+model; everything else (429, 5xx, timeouts, a dropped connection, 404) only against the model. Which is
+which is `execute.attempts.breaker_scope`.
 """
 
 from __future__ import annotations

@@ -40,20 +40,20 @@ def kind_of(exc: BaseException) -> str:
 def fix_for(path: Path, kind: str) -> str:
     """A concrete recipe for the user, for an error of this kind on the database at `path`."""
     q = shlex.quote
-    db, folder = str(path), str(path.parent)
+    folder = str(path.parent)
     if kind == "corrupt":
-        broken = db + ".broken"
+        n = q(path.name)
         return (
-            f"move it aside and recover what it holds into a new one: `mv {q(db)} {q(broken)}; "
-            f"mv {q(db + '-wal')} {q(broken + '-wal')} 2>/dev/null; rm -f {q(db + '-shm')}; "
-            f"sqlite3 {q(broken)} .recover | sqlite3 {q(db)}` (where sqlite3 or its .recover is missing, "
-            "the moves alone are enough: llm-router starts a new usage.db, the old records stay in "
-            "usage.db.broken)"
+            f"move it aside and recover what it holds into a new one: `cd {q(folder)} && "
+            f"mv {n} {n}.broken && {{ mv {n}-wal {n}.broken-wal 2>/dev/null; rm -f {n}-shm; "
+            f"sqlite3 {n}.broken .recover | sqlite3 {n}; }}` (where sqlite3 or its .recover is missing, "
+            f"the moves alone are enough: llm-router starts a new {path.name}, the old records stay in "
+            f"{path.name}.broken)"
         )
     if kind == "readonly":
         return (
-            f"make it writable by you: `chmod 600 {q(db)}*; chmod 700 {q(folder)}` (and check that you own "
-            f"them: `ls -la {q(folder)}`), or remount its disk read-write"
+            f"make it writable by you: `chmod 600 {q(str(path))}*; chmod 700 {q(folder)}` (and check that "
+            f"you own them: `ls -la {q(folder)}`), or remount its disk read-write"
         )
     if kind == "full":
         return f"free some space on the disk that holds it (`df -h {q(folder)}`)"
