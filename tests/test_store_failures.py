@@ -12,12 +12,13 @@ import resource
 import shutil
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from mcp import Client
-from test_hook import accepted, prompt
+from test_hook import Run, accepted, payload, prompt
 
 from llm_router.mcp.server import build_server
 from llm_router.mcp.session import McpSession
@@ -150,6 +151,34 @@ def test_the_zero_claude_hook_answers_with_a_corrupt_usage_db_and_logs_the_fix(
     assert model and output["reason"].endswith(fake.answer_for(model.group(1)))
     log = (home / ".llm-router" / "hooks.log").read_text()
     assert "warning: usage.db cannot be used" in log and str(garbage) in log and ".recover" in log
+
+
+def hook_on_a_full_disk(host: str, event: str) -> Run:
+    """The hook for `host`'s prompt event in a process that cannot write a byte to any file."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "llm_router.hosts.hook", host],
+        input=json.dumps(payload(host, event, prompt="what is 2+2?")).encode(),
+        capture_output=True,
+        env=dict(os.environ),
+        timeout=120,
+        preexec_fn=file_size_limit(1),
+        check=False,
+    )
+    return Run(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+
+
+@pytest.mark.parametrize(
+    ("host", "event"), [("claude-code", "UserPromptSubmit"), ("gemini-cli", "BeforeAgent")]
+)
+def test_the_zero_claude_hook_on_a_full_disk_still_gives_the_answer(
+    fake: FakeProvider, home: Path, host: str, event: str
+) -> None:
+    (home / ".llm-router").mkdir()
+    (home / ".llm-router" / "routing.yaml").write_text("version: 1\nmode: zero_claude\n")
+    output = accepted(host, event, hook_on_a_full_disk(host, event))
+    assert output is not None and output["decision"] in ("block", "deny")
+    model = re.match(r"\[answered by (\S+) via llm-router\]", output["reason"])
+    assert model and output["reason"].endswith(fake.answer_for(model.group(1)))
 
 
 @pytest.fixture
