@@ -344,7 +344,7 @@ SPOT_CHECKS = [
 
 
 def load(path: Path) -> Classifier:
-    clf, issues = compile_classifier(yaml.safe_load(path.read_text())["classifier"])
+    clf, issues = compile_classifier(yaml.safe_load(path.read_text())["classifier"], trusted=lambda _p: True)
     assert not issues, issues
     return clf
 

@@ -83,7 +83,7 @@ def main() -> None:
     args = parser.parse_args()
     section = yaml.safe_load((ROOT / "policies" / "classifier.yaml").read_text())["classifier"]
     section = section | {"lexicon": {"weight": 0}}
-    clf, issues = compile_classifier(section)
+    clf, issues = compile_classifier(section, trusted=lambda _pointer: True)  # the built-in file
     assert not issues, issues
     data = sets()
     base = {p: clf.logit(clf.classify(p)) for rows in data.values() for _, p in rows}

@@ -37,7 +37,7 @@ FOLDS = 5
 
 def features(section: dict[str, Any], prompts: Sequence[str]) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Per prompt: the classifier's terms as columns (signal counts, task one-hot, length), and its logit."""
-    clf, issues = compile_classifier(section)
+    clf, issues = compile_classifier(section, trusted=lambda _pointer: True)  # the built-in file
     assert not issues, issues
     signals = [s["id"] for s in section["signals"]]
     tasks = sorted(section["task_bias"])

@@ -24,7 +24,7 @@ def builtin_section() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def clf() -> Classifier:
-    classifier, issues = compile_classifier(builtin_section())
+    classifier, issues = compile_classifier(builtin_section(), trusted=lambda _pointer: True)
     assert issues == []
     return classifier
 
@@ -270,6 +270,61 @@ def test_lexicon_can_be_switched_off(tmp_path: Path) -> None:
 def test_missing_lexicon_is_an_issue() -> None:
     _, issues = compile_classifier({"lexicon": {"file": "builtin:no-such-lexicon", "weight": 1}})
     assert [(i.pointer, i.code) for i in issues] == [("/classifier/lexicon/file", "bad-lexicon")]
+
+
+# --- users' patterns: bounded, or rejected -----------------------------------------------------------------
+
+CATASTROPHIC = "(a|aa)+$"  # backtracks exponentially on a run of a's that ends in a near-miss
+
+
+def test_a_users_catastrophic_signal_pattern_stops_at_its_time_limit_and_says_so() -> None:
+    clf, issues = compile_classifier({"signals": [{"id": "evil", "match": CATASTROPHIC, "weight": 3}]})
+    assert issues == []
+    f = clf.classify("a" * 79 + "!")
+    assert "evil" not in f.signals and ("timeout:evil", 0.0) in f.contributions
+
+
+def test_a_users_catastrophic_override_does_not_match_and_the_next_one_is_tried() -> None:
+    clf, _ = compile_classifier(
+        {
+            "rules": [
+                {"id": "evil", "match": CATASTROPHIC, "set": {"task": "math"}},
+                {"id": "plain", "match": "!", "set": {"task": "code"}},
+            ]
+        }
+    )
+    f = clf.classify("a" * 79 + "!")
+    assert (f.task, f.signals) == ("code", ("plain",))
+    assert ("timeout:evil", 0.0) in f.contributions
+
+
+def test_a_users_pattern_too_large_to_compile_is_rejected_with_its_pointer() -> None:
+    _, issues = compile_classifier(
+        {"signals": [{"id": "big", "match": "(?:(?:a{100}){100}){10}", "weight": 1}]}
+    )
+    assert [(i.pointer, i.code) for i in issues] == [("/classifier/signals/0/match", "too-large")]
+
+
+def test_users_patterns_share_a_quarter_second_per_classification() -> None:
+    section = {"signals": [{"id": f"s{i}", "match": CATASTROPHIC, "weight": 1} for i in range(10)]}
+    clf, _ = compile_classifier(section)
+    assert [s.finditer.__self__.timeout for s in clf.signals] == [0.025] * 10  # type: ignore[union-attr]
+
+
+def test_only_the_builtin_files_patterns_run_on_re(clf: Classifier) -> None:
+    kinds = {type(s.finditer.__self__).__name__ for s in clf.signals if s.finditer is not None}
+    user, _ = compile_classifier({"signals": [{"id": "x", "match": "x+", "weight": 1}]})
+    assert kinds == {"Pattern"}
+    assert type(user.signals[0].finditer.__self__).__name__ == "UserPattern"  # type: ignore[union-attr]
+
+
+def test_the_builtin_patterns_hold_no_nested_quantifiers() -> None:
+    from llm_router.policy.patterns import nested_quantifiers
+
+    section = builtin_section()
+    patterns = [item["match"] for key in ("signals", "rules") for item in section[key] if "match" in item]
+    assert len(patterns) >= 10
+    assert {p: nested_quantifiers(p) for p in patterns if nested_quantifiers(p)} == {}
 
 
 def test_huge_prompts_cost_about_the_same_as_long_ones(clf: Classifier) -> None:

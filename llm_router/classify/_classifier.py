@@ -241,10 +241,13 @@ class Classifier:
             if s.finditer is not None:
                 enough = max(s.max_count, s.min_count)  # enough regex hits to fire and to reach the cap
                 if count < enough:
-                    for _ in s.finditer(text):
-                        count += 1
-                        if count >= enough:
-                            break
+                    try:
+                        for _ in s.finditer(text):
+                            count += 1
+                            if count >= enough:
+                                break
+                    except TimeoutError:  # a user's pattern out of CPU time: the hits found so far count
+                        contributions.append((f"timeout:{s.id}", 0.0))
             if count < s.min_count or not count:
                 continue
             fired.append(s.id)
@@ -277,7 +280,11 @@ class Classifier:
         complexity = self.band(difficulty)
         confidence = self._confidence(difficulty, margin)
         for rule in self.overrides:
-            if rule.search(text) is None:
+            try:
+                if rule.search(text) is None:
+                    continue
+            except TimeoutError:  # a user's pattern out of CPU time does not match
+                contributions.append((f"timeout:{rule.id}", 0.0))
                 continue
             fired.append(rule.id)
             before = difficulty

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,14 @@ from llm_router.classify._classifier import (
     Signal,
 )
 from llm_router.decision import COMPLEXITIES, TASKS
+from llm_router.policy.patterns import PatternError, UserPattern, check
 from llm_router.policy.problems import Issue
 
 ROOT = "/classifier"
+_RE_DOCS = "see https://docs.python.org/3/library/re.html"
+# CPU seconds that users' patterns may take per classification, in all and each (each is called once).
+USER_PATTERNS_S = 0.25
+USER_PATTERN_S = 0.05
 _BANDS = COMPLEXITIES[1:]
 _WORD = re.compile(WORD_PATTERN)
 _ITEM_META = {"id", "description", "before", "after", "disabled"}
@@ -32,8 +37,10 @@ _ITEM_META = {"id", "description", "before", "after", "disabled"}
 class _Checker:
     """Collects issues while reading typed values out of the section."""
 
-    def __init__(self) -> None:
+    def __init__(self, trusted: Callable[[str], bool]) -> None:
         self.issues: list[Issue] = []
+        self.trusted = trusted
+        self.user_patterns: list[UserPattern] = []
 
     def issue(self, pointer: str, code: str, message: str, hint: str = "", offset: int = 0) -> None:
         self.issues.append(Issue(pointer, code, message, hint, offset))
@@ -64,21 +71,24 @@ class _Checker:
             return default
         return float(value)
 
-    def regex(self, value: Any, pointer: str) -> re.Pattern[str] | None:
+    def regex(self, value: Any, pointer: str) -> re.Pattern[str] | UserPattern | None:
+        """The compiled pattern: on `re` when it is one of ours, else a UserPattern under a time limit."""
         if not isinstance(value, str) or not value:
             self.issue(pointer, "bad-type", "expected a regular expression (a non-empty string)")
             return None
         try:
-            return re.compile(value)
+            if self.trusted(pointer):
+                return re.compile(value)
+            check(value)
         except re.error as exc:
-            self.issue(
-                pointer,
-                "bad-regex",
-                f"invalid regular expression: {exc.msg}",
-                "see https://docs.python.org/3/library/re.html",
-                exc.pos or 0,
-            )
+            self.issue(pointer, "bad-regex", f"invalid regular expression: {exc.msg}", _RE_DOCS, exc.pos or 0)
             return None
+        except PatternError as exc:
+            self.issue(pointer, exc.code, exc.message, _RE_DOCS if exc.code == "bad-regex" else "", exc.pos)
+            return None
+        pattern = UserPattern(value)
+        self.user_patterns.append(pattern)
+        return pattern
 
     def task(self, value: Any, pointer: str) -> str | None:
         if value is None:
@@ -99,9 +109,16 @@ class _Checker:
                 )
 
 
-def compile_classifier(section: Mapping[str, Any]) -> tuple[Classifier, list[Issue]]:
-    """Compile the `classifier` section once (every regex, the lexicon file); problems become Issues."""
-    ck = _Checker()
+def compile_classifier(
+    section: Mapping[str, Any], trusted: Callable[[str], bool] | None = None
+) -> tuple[Classifier, list[Issue]]:
+    """Compile the `classifier` section once (every regex, the lexicon file); problems become Issues.
+
+    `trusted(pointer)` says whether the pattern at a JSON pointer is the built-in file's; those run on `re`.
+    Every other pattern is a user's: checked for size, and run under a CPU-time limit (a pattern that runs
+    out counts as not matching, and the features' contributions say `timeout:ID`).
+    """
+    ck = _Checker(trusted or (lambda _pointer: False))
     section = ck.mapping(section, ROOT)
     ck.unknown_keys(
         section,
@@ -155,6 +172,8 @@ def compile_classifier(section: Mapping[str, Any]) -> tuple[Classifier, list[Iss
     ck.unknown_keys(scan, {"head", "tail"}, f"{ROOT}/scan")
     ck.unknown_keys(length, {"weight", "pivot", "min", "max", "by_task", "by_signal"}, f"{ROOT}/length")
     ck.unknown_keys(conf, set(ConfidenceParams._fields), f"{ROOT}/confidence")
+    for pattern in ck.user_patterns:
+        pattern.timeout = min(USER_PATTERN_S, USER_PATTERNS_S / len(ck.user_patterns))
     return classifier, ck.issues
 
 

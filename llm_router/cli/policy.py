@@ -29,17 +29,32 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
     """Check policy files (default: the policy as layered now). Exit 3 when any is invalid.
 
     Each PATH is checked as if it were given with --config: on top of the built-in defaults and your files.
-    Every problem is printed as FILE:LINE:COL: code /json/pointer: message (hint).
+    Every problem is printed as FILE:LINE:COL: code /json/pointer: message (hint). Regexes that can
+    backtrack catastrophically (nested quantifiers) are warnings: they do not change the exit code.
     """
     from llm_router import router
+    from llm_router.policy.lint import pattern_warnings
+    from llm_router.policy.load import load_policy
 
     targets: list[Path | None] = list(paths) or [None]
     results: list[dict[str, Any]] = []
     for path in targets:
         try:
-            cp = router.load(router.Settings(config=path))
+            s = router.Settings(config=path)
+            cp = router.load(s)
+            found = pattern_warnings(cp)
+            if found:
+                loaded = load_policy(env=s.env, cwd=s.cwd, config=s.config, home=s.home)
+                warnings = [loaded.locate(issue) for issue in found]
             results.append(
-                {"path": str(path or "(layered policy)"), "ok": True, "revision": cp.revision, "problems": []}
+                {
+                    "path": str(path or "(layered policy)"),
+                    "ok": True,
+                    "revision": cp.revision,
+                    "problems": [],
+                    "warnings": [w.to_dict() for w in warnings] if found else [],
+                    "text": "\n".join(f"warning: {w}" for w in warnings) if found else "",
+                }
             )
         except PolicyError as exc:
             results.append(
@@ -55,6 +70,8 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
     else:
         for r in results:
             if r["ok"]:
+                if r["text"]:
+                    click.echo(r["text"], err=True)
                 click.echo(f"ok: {r['path']} (revision {r['revision']})")
             else:
                 click.echo(r["text"], err=True)

@@ -4,9 +4,11 @@ budgets and providers named in expressions exist. Every problem is reported, loc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from llm_router import paths
 from llm_router.classify import compile_classifier
 from llm_router.errors import PolicyError
 from llm_router.policy.compiled import (
@@ -40,7 +42,7 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
     chains = _chains(data.get("chains") or {}, issues)
     presets = _presets(data.get("policies") or DEFAULT_PRESETS, tiers, issues)
     budgets = _budgets(data.get("budgets") or [], issues)
-    classifier, classifier_issues = compile_classifier(data.get("classifier") or {})
+    classifier, classifier_issues = compile_classifier(data.get("classifier") or {}, _builtin(loaded))
     issues.extend(classifier_issues)
     rules = _rules(loaded, data.get("rules") or [], tiers, chains, budgets, issues)
     _subagent_models(data.get("hosts") or {}, tiers, chains, issues)
@@ -85,6 +87,17 @@ def _subagent_models(
                     f"use one of {', '.join(dict.fromkeys([*tiers, *chains]))}",
                 )
             )
+
+
+def _builtin(loaded: LoadedPolicy) -> Callable[[str], bool]:
+    """Whether the value at a pointer was written in one of the built-in policy files."""
+    folder = os.path.join(str(paths.policies_dir()), "")
+
+    def builtin(pointer: str) -> bool:
+        origin = loaded.origin(pointer)
+        return origin is not None and origin.file.startswith(folder)
+
+    return builtin
 
 
 def _chains(raw: Mapping[str, Any], issues: list[Issue]) -> dict[str, dict[str, tuple[str, ...]]]:

@@ -13,7 +13,7 @@ from typing import Any, overload
 from llm_router.decision import BudgetState, Context, Decision, TraceStep, step_json
 from llm_router.policy import namespace
 from llm_router.policy.compiled import CompiledPolicy, CompiledRule
-from llm_router.policy.expr import ExprRuntimeError
+from llm_router.policy.expr import ExprBudgetError, ExprRuntimeError, Meter
 from llm_router.providers.table import how_to_configure, provider_of
 
 
@@ -34,9 +34,13 @@ def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
     shift = 0
     reasons: list[str] = []
     decided: CompiledRule | None = None
+    allowance = Meter()  # what all the rules of this decision may spend between them
     for rule in cp.rules:
         try:
-            matched = bool(rule.when.evaluate(ns))
+            matched = bool(rule.when.evaluate(ns, allowance))
+        except ExprBudgetError as exc:
+            steps.append((rule, False, "", f"over budget: {exc}; treated as not matching"))
+            continue
         except ExprRuntimeError as exc:
             steps.append((rule, False, "", f"error: {exc}; treated as not matching"))
             continue
@@ -160,6 +164,9 @@ def _decision_id(revision: str, ctx: Context) -> str:
 
 
 _STEP_JSON: dict[tuple[Any, ...], str] = {}
+# Names whose values are small and hashable, so a step that reads only these can reuse an earlier step's JSON.
+# The prompt, budgets and provider health are written afresh: they are large, or mappings (unhashable).
+_REUSABLE = namespace.CONTEXT_NAMES - {"prompt", "budget", "health"}
 
 
 class Trace(Sequence[TraceStep]):
@@ -197,7 +204,7 @@ class Trace(Sequence[TraceStep]):
         ns = self._ns
         parts = []
         for rule, matched, effect, note in self._raw:
-            if "prompt" in rule.names or rule.when.constant_keys:
+            if rule.when.constant_keys or not _REUSABLE.issuperset(rule.names):
                 parts.append(
                     step_json(rule.id, rule.location, rule.when.source, matched, _saw(rule, ns), effect, note)
                 )

@@ -6,18 +6,31 @@ import ast
 import difflib
 import re
 from collections.abc import Callable, Collection, Mapping
-from functools import lru_cache
 from typing import Any
 
-__all__ = ["ATTRIBUTES", "FUNCTIONS", "STR_METHODS", "Expr", "ExprError", "ExprRuntimeError", "compile_expr"]
+from llm_router.policy import meter, patterns
+from llm_router.policy.meter import MATCH_SCAN, MAX_REPEAT, ExprBudgetError, ExprRuntimeError, Meter
+
+__all__ = [
+    "ATTRIBUTES",
+    "FUNCTIONS",
+    "STR_METHODS",
+    "Expr",
+    "ExprBudgetError",
+    "ExprError",
+    "ExprRuntimeError",
+    "MATCH_SCAN",
+    "MAX_REPEAT",
+    "Meter",
+    "compile_expr",
+]
 
 MAX_SOURCE = 4000  # characters of one expression
 MAX_STRING = 1000  # characters of one string constant
 MAX_LITERAL = 256  # elements of one list/tuple/set literal
 MAX_DEPTH = 64  # nesting of the syntax tree
 MAX_POWER = 64  # largest constant exponent of **
-MAX_REPEAT = 100_000  # longest str/list that `*` may build at run time
-MATCH_SCAN = 20_000  # characters of text that matches() looks at
+# MATCH_SCAN and MAX_REPEAT, like every limit that applies while an expression runs, live in meter.py.
 
 # Budget and provider-health fields, and the str methods an expression may call.
 ATTRIBUTES = frozenset(
@@ -44,92 +57,17 @@ class ExprError(Exception):
         return f"{self.code} at {self.offset}: {self.message}" + (f" ({self.hint})" if self.hint else "")
 
 
-class ExprRuntimeError(Exception):
-    """Evaluating a valid expression failed (a missing key, a type mismatch, a division by zero, ...)."""
-
-
-# --- the registered pure functions -----------------------------------------------------------------
-
-
-@lru_cache(maxsize=512)
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
-
-
-def matches(text: str, pattern: str) -> bool:
-    """True when the regex finds a match in the first 20,000 characters of text (case-insensitive)."""
-    return _regex(pattern).search(text[:MATCH_SCAN]) is not None
-
-
-def contains(text: str, *subs: str) -> bool:
-    """True when text contains any of subs, ignoring case."""
-    folded = text.lower()
-    return any(s.lower() in folded for s in subs)
-
-
-def startswith(text: str, prefix: str) -> bool:
-    """True when text starts with prefix, ignoring case and leading whitespace."""
-    return text.lstrip().lower().startswith(prefix.lower())
-
-
-def lower(text: str) -> str:
-    """Text in lower case."""
-    return text.lower()
-
-
-def words(text: str) -> int:
-    """The number of whitespace-separated words in text."""
-    return len(text.split())
-
-
-def lines(text: str) -> int:
-    """The number of lines in text (0 for empty text)."""
-    return len(text.splitlines())
-
-
-def _round(number: float, ndigits: int | None = None) -> float:
-    # round(5, -10**9) would compute 10**10**9; keep ndigits small.
-    if ndigits is not None and not -20 <= ndigits <= 20:
-        raise ValueError("round() ndigits must be between -20 and 20")
-    return round(number, ndigits)
-
-
-# name -> (function, fewest positional arguments, most or None for no limit)
-_REGISTRY: dict[str, tuple[Callable[..., Any], int, int | None]] = {
-    "matches": (matches, 2, 2),
-    "contains": (contains, 2, None),
-    "startswith": (startswith, 2, 2),
-    "lower": (lower, 1, 1),
-    "len": (len, 1, 1),
-    "min": (min, 1, None),
-    "max": (max, 1, None),
-    "abs": (abs, 1, 1),
-    "round": (_round, 1, 2),
-    "any": (any, 1, 1),
-    "all": (all, 1, 1),
-    "words": (words, 1, 1),
-    "lines": (lines, 1, 1),
-}
+# The registered pure functions (meter.py: each pays for what it reads and builds).
+_REGISTRY: dict[str, tuple[Callable[..., Any], int, int | None]] = meter.REGISTRY
 FUNCTIONS: dict[str, Callable[..., Any]] = {name: entry[0] for name, entry in _REGISTRY.items()}
-
-
-def _mul(a: Any, b: Any) -> Any:
-    for seq, n in ((a, b), (b, a)):
-        if isinstance(seq, str | bytes | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_REPEAT:
-            raise ValueError(f"repetition would build more than {MAX_REPEAT} items")
-    return a * b
-
-
-def _mod(a: Any, b: Any) -> Any:
-    if isinstance(a, str | bytes):
-        raise TypeError("%-formatting of strings is not allowed")
-    return a % b
-
 
 _GLOBALS: dict[str, Any] = {
     "__builtins__": {},
-    "__mul": _mul,
-    "__mod": _mod,
+    "__add": meter.add,
+    "__mul": meter.mul,
+    "__mod": meter.mod,
+    "__slice": meter.slice_of,
+    "__method": meter.method,
     **{f"__fn_{name}": fn for name, fn in FUNCTIONS.items()},
 }
 
@@ -139,7 +77,16 @@ _GLOBALS: dict[str, Any] = {
 class Expr:
     """A compiled expression: what it reads, and a fast `evaluate(ns)`."""
 
-    __slots__ = ("source", "names", "constant_keys", "_code", "_constant", "_is_constant")
+    __slots__ = (
+        "source",
+        "names",
+        "constant_keys",
+        "patterns",
+        "metered",
+        "_code",
+        "_constant",
+        "_is_constant",
+    )
 
     def __init__(
         self,
@@ -148,20 +95,31 @@ class Expr:
         constant_keys: dict[str, set[str]],
         code: Any = None,
         constant: Any = None,
+        patterns: tuple[tuple[int, str, bool], ...] = (),
+        metered: bool = False,
     ):
         self.source = source
         self.names = names
         self.constant_keys = constant_keys
+        # (offset in source, pattern, exact) of each constant matches() pattern: `exact` when the pattern's
+        # characters sit verbatim from that offset (a plain literal), so a position inside it can be shown.
+        self.patterns = patterns
+        self.metered = metered  # calls what meter.py meters, so needs an allowance to run
         self._code = code
         self._constant = constant
         self._is_constant = code is None
 
-    def evaluate(self, ns: Mapping[str, Any]) -> Any:
-        """The value of the expression with the context names in ns; errors become ExprRuntimeError."""
+    def evaluate(self, ns: Mapping[str, Any], allowance: Meter | None = None) -> Any:
+        """The value of the expression with the context names in ns. A failure becomes ExprRuntimeError;
+        running out of the rule's allowance (or of what a decision's `allowance` has left) ExprBudgetError."""
         if self._is_constant:
             return self._constant
         try:
+            if self.metered:
+                return meter.run(self._code, _GLOBALS, ns, allowance)
             return eval(self._code, _GLOBALS, ns)  # noqa: S307 - the tree was whitelisted by _Checker
+        except ExprRuntimeError:
+            raise
         except Exception as exc:  # noqa: BLE001 - any failure of a checked expression is a rule error
             raise ExprRuntimeError(f"{type(exc).__name__}: {exc}") from exc
 
@@ -214,6 +172,7 @@ class _Checker:
         self.line_shift = line_shift
         self.used: set[str] = set()
         self.constant_keys: dict[str, set[str]] = {}
+        self.patterns: list[tuple[int, str, bool]] = []
         self.line_starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", source)]
 
     def offset(self, node: ast.AST) -> int:
@@ -380,15 +339,19 @@ class _Checker:
 
     def check_pattern(self, node: ast.expr) -> None:
         if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
-            return
+            return  # a pattern held in a name is checked when it runs
+        offset, exact = self.offset(node), False
+        segment = ast.get_source_segment(self.source, node) if self.line_shift == 0 else None
+        if segment is not None:
+            for quote in (1, 2):  # 'x' and r'x': the pattern's characters stand as written after the quote
+                if segment[quote:-1] == node.value and segment[quote - 1] in "'\"":
+                    offset, exact = offset + quote, True
+                    break
         try:
-            re.compile(node.value, re.IGNORECASE)
-        except re.error as exc:
-            offset = self.offset(node)
-            segment = ast.get_source_segment(self.source, node) if self.line_shift == 0 else None
-            if segment is not None and segment[1:-1] == node.value and exc.pos is not None:
-                offset += 1 + exc.pos  # a plain one-quoted literal: point inside it
-            raise ExprError("bad-regex", f"invalid regular expression: {exc.msg}", offset) from None
+            patterns.check(node.value, ignorecase=True)
+        except patterns.PatternError as exc:
+            raise ExprError(exc.code, exc.message, offset + (exc.pos if exact else 0)) from None
+        self.patterns.append((offset, node.value, exact))
 
     def check_sequence(self, node: ast.List | ast.Tuple | ast.Set, depth: int) -> None:
         if len(node.elts) > MAX_LITERAL:
@@ -399,7 +362,15 @@ class _Checker:
 
 
 class _Rewriter(ast.NodeTransformer):
-    """Turns checked nodes into their guarded runtime forms."""
+    """Turns checked nodes into their guarded runtime forms: operators and calls that can read or build
+    much go through meter.py, and `metered` says whether any does."""
+
+    def __init__(self) -> None:
+        self.metered = False
+
+    def helper(self, name: str, args: list[ast.expr], like: ast.AST, metered: bool = True) -> ast.expr:
+        self.metered = self.metered or metered
+        return ast.copy_location(ast.Call(ast.Name(name, ast.Load()), args, []), like)
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
         if node.id in _CONSTANT_NAMES:
@@ -408,18 +379,36 @@ class _Rewriter(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
         self.generic_visit(node)
-        if isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS:
-            node.func = ast.copy_location(ast.Name(f"__fn_{node.func.id}", ast.Load()), node.func)
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in FUNCTIONS:
+            self.metered = self.metered or func.id not in meter.FREE
+            node.func = ast.copy_location(ast.Name(f"__fn_{func.id}", ast.Load()), func)
+        elif isinstance(func, ast.Attribute) and func.attr in STR_METHODS:
+            return self.helper("__method", [func.value, ast.Constant(func.attr), *node.args], node)
         return node
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
         self.generic_visit(node)
-        guarded = isinstance(node.op, ast.Mult | ast.Mod)
-        if guarded and not (_is_constant(node.left) and _is_constant(node.right)):
-            helper = "__mul" if isinstance(node.op, ast.Mult) else "__mod"
-            call = ast.Call(ast.Name(helper, ast.Load()), [node.left, node.right], [])
-            return ast.copy_location(call, node)
+        if _is_constant(node.left) and _is_constant(node.right):
+            return node  # folded by the compiler, and no longer than the source
+        if isinstance(node.op, ast.Add):
+            return self.helper("__add", [node.left, node.right], node)
+        if isinstance(node.op, ast.Mult):
+            return self.helper("__mul", [node.left, node.right], node)
+        if isinstance(node.op, ast.Mod):
+            return self.helper("__mod", [node.left, node.right], node, metered=False)
         return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        self.generic_visit(node)
+        index = node.slice
+        if not isinstance(index, ast.Slice):
+            return node
+        bounds = [
+            part if part is not None else ast.Constant(None)
+            for part in (index.lower, index.upper, index.step)
+        ]
+        return self.helper("__slice", [node.value, *bounds], node)
 
 
 def _parse(source: str) -> tuple[ast.Expression, int]:
@@ -459,6 +448,14 @@ def compile_expr(source: str | bool, names: Collection[str]) -> Expr:
     if isinstance(body, ast.Constant) or (isinstance(body, ast.Name) and body.id in _CONSTANT_NAMES):
         value = body.value if isinstance(body, ast.Constant) else _CONSTANT_NAMES[body.id]
         return Expr(source, frozenset(), {}, constant=value)
-    rewritten = ast.fix_missing_locations(_Rewriter().visit(tree))
+    rewriter = _Rewriter()
+    rewritten = ast.fix_missing_locations(rewriter.visit(tree))
     code = compile(rewritten, "<policy expression>", "eval")
-    return Expr(source, frozenset(checker.used), checker.constant_keys, code=code)
+    return Expr(
+        source,
+        frozenset(checker.used),
+        checker.constant_keys,
+        code=code,
+        patterns=tuple(checker.patterns),
+        metered=rewriter.metered,
+    )

@@ -1,5 +1,6 @@
 """`policy lint`: what is valid but probably wrong: rules that can never decide, chains nothing routes to,
-models with no known price, budgets that can never apply."""
+models with no known price, budgets that can never apply, and regexes with nested quantifiers (which
+`policy validate` warns about too)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 from collections.abc import Callable
 
 from llm_router.policy.compiled import CompiledPolicy
+from llm_router.policy.expr import Expr, ExprRuntimeError
+from llm_router.policy.patterns import nested_quantifiers
 from llm_router.policy.problems import Issue
 from llm_router.providers.table import provider_of
 
@@ -28,7 +31,13 @@ def lint_policy(
 
     if builtin is None:
         builtin = _in_builtin_policies
-    return [*_rules(cp, builtin), *_chains(cp), *_models(cp, known_model), *_budgets(cp)]
+    return [
+        *_rules(cp, builtin),
+        *_chains(cp),
+        *_models(cp, known_model),
+        *_budgets(cp),
+        *pattern_warnings(cp),
+    ]
 
 
 def _in_builtin_policies(location: str) -> bool:
@@ -74,9 +83,44 @@ def _rules(cp: CompiledPolicy, builtin: Callable[[str], bool]) -> list[Issue]:
         if rule.cont:
             continue
         seen.setdefault(condition, rule.id)
-        if not rule.when.names and rule.when.evaluate({}):
+        if not rule.when.names and _always(rule.when):
             decided_by = rule.id
     return findings
+
+
+def _always(when: Expr) -> bool:
+    try:
+        return bool(when.evaluate({}))
+    except ExprRuntimeError:
+        return False
+
+
+_BACKTRACK_HINT = (
+    "make the inner quantifier possessive (a++) or the group atomic (?>...), or the alternatives distinct; "
+    "as it is, matching gives up after its CPU-time limit"
+)
+
+
+def pattern_warnings(cp: CompiledPolicy) -> list[Issue]:
+    """A `nested-quantifier` finding for each regex (in `matches()` of a rule, or a classifier `match`)
+    that can backtrack catastrophically, pointing at the group that repeats."""
+    found: list[Issue] = []
+    for i, rule in enumerate(cp.rules):
+        for offset, pattern, exact in rule.when.patterns:
+            for pos, why in nested_quantifiers(pattern):
+                at = offset + pos if exact else offset
+                found.append(
+                    Issue(f"/rules/{i}/when", "nested-quantifier", f"{pattern!r}: {why}", _BACKTRACK_HINT, at)
+                )
+    classifier = cp.data.get("classifier")
+    for key in ("signals", "rules"):
+        items = classifier.get(key) if isinstance(classifier, dict) else None
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            text = item.get("match") if isinstance(item, dict) and not item.get("disabled") else None
+            for pos, why in nested_quantifiers(text) if isinstance(text, str) else []:
+                pointer = f"/classifier/{key}/{i}/match"
+                found.append(Issue(pointer, "nested-quantifier", f"{text!r}: {why}", _BACKTRACK_HINT, pos))
+    return found
 
 
 def _chains(cp: CompiledPolicy) -> list[Issue]:
