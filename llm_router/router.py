@@ -75,6 +75,14 @@ def load(settings: Settings | None = None) -> CompiledPolicy:
     return cp
 
 
+def _budgets_rule_out(reasons: Any) -> bool:
+    """Whether budgets are why no model can be tried: some model is over a budget, and every other one is
+    over a budget too or could never have answered (its provider is not configured)."""
+    reasons = list(reasons)
+    over = [r.startswith("budget ") for r in reasons]  # the words of policy.evaluate._usable_now
+    return any(over) and all(o or "is not configured" in r for o, r in zip(over, reasons, strict=True))
+
+
 def _unique(problems: list[Any]) -> list[Any]:
     return list(dict.fromkeys(problems))
 
@@ -184,7 +192,7 @@ def run(
                 f"nothing to execute: the decision is {decision.action} "
                 f"(rule {decision.rule}: {decision.reason}); pass --models to run the prompt anyway"
             )
-        error = BudgetExceeded if all("budget" in r for r in decision.unusable.values()) else ProviderError
+        error = BudgetExceeded if _budgets_rule_out(decision.unusable.values()) else ProviderError
         raise error("no model of the chain can be tried now:\n  " + "\n  ".join(why))
     conn, budgets, problem = for_run(settings.home / "usage.db", cp.budgets, time.time())
     options = options_for(cp, settings.home, budgets, store_problem=problem)

@@ -49,15 +49,27 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(module, attr)
         return command
 
-    def invoke(self, ctx: click.Context) -> Any:
-        """Run the subcommand; a RouterError becomes its message on stderr and its exit code."""
-        from llm_router.errors import RouterError
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run a command line: every failure becomes a message and its exit code (and with `--json`, a JSON
+        error object), in this one place, for the console script and for click's test runner alike."""
+        from llm_router.cli.common import run_guarded, wants_json
 
-        try:
-            return super().invoke(ctx)
-        except RouterError as exc:
-            click.echo(f"llm-router: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+        argv = list(sys.argv[1:] if args is None else args)
+
+        def call() -> Any:
+            return super(LazyGroup, self).main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+
+        code = run_guarded(call, wants_json(argv))
+        if standalone_mode:
+            sys.exit(code)
+        return code
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
