@@ -53,8 +53,9 @@ def run_guarded(call: Callable[[], Any], as_json: bool) -> int:
     except click.exceptions.Exit as exc:  # --help, --version, ctx.exit(code)
         return _exited(exc.exit_code, as_json)
     except SystemExit as exc:  # a command that printed its own outcome and exits with a code
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        return _exited(code, as_json)
+        if isinstance(exc.code, str):  # sys.exit("message")
+            return fail(exc.code, "failed", exc.code, 1, as_json)
+        return _exited(exc.code or 0, as_json)
     except RouterError as exc:
         extra = {"problems": [p.to_dict() for p in exc.problems]} if hasattr(exc, "problems") else {}
         return fail(f"llm-router: {exc}", exc.code, str(exc), exc.exit_code, as_json, extra)
@@ -62,8 +63,8 @@ def run_guarded(call: Callable[[], Any], as_json: bool) -> int:
         return fail("Aborted.", "aborted", "aborted", 1, as_json)
     except click.ClickException as exc:
         exc.show()
-        code = "usage" if isinstance(exc, click.UsageError) else "failed"
-        return fail("", code, exc.format_message(), exc.exit_code, as_json)
+        kind = "usage" if isinstance(exc, click.UsageError) else "failed"
+        return fail("", kind, exc.format_message(), exc.exit_code, as_json)
     except BrokenPipeError:
         return 1
     except KeyboardInterrupt:
