@@ -79,12 +79,57 @@ def accepted(host: str, event: str, run: Run) -> dict[str, Any] | None:
 # --- robustness -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("garbage", [b"", b"not json", b"[1, 2]", b"\xff\xfe", b'{"prompt": '])
+GARBAGE = [
+    b"",
+    b"not json",
+    b"[1, 2]",
+    b"\xff\xfe",
+    b'{"prompt": ',
+    b"\xed\xa0\x80",  # a surrogate encoded as if it were a character
+    b"\xef\xbb\xbf{}",  # a byte-order mark
+    b"\x00",
+    b'{"hook_event_name": "\\ud800"}',
+    b'{"session_id": "\\udfff\\u0000/..", "hook_event_name": "Stop"}',
+]
+
+
+@pytest.mark.parametrize("garbage", GARBAGE)
 @pytest.mark.parametrize("host", ["claude-code", "codex", "gemini-cli"])
 def test_garbage_stdin_exits_0_with_no_traceback(host: str, garbage: bytes) -> None:
     run = hook(host, garbage)
     assert (run.code, run.out) == (0, "")
     assert "Traceback" not in run.err and len(run.err.strip().splitlines()) <= 1
+
+
+# Tool names no host should send, as JSON escapes (lone surrogates) and as raw bytes that are not UTF-8.
+ODD_NAMES = ["Edit\ud800", "\udfffBash", "\ude00\ud83d", "Edit\x00\u2028\uffff", "\ud83d\ude00"]
+ODD_BYTES = [b"Edit\xff", b"Edit\xed\xa0\x80", b"\xc0\xafBash", b"Edit\xf4\x90\x80\x80"]
+
+
+def raw_tool_call(host: str, name: bytes) -> bytes:
+    """A PreToolUse payload whose tool_name is `name`, byte for byte."""
+    fixture = {"claude-code": "PreToolUse-Edit", "codex": "PreToolUse"}[host]
+    data = payload(host, fixture, tool_name="@NAME@")
+    return json.dumps(data).encode().replace(b"@NAME@", name)
+
+
+@pytest.mark.parametrize("name", [json.dumps(n)[1:-1].encode() for n in ODD_NAMES] + ODD_BYTES)
+@pytest.mark.parametrize("host", ["claude-code", "codex"])
+def test_a_deny_echoing_an_odd_tool_name_is_valid_utf8_json(host: str, name: bytes) -> None:
+    knobs = {"LLM_ROUTER_ENFORCE": "hard", **PROVIDER}
+    prompt(host, **knobs)
+    run = hook(host, raw_tool_call(host, name), PYTHONIOENCODING="ascii:surrogateescape", **knobs)
+    output = accepted(host, "PreToolUse", run)  # hook() decodes stdout as strict UTF-8
+    assert output is not None and output["hookSpecificOutput"]["permissionDecision"] == "deny"
+    assert "holds" in output["hookSpecificOutput"]["permissionDecisionReason"]
+
+
+@pytest.mark.parametrize("host", ["claude-code", "codex", "gemini-cli"])
+def test_a_prompt_with_lone_surrogates_gets_valid_utf8_json(host: str) -> None:
+    event = "BeforeAgent" if host == "gemini-cli" else "UserPromptSubmit"
+    data = payload(host, event, prompt="what is 2+2?\ud800", session_id="s\udfff")
+    output = accepted(host, event, hook(host, data, LC_ALL="C", **PROVIDER))
+    assert output is not None
 
 
 def test_an_internal_error_lets_the_prompt_through_with_one_line_and_a_log(home: Path) -> None:

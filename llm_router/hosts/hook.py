@@ -1,8 +1,8 @@
 """The hook entry point: one fresh process per host event; stdin JSON in, the host's JSON out, exit 0.
 
 `llm-router-hook HOST [EVENT] [--gateway]` (the event defaults to stdin's `hook_event_name`; `--gateway`: the
-host's requests go through the local gateway). Nothing but the host's
-JSON reaches stdout; an internal error lets the prompt through with one line on stderr and a note in
+host's requests go through the local gateway). Nothing but the host's JSON, in valid UTF-8 whatever the
+input held, reaches stdout; an internal error lets the prompt through with one line on stderr and a note in
 `$LLM_ROUTER_HOME/hooks.log`. Imports stay minimal: the tool hook reads a small state file and nothing else.
 """
 
@@ -63,6 +63,24 @@ def handle(host: str, event: str, payload: dict[str, Any], *, gateway: bool = Fa
     return render(host, event, handler(host, event, payload))
 
 
+def _read_stdin() -> str:
+    """stdin as text: bytes that are not UTF-8 become U+FFFD, whatever the locale says."""
+    binary = getattr(sys.stdin, "buffer", None)
+    if binary is None:
+        return sys.stdin.read()
+    return bytes(binary.read()).decode("utf-8", errors="replace")
+
+
+def utf8_json(value: Any) -> bytes:
+    """`value` as JSON in valid UTF-8 for every input: lone surrogates in its strings (from a `\\ud800` in
+    the host's JSON) become U+FFFD, since strict parsers (Codex's) reject even escaped ones."""
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: pair what pairs, replace the rest
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace").encode("utf-8")
+
+
 def log_error(host: str, event: str, message: str, detail: str = "", payload: Any = None) -> None:
     """Append one entry to hooks.log (private, rotated at 1 MB); never raises. Any fragment of what the user
     wrote (the payload's text) is taken out of the message and the detail first."""
@@ -100,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     payload: Any = None
     try:
         try:
-            payload = json.loads(sys.stdin.read() or "null")
+            payload = json.loads(_read_stdin() or "null")
         except (ValueError, UnicodeDecodeError):
             payload = None
         if not isinstance(payload, dict):
@@ -110,9 +128,15 @@ def main(argv: list[str] | None = None) -> int:
         event = str(payload.get("hook_event_name") or event)
         output = handle(host, event, payload, gateway=gateway)
         if output is not None:
-            stdout.write(json.dumps(output, ensure_ascii=False))
-            stdout.write("\n")
-            stdout.flush()
+            data = utf8_json(output) + b"\n"
+            binary = getattr(stdout, "buffer", None)
+            if binary is not None:
+                stdout.flush()
+                binary.write(data)
+                binary.flush()
+            else:  # a text-only stream (a test harness): the text is valid UTF-8 by construction
+                stdout.write(data.decode("utf-8"))
+                stdout.flush()
     except Exception as exc:  # noqa: BLE001 - the one place a hook's error becomes "let the prompt through"
         import traceback
 
