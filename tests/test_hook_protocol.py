@@ -59,11 +59,11 @@ def test_problems_names_what_claude_code_would_reject(output: object, complaint:
 def test_session_state_round_trips_atomically(home: Path) -> None:
     state = session.new_turn({}, {"hold": "heavy", "decision": {"id": "d1"}})
     session.count(state, "prompts")
-    session.save("abc/../x", state)
+    session.save("codex", "abc/../x", state)
     files = list((home / ".llm-router" / "sessions").iterdir())
-    assert [f.name for f in files] == ["abc_.._x.json"]  # a session id never escapes the folder
-    assert session.load("abc/../x") == json.loads(files[0].read_text())
-    assert session.holding(session.load("abc/../x")) is not None
+    assert len(files) == 1 and files[0].name.startswith("codex--abc_.._x~")  # never escapes the folder
+    assert session.load("codex", "abc/../x") == json.loads(files[0].read_text())
+    assert session.holding(session.load("codex", "abc/../x")) is not None
 
 
 def test_a_hold_lapses_after_its_time_to_live() -> None:
@@ -72,10 +72,10 @@ def test_a_hold_lapses_after_its_time_to_live() -> None:
 
 
 def test_an_unreadable_state_file_is_an_empty_state(home: Path) -> None:
-    path = Path(session.path_for("s"))
+    path = Path(session.path_for("claude-code", "s"))
     path.parent.mkdir(parents=True)
     path.write_text("{not json")
-    assert session.load("s") == {}
+    assert session.load("claude-code", "s") == {}
 
 
 def test_the_hook_cli_command_handles_an_event() -> None:

@@ -26,17 +26,21 @@ def model_for(decision: dict[str, Any]) -> str | None:
 
 
 def last_user_text(request: dict[str, Any]) -> str:
-    """The text of the last user message of an llm_request."""
+    """The text of the last user message of an llm_request that has text (tool results sent back to the
+    model come as user messages without text: the prompt of the turn is the one before them)."""
     for message in reversed(request.get("messages") or []):
         if not isinstance(message, dict) or message.get("role") != "user":
             continue
         content = message.get("content")
         if isinstance(content, str):
-            return content
-        parts = content if isinstance(content, list) else message.get("parts") or []
-        return "".join(
-            p.get("text", "") for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)
-        )
+            text = content
+        else:
+            parts = content if isinstance(content, list) else message.get("parts") or []
+            text = "".join(
+                p.get("text", "") for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)
+            )
+        if text:
+            return text
     return ""
 
 
@@ -60,27 +64,22 @@ def response(answer: dict[str, Any]) -> dict[str, Any]:
 
 
 def on_before_model(host: str, event: str, payload: dict[str, Any]) -> Outcome | None:
-    """Switch the call to the tier's Gemini model, or hand over the answer BeforeAgent already got."""
+    """Switch the call to the tier's Gemini model, or hand over the answer BeforeAgent already got. The
+    stored turn is used only when it was decided for this request's prompt (compared by hash)."""
     request = payload.get("llm_request")
     if not isinstance(request, dict):
         return None
     sid = str(payload.get("session_id") or "default")
-    state = sessions.load(sid)
-    turn = state.get("turn") if isinstance(state.get("turn"), dict) else None
-    if (
-        turn is None
-        or not turn.get("decision")
-        or time.time() - float(turn.get("started", 0)) > sessions.HOLD_TTL_S
-    ):
-        turn = _decide_now(host, event, payload, request, sid)
+    prompt = last_user_text(request)
+    turn = sessions.load(host, sid).get("turn")
+    if not _for_prompt(turn, prompt, host, sid):
+        turn = _decide_now(host, event, payload, prompt, sid)
         if turn is None:
             return None
-        state = sessions.load(sid)
+    assert isinstance(turn, dict)
     decision = turn["decision"]
     answer = turn.get("answer")
-    if isinstance(answer, dict) and not answer.get("delivered"):
-        answer["delivered"] = True
-        sessions.save(sid, {**state, "turn": turn})
+    if isinstance(answer, dict) and not answer.get("delivered") and _deliver_once(host, sid, turn):
         return Outcome(llm_response=response(answer))
     if decision.get("enforce") == "off" or decision.get("action") != "route":
         return None
@@ -94,13 +93,44 @@ def on_before_model(host: str, event: str, payload: dict[str, Any]) -> Outcome |
     return Outcome(llm_request={**request, "model": model})
 
 
-def _decide_now(host: str, event: str, payload: dict[str, Any], request: dict[str, Any], sid: str) -> Any:
-    """No BeforeAgent ran for this turn: decide from the request's last user message."""
+def _for_prompt(turn: Any, prompt: str, host: str, sid: str) -> bool:
+    """Whether a stored turn was decided for this prompt, recently."""
+    return (
+        isinstance(turn, dict)
+        and bool(turn.get("decision"))
+        and time.time() - float(turn.get("started", 0)) <= sessions.HOLD_TTL_S
+        and bool(prompt)
+        and turn.get("prompt_hash") == sessions.prompt_hash(prompt, host, sid)
+    )
+
+
+def _deliver_once(host: str, sid: str, turn: dict[str, Any]) -> bool:
+    """Mark the turn's answer delivered; False when another hook process delivered it first (True when the
+    mark cannot be saved: a paid answer is delivered rather than lost)."""
+    try:
+        return _mark_delivered(host, sid, turn)
+    except OSError:
+        return True
+
+
+def _mark_delivered(host: str, sid: str, turn: dict[str, Any]) -> bool:
+    with sessions.update(host, sid) as state:
+        current = state.get("turn")
+        if not isinstance(current, dict) or current.get("prompt_hash") != turn.get("prompt_hash"):
+            return False  # another prompt's turn has replaced it
+        answer = current.get("answer")
+        if not isinstance(answer, dict) or answer.get("delivered"):
+            return False
+        answer["delivered"] = True
+        return True
+
+
+def _decide_now(host: str, event: str, payload: dict[str, Any], prompt: str, sid: str) -> Any:
+    """No BeforeAgent ran for this prompt: decide from the request's last user message."""
     from llm_router.hosts.handlers import on_prompt
 
-    prompt = last_user_text(request)
     if not prompt.strip():
         return None
     on_prompt(host, event, {**payload, "prompt": prompt})
-    turn = sessions.load(sid).get("turn")
-    return turn if isinstance(turn, dict) and turn.get("decision") else None
+    turn = sessions.load(host, sid).get("turn")
+    return turn if _for_prompt(turn, prompt, host, sid) else None

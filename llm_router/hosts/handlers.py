@@ -167,16 +167,23 @@ def on_prompt(host: str, event: str, payload: dict[str, Any]) -> Outcome | None:
         return None
     decision, request, settings = decide_prompt(host, event, payload, prompt)
     sid = _session(payload)
-    state = sessions.new_turn(
-        sessions.load(sid), {"decision": _summary(decision), "prompt_chars": len(prompt)}
-    )
-    sessions.count(state, "prompts")
-    outcome = _apply(host, decision, request, settings, state)
+    turn: dict[str, Any] = {
+        "decision": _summary(decision),
+        "prompt_chars": len(prompt),
+        "prompt_hash": sessions.prompt_hash(prompt, host, sid),
+    }
+    counts: dict[str, int] = {"prompts": 1}
+    outcome = _apply(host, decision, request, settings, turn, counts)  # may call a model: outside the lock
     try:
-        sessions.save(sid, state)
+        with sessions.update(host, sid) as state:
+            started = sessions.new_turn(state, turn)
+            state.clear()
+            state.update(started)
+            for key, n in counts.items():
+                sessions.count(state, key, n)
     except OSError as exc:  # a full or read-only disk: the outcome (maybe a paid answer) still goes out
         warn(host, event, f"session state not saved ({exc})")
-        answer = state["turn"].get("answer")
+        answer = turn.get("answer")
         if answer:  # Gemini would have taken it from the session at BeforeModel: give it now instead
             return Outcome(block=f"[answered by {answer['model']} via llm-router]\n\n{answer['text']}")
     return outcome
@@ -207,10 +214,21 @@ def _block_or_suggest(decision: Decision) -> Outcome | None:
     return None
 
 
+def _add(counts: dict[str, int], key: str, n: int = 1) -> None:
+    counts[key] = counts.get(key, 0) + n
+
+
 def _apply(
-    host: str, decision: Decision, request: Request, settings: Settings, state: dict
+    host: str,
+    decision: Decision,
+    request: Request,
+    settings: Settings,
+    turn: dict[str, Any],
+    counts: dict[str, int],
 ) -> Outcome | None:
-    enforce, turn = decision.enforce, state["turn"]
+    """The outcome of a decision under its enforcement; what the new turn holds goes into `turn`, what the
+    session's counters gain into `counts`."""
+    enforce = decision.enforce
     if enforce == "off" or decision.action == "passthrough":
         return None
     if decision.action in ("suggest", "block"):
@@ -219,10 +237,10 @@ def _apply(
         return None  # no usable provider: never block, never hold
     if decision.mode == "zero_claude" and not claude_prefixed(request.prompt, settings):
         answer, model, result = execute(decision, request, settings)
-        sessions.count(state, "answered" if answer is not None else "failed")
+        _add(counts, "answered" if answer is not None else "failed")
         if result is not None:
-            sessions.count(state, "spent_micro_usd", round(result.cost_usd * 1e6))
-            sessions.count(state, "saved_micro_usd", round(result.saved_usd * 1e6))
+            _add(counts, "spent_micro_usd", round(result.cost_usd * 1e6))
+            _add(counts, "saved_micro_usd", round(result.saved_usd * 1e6))
         if answer is None:
             return Outcome(
                 block=f"llm-router (zero_claude): {model}. Start the prompt with "
@@ -242,7 +260,7 @@ def _apply(
         holding = "heavy"
     if not save_decision(decision, settings):
         return None  # the query tool could not find this decision: leave the prompt to the host
-    sessions.count(state, "routed")
+    _add(counts, "routed")
     turn["hold"] = None if holding == "none" else holding
     turn["max_denials"] = MAX_DENIALS.get(enforce, 0)
     return Outcome(context=pointer_text(host, decision, holding))
@@ -279,27 +297,28 @@ def on_pre_tool(host: str, event: str, payload: dict[str, Any]) -> Outcome | Non
 
 def _hold(host: str, payload: dict[str, Any]) -> Outcome | None:
     sid = _session(payload)
-    state = sessions.load(sid)
-    turn = sessions.holding(state)
-    if turn is None:
-        return None
+    turn = sessions.holding(sessions.load(host, sid))  # most tool calls end here, without a lock
     tool = str(payload.get("tool_name") or "")
-    if is_router_tool(tool):
-        turn["routed"] = True
-        sessions.count(state, "queried")
-        sessions.save(sid, state)
+    router_tool = is_router_tool(tool)
+    if turn is None or (turn["hold"] == "heavy" and tool not in HEAVY_TOOLS and not router_tool):
         return None
-    if turn["hold"] == "heavy" and tool not in HEAVY_TOOLS:
-        return None
-    if int(turn.get("denials", 0)) >= int(turn.get("max_denials", 3)):
-        return None  # gave up holding for this turn
-    turn["denials"] = int(turn.get("denials", 0)) + 1
-    sessions.save(sid, state)
-    decision = turn.get("decision") or {}
+    with sessions.update(host, sid) as state:  # parallel tool hooks each count their own denial
+        turn = sessions.holding(state)
+        if turn is None:
+            return None
+        if router_tool:
+            turn["routed"] = True
+            sessions.count(state, "queried")
+            return None
+        if int(turn.get("denials", 0)) >= int(turn.get("max_denials", 3)):
+            return None  # gave up holding for this turn
+        turn["denials"] = int(turn.get("denials", 0)) + 1
+        denials, most = turn["denials"], turn.get("max_denials")
+        decision = turn.get("decision") or {}
     return Outcome(
         deny=f"llm-router holds {tool} for this prompt: it was routed to the {decision.get('tier')} chain. "
         f'Call {QUERY_TOOL.get(host, "llm_query")} with decision_id="{decision.get("id")}" first '
-        f"(hold {turn['denials']} of {turn.get('max_denials')} this turn)."
+        f"(hold {denials} of {most} this turn)."
     )
 
 
@@ -358,11 +377,14 @@ def on_session_start_via_gateway(host: str, event: str, payload: dict[str, Any])
 def on_session_end(host: str, event: str, payload: dict[str, Any]) -> Outcome | None:
     """SessionEnd / Stop: a short report of the session from its state file (no policy load)."""
     sid = _session(payload)
-    state = sessions.load(sid)
+    state = sessions.load(host, sid)
     turn = state.get("turn")
     if isinstance(turn, dict) and turn.get("hold"):
-        turn["hold"] = None  # the turn is over: release any hold
-        sessions.save(sid, state)
+        with sessions.update(host, sid) as current:
+            turn = current.get("turn")
+            if isinstance(turn, dict):
+                turn["hold"] = None  # the turn is over: release any hold
+            state = dict(current)
     if event == "Stop":
         return None
     counts = state.get("counts") or {}
@@ -378,6 +400,9 @@ def on_session_end(host: str, event: str, payload: dict[str, Any]) -> Outcome | 
         spent, saved = counts.get("spent_micro_usd", 0) / 1e6, counts.get("saved_micro_usd", 0) / 1e6
         report += f"; ${spent:.4f} spent, ${saved:.4f} saved against the baseline"
     report += "."
-    state["report"] = {"text": report, "at": time.time()}
-    sessions.save(sid, state)
+    try:
+        with sessions.update(host, sid) as current:
+            current["report"] = {"text": report, "at": time.time()}
+    except OSError as exc:  # the report is shown all the same
+        warn(host, event, f"session state not saved ({exc})")
     return Outcome(notice=report)

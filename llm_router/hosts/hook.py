@@ -86,14 +86,16 @@ def log_error(host: str, event: str, message: str, detail: str = "", payload: An
     wrote (the payload's text) is taken out of the message and the detail first."""
     try:
         from llm_router import fileio
-        from llm_router.hosts.session import _home
+        from llm_router.hosts.session import _home, locked
         from llm_router.privacy import request_texts, withhold
 
         folder = _home()
         fileio.private_dir(folder)
         path = os.path.join(folder, "hooks.log")
         if os.path.exists(path) and os.path.getsize(path) > LOG_MAX_BYTES:
-            os.replace(path, path + ".1")
+            with locked(path + ".lock"):  # hooks run in parallel: rotate once, not once per process
+                if os.path.exists(path) and os.path.getsize(path) > LOG_MAX_BYTES:
+                    os.replace(path, path + ".1")
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
         texts = request_texts(payload)
         entry = f"{stamp} {host or '?'} {event or '?'}: {withhold(message, texts)}\n"

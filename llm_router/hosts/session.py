@@ -1,7 +1,12 @@
 """Per-session hook state (the current turn's decision, tool holding, counters) in one small JSON file.
 
 Each hook is a fresh process, so what the prompt hook decided reaches the tool hook through
-`$LLM_ROUTER_HOME/sessions/<session>.json`, replaced atomically on every change.
+`$LLM_ROUTER_HOME/sessions/<host>--<session>.json`: keyed by host and session id, since two hosts may use
+the same id. Hosts run hooks in parallel (Codex does; Claude Code runs matching hooks at once), so every
+read-modify-write goes through `update()`, which holds an exclusive lock on `<file>.lock` while it reads,
+changes and atomically replaces the state. The lock is `fcntl.flock` (0.2 ms to import, against 25 ms for
+`filelock`, which is used only where fcntl is missing); a lock held longer than LOCK_WAIT_S is given up
+on rather than waited for, so a stuck hook never blocks the next.
 """
 
 from __future__ import annotations
@@ -9,12 +14,15 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from llm_router import fileio
 
 MAX_AGE_S = 7 * 24 * 3600  # session files older than this are removed at session start
 HOLD_TTL_S = 30 * 60  # a turn's tool hold lapses after this long, whatever happened
+LOCK_WAIT_S = 2.0  # longest wait for another hook's lock; a critical section takes about a millisecond
 
 
 def _home() -> str:
@@ -25,29 +33,98 @@ def _home() -> str:
     return os.path.join(os.environ.get("HOME") or os.path.expanduser("~"), ".llm-router")
 
 
-def path_for(session: str, home: str | os.PathLike[str] | None = None) -> str:
-    """The state file of `session` (its id made safe for a file name)."""
-    safe = "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in session or "default")
-    safe = safe[:120].lstrip(".") or "default"
-    return os.path.join(home or _home(), "sessions", f"{safe}.json")
-
-
-def load(session: str, home: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """The session's state ({} when there is none or it cannot be read)."""
+def _digest(text: str, size: int = 8) -> str:
     try:
-        data = json.loads(
-            fileio.read_bounded(path_for(session, home), limit=fileio.STATE_LIMIT, what="session")
-        )
+        from _blake2 import blake2b  # hashlib without loading OpenSSL: 0.3 ms instead of 3
+    except ImportError:  # an interpreter built without it
+        from hashlib import blake2b
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=size).hexdigest()
+
+
+def _safe(name: str, limit: int) -> str:
+    """`name` itself when it is a plain file name, else its plain characters and a digest of all of it (so
+    that ids differing only in other characters do not share a file)."""
+    plain = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in name)
+    if name and plain == name and len(name) <= limit and name[0] != ".":
+        return name
+    return f"{plain[: limit // 2].lstrip('.')}~{_digest(name)}"
+
+
+def path_for(host: str, session: str, home: str | os.PathLike[str] | None = None) -> str:
+    """The state file of `session` of `host`."""
+    name = f"{_safe(host or 'host', 40)}--{_safe(session or 'default', 120)}.json"
+    return os.path.join(home or _home(), "sessions", name)
+
+
+def prompt_hash(prompt: str, host: str, session: str) -> str:
+    """What identifies a prompt within a session without storing any of its text."""
+    return _digest(f"{host}\0{session}\0{prompt}", 16)
+
+
+def load(host: str, session: str, home: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The session's state ({} when there is none or it cannot be read). Read-only: to change it, `update`."""
+    return _read(path_for(host, session, home))
+
+
+def _read(path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(fileio.read_bounded(path, limit=fileio.STATE_LIMIT, what="session"))
     except (OSError, ValueError):  # missing, unreadable, not a regular file, too large, not JSON
         return {}
     return data if isinstance(data, dict) else {}
 
 
-def save(session: str, state: dict[str, Any], home: str | os.PathLike[str] | None = None) -> None:
-    """Replace the session's state atomically (a private file in a private folder)."""
-    path = path_for(session, home)
+def save(host: str, session: str, state: dict[str, Any], home: str | os.PathLike[str] | None = None) -> None:
+    """Replace the session's state atomically (callers that read it first use `update`)."""
+    _write(path_for(host, session, home), state)
+
+
+def _write(path: str, state: dict[str, Any]) -> None:
+    """A private file in a private folder; ASCII JSON, so that odd strings survive the round trip."""
     fileio.private_dir(os.path.dirname(path))
-    fileio.write_private(path, json.dumps(state, ensure_ascii=False, separators=(",", ":")))
+    fileio.write_private(path, json.dumps(state, separators=(",", ":")))
+
+
+@contextmanager
+def update(host: str, session: str, home: str | os.PathLike[str] | None = None) -> Iterator[dict[str, Any]]:
+    """The session's state, under an exclusive lock, to change in place; saved when the block ends without
+    an error. Keep the block short: decide and call models before it, not inside."""
+    path = path_for(host, session, home)
+    with locked(path + ".lock"):
+        state = _read(path)
+        yield state
+        _write(path, state)
+
+
+@contextmanager
+def locked(path: str) -> Iterator[None]:
+    """An exclusive lock on the file `path` (created if needed) for the block, across processes."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        from filelock import FileLock, Timeout
+
+        try:
+            with FileLock(path, timeout=LOCK_WAIT_S):
+                yield
+        except Timeout:
+            yield
+        return
+    fileio.private_dir(os.path.dirname(path))
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break  # a stuck holder: better one lost update than a host waiting on us
+                time.sleep(0.002)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def new_turn(state: dict[str, Any], turn: dict[str, Any], now: float | None = None) -> dict[str, Any]:
@@ -75,7 +152,7 @@ def holding(state: dict[str, Any], now: float | None = None) -> dict[str, Any] |
 
 
 def prune(home: str | os.PathLike[str] | None = None, now: float | None = None) -> None:
-    """Remove session files not touched for a week."""
+    """Remove session files (and their lock files) not touched for a week."""
     folder = os.path.join(home or _home(), "sessions")
     cutoff = (time.time() if now is None else now) - MAX_AGE_S
     try:
@@ -84,7 +161,7 @@ def prune(home: str | os.PathLike[str] | None = None, now: float | None = None) 
         return
     for entry in entries:
         try:
-            if entry.name.endswith(".json") and entry.stat().st_mtime < cutoff:
+            if entry.name.endswith((".json", ".lock")) and entry.stat().st_mtime < cutoff:
                 os.unlink(entry.path)
         except OSError:
             continue
