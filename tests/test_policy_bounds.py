@@ -87,6 +87,24 @@ def test_the_prompt_hook_lets_a_prompt_through_past_a_catastrophic_rule(home: Pa
     assert "llm-router routed this prompt" in proc.stdout
 
 
+def test_the_mcp_route_tool_answers_past_a_catastrophic_rule(home: Path) -> None:
+    import anyio
+    from mcp import Client
+
+    from llm_router.mcp.server import build_server
+    from llm_router.mcp.session import McpSession
+
+    (home / ".llm-router").mkdir()
+    (home / ".llm-router" / "routing.yaml").write_text(CATASTROPHIC)
+
+    async def route() -> object:
+        async with Client(build_server(McpSession(env=dict(os.environ)))) as client:
+            return await client.call_tool("llm_route", {"prompt": NEAR_MISS})
+
+    result = anyio.run(route)
+    assert not result.is_error and result.structured_content["rule"] != "spin"  # type: ignore[attr-defined]
+
+
 def test_validate_warns_about_nested_quantifiers_where_they_are(tmp_path: Path) -> None:
     policy = tmp_path / "p.yaml"
     policy.write_text(CATASTROPHIC)

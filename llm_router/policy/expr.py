@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from llm_router.policy import meter, patterns
+from llm_router.policy import meter
 from llm_router.policy.meter import MATCH_SCAN, MAX_REPEAT, ExprBudgetError, ExprRuntimeError, Meter
 
 __all__ = [
@@ -347,6 +347,8 @@ class _Checker:
                 if segment[quote:-1] == node.value and segment[quote - 1] in "'\"":
                     offset, exact = offset + quote, True
                     break
+        from llm_router.policy import patterns  # only policies that call matches() need it
+
         try:
             patterns.check(node.value, ignorecase=True)
         except patterns.PatternError as exc:
