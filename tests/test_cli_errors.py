@@ -56,7 +56,7 @@ def test_route_json_with_a_missing_config_prints_the_located_problem(
 @pytest.mark.parametrize(
     "argv",
     [
-        ["route", "--json"],
+        ["route", "--json", " "],
         ["route", "--json", "--bogus"],
         ["--json", "--bogus"],
         ["route", "hi", "--json", "--host", "nohost"],
