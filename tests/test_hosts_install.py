@@ -211,8 +211,9 @@ def test_the_json_output_names_the_host_that_failed(user_files: dict[Path, str],
     (home / ".codex" / "config.toml").write_text("[[broken\n")
     code, output = run("install", "--host", "codex", "--host", "cursor", "--json")
     document = json.loads(output)
-    assert code == 7 and set(document) == {"cursor", "errors"}
+    assert code == 7 and set(document) == {"cursor", "errors", "error"}  # `error`: every failing --json
     assert "not valid TOML" in document["errors"]["codex"]
+    assert (document["error"]["code"], document["error"]["exit_code"]) == ("host-settings-unreadable", 7)
 
 
 def test_a_comment_in_claude_codes_settings_fails_claude_code_only(

@@ -84,8 +84,19 @@ def run_guarded(call: Callable[[], Any], as_json: bool) -> int:
 def _exited(code: int, as_json: bool) -> int:
     if code and not _out["lines"]:
         why = "see the report" if _out["document"] is not _NOTHING else f"exited with status {code}"
-        return fail("", "failed", why, code, as_json)
+        return fail("", _code_of(code), why, code, as_json)
     return code
+
+
+def _code_of(exit_code: int) -> str:
+    """The error code that goes with a bare exit code (a command that printed its report, then exited)."""
+    from llm_router import errors
+
+    kinds = (errors.PolicyError, errors.PolicyTestFailed, errors.ProviderError, errors.BudgetExceeded)
+    for kind in (*kinds, errors.HostConfigError):
+        if kind.exit_code == exit_code:
+            return kind.code
+    return "usage" if exit_code == 2 else "failed"
 
 
 def fail(
