@@ -136,3 +136,12 @@ def test_before_model_uses_the_stored_turn_of_its_prompt_through_tool_calls(home
     assert output["hookSpecificOutput"]["llm_request"]["model"] == "gemini-2.5-flash-lite"  # type: ignore[index]
     (path,) = state_files(home)
     assert json.loads(path.read_text())["counts"]["prompts"] == 1  # decided once, by BeforeAgent
+
+
+def test_a_lock_file_that_is_a_link_leaves_the_update_unlocked_but_done(home: Path) -> None:
+    path = Path(session.path_for("codex", "s"))
+    path.parent.mkdir(parents=True)
+    Path(str(path) + ".lock").symlink_to("/dev/zero")
+    with session.update("codex", "s") as state:
+        state["x"] = 1
+    assert session.load("codex", "s") == {"x": 1}

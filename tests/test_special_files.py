@@ -149,15 +149,15 @@ def test_a_config_yaml_that_does_not_parse_is_ignored_with_a_warning(
 
 
 def test_a_session_file_that_is_a_fifo_reads_as_empty(home: Path) -> None:
-    path = Path(session.path_for("s1"))
+    path = Path(session.path_for("claude-code", "s1"))
     path.parent.mkdir(parents=True)
     os.mkfifo(path)
-    assert session.load("s1") == {}
+    assert session.load("claude-code", "s1") == {}
 
 
 def test_a_session_file_linked_to_dev_zero_lets_the_tool_hook_through(home: Path) -> None:
     data = json.loads((Path(__file__).parent / "fixtures/hosts/claude-code/PreToolUse-Edit.json").read_text())
-    path = Path(session.path_for(data["session_id"]))
+    path = Path(session.path_for("claude-code", data["session_id"]))
     path.parent.mkdir(parents=True)
     path.symlink_to("/dev/zero")
     assert accepted("claude-code", "PreToolUse", tool("Edit")) is None

@@ -111,7 +111,13 @@ def locked(path: str) -> Iterator[None]:
             yield
         return
     fileio.private_dir(os.path.dirname(path))
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(
+            path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0), 0o600
+        )
+    except OSError:  # a lock file we cannot use (a link, a folder): go on unlocked rather than fail the hook
+        yield
+        return
     try:
         deadline = time.monotonic() + LOCK_WAIT_S
         while True:
