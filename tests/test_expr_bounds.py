@@ -106,7 +106,7 @@ def test_constant_patterns_are_listed_with_their_offsets() -> None:
 
 @pytest.mark.parametrize(
     ("pattern", "position"),
-    [("(a+)+", 0), ("(a|aa)*", 0), (r"(\w+\s?)*", 0), (r"x(?:y|\d+z)+", 1), (r"^(?:(a|b)c*)+$", 1)],
+    [("(a+)+", 0), ("(a|aa)*", 0), (r"(\w+\s?)*", 0), (r"x(?:y|\d+z)+", 1), ("(.+/)*", 0), ("(a+|b)*", 0)],
 )
 def test_nested_quantifiers_are_found_where_their_group_opens(pattern: str, position: int) -> None:
     assert [p for p, _ in nested_quantifiers(pattern)] == [position]
@@ -114,7 +114,19 @@ def test_nested_quantifiers_are_found_where_their_group_opens(pattern: str, posi
 
 @pytest.mark.parametrize(
     "pattern",
-    ["(a|b)*", "(?>a+)+", "(a+)++", "(?:ab|cd)+", "(a{2})*", r"(?:[\w+#-]+ ){0,5}x", r"\((x+)\)+", "a+b+c*"],
+    [
+        "(a|b)*",
+        "(?>a+)+",
+        "(a+)++",
+        "(?:ab|cd)+",
+        "(a{2})*",
+        r"(?:[\w+#-]+ ){0,5}x",
+        r"\((x+)\)+",
+        "a+b+c*",
+        r"(?:[\w.-]+/)*",
+        r"(?:,\d+)*",
+        "^(?:(a|b)c*)+$",
+    ],
 )
 def test_quantifiers_that_cannot_backtrack_catastrophically_are_not_reported(pattern: str) -> None:
     assert nested_quantifiers(pattern) == []

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from test_hook import PROVIDER, accepted, hook, payload, prompt, tool
+from test_hook import PROVIDER, QUESTION, accepted, hook, payload, prompt, tool
 
 from llm_router.hosts import session
 
@@ -35,7 +35,7 @@ def state_files(home: Path) -> list[Path]:
 
 
 def test_parallel_tool_hooks_each_count_their_own_denial(home: Path) -> None:
-    prompt(text="fix the failing test in tests/test_app.py", **HARD)  # holds every tool, 6 denials at most
+    prompt(text=QUESTION, **HARD)  # holds every tool, 6 denials at most
     stdin = json.dumps(payload("claude-code", "PreToolUse-Edit")).encode()
     start = time.time() + 3.0
     env = {**os.environ, **HARD}
@@ -62,9 +62,7 @@ def test_parallel_tool_hooks_each_count_their_own_denial(home: Path) -> None:
 
 
 def test_two_hosts_with_the_same_session_id_keep_their_own_state(home: Path) -> None:
-    codex = hook(
-        "codex", payload("codex", "UserPromptSubmit", session_id="same", prompt="fix tests/a.py"), **HARD
-    )
+    codex = hook("codex", payload("codex", "UserPromptSubmit", session_id="same", prompt=QUESTION), **HARD)
     assert accepted("codex", "UserPromptSubmit", codex) is not None
     claude_tool = hook("claude-code", payload("claude-code", "PreToolUse-Edit", session_id="same"), **HARD)
     assert claude_tool.out == ""  # Claude Code's session "same" routed nothing: nothing to hold
@@ -92,7 +90,7 @@ def test_odd_session_ids_get_files_of_their_own(home: Path) -> None:
 def test_a_stuck_lock_holder_delays_a_hook_but_does_not_stop_it(home: Path) -> None:
     import fcntl
 
-    prompt(text="fix the failing test in tests/test_app.py", **HARD)
+    prompt(text=QUESTION, **HARD)
     (path,) = state_files(home)
     with open(str(path) + ".lock", "a") as held:
         fcntl.flock(held, fcntl.LOCK_EX)

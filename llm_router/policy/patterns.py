@@ -135,29 +135,48 @@ def compile_user(pattern: str, ignorecase: bool = False) -> Any:
 # --- nested quantifiers ------------------------------------------------------------------------------------
 
 _CLASS_ESCAPES = set("wWdDsSbBAZ")
-_ANY = "?"  # an atom that may match (or start with) any character: a class, a dot, a group, an optional atom
+# What an atom (or an alternative) starts with: the set of characters it can start with, or _ANY when that
+# is any character or unknown (a class, a dot, an optional atom, ...); None for an empty alternative.
+_ANY: frozenset[str] = frozenset({"<any>"})
+First = frozenset[str]
 
 
 def nested_quantifiers(pattern: str) -> list[tuple[int, str]]:
     """(position, explanation) for each group that repeats without bound (or more than 10 times) and holds
-    a variable-length repetition, like `(a+)+` and `(\\w+\\s?)*`, or alternatives that can start alike,
-    like `(a|aa)*`. These make a backtracking engine take exponential time on a near-miss.
+    a variable-length repetition nothing delimits, like `(a+)+` and `(\\w+\\s?)*`, or alternatives that can
+    start alike, like `(a|aa)*`. These make a backtracking engine take exponential time on a near-miss.
 
-    A heuristic over the pattern's text, for warnings: possessive quantifiers and atomic groups, which do not
-    backtrack, are not reported. `pattern` must be a valid regex.
+    A heuristic over the pattern's text, for warnings. Not reported: possessive quantifiers and atomic
+    groups, which do not backtrack, and repetitions that a following character they cannot match delimits,
+    like `(?:[\\w.-]+/)*` or `(?:,\\d+)*`. `pattern` must be a valid regex.
     """
     return _Scanner(pattern).run()
 
 
+def _can_match(repeated: str, first: First) -> bool:
+    """Whether the repeated atom (as regex text) can match a character `first` allows; yes when unsure."""
+    if first is _ANY:
+        return True
+    try:
+        return any(re.fullmatch(repeated, c, re.IGNORECASE | re.DOTALL) is not None for c in first)
+    except re.error:
+        return True
+
+
 class _Group:
-    __slots__ = ("start", "atomic", "repeats", "firsts", "current")
+    __slots__ = ("start", "atomic", "tangled", "pending", "firsts", "current")
 
     def __init__(self, start: int, atomic: bool):
         self.start = start
         self.atomic = atomic
-        self.repeats = False  # holds a variable-length repetition at any depth
-        self.firsts: list[str | None] = []  # the first atom of each finished alternative (None: empty)
-        self.current: str | None = None  # the first atom of the alternative being read
+        self.tangled = False  # two repetitions, or a repetition and an alternative, nothing delimits
+        self.pending: str | None = None  # the last variable repetition (as regex) no delimiter followed yet
+        self.firsts: list[First | None] = []  # how each finished alternative starts (None: empty)
+        self.current: First | None = None  # how the alternative being read starts
+
+    def end_alternative(self) -> None:
+        self.firsts.append(self.current)
+        self.current = None
 
 
 class _Scanner:
@@ -165,32 +184,34 @@ class _Scanner:
         self.p = pattern
         self.i = 0
         self.found: list[tuple[int, str]] = []
-        self.stack = [_Group(-1, False)]
+        self.stack = [_Group(-1, False)]  # the pattern itself, as a group that never repeats
 
     def run(self) -> list[tuple[int, str]]:
         p = self.p
         while self.i < len(p):
-            c = p[self.i]
+            c, start = p[self.i], self.i
             if c == "\\":
-                self.atom(self.escape())
+                first = self.escape()
+                self.atom(first, p[start : self.i])
             elif c == "[":
                 self.char_class()
-                self.atom(_ANY)
+                self.atom(_ANY, p[start : self.i])
             elif c == "(":
                 self.open_group()
             elif c == ")" and len(self.stack) > 1:
                 self.close_group()
             elif c == "|":
                 top = self.stack[-1]
-                top.firsts.append(top.current)
-                top.current = None
+                if top.pending is not None:  # `(a+|b)`: where the repetition ends is up to the engine
+                    top.tangled, top.pending = True, None
+                top.end_alternative()
                 self.i += 1
             else:
                 self.i += 1
-                self.atom(_ANY if c in ".^$" else c.lower())
+                self.atom(_ANY if c in ".^$" else frozenset(c.lower()), "." if c == "." else re.escape(c))
         return self.found
 
-    def escape(self) -> str:
+    def escape(self) -> First:
         p, i = self.p, self.i
         kind = p[i + 1 : i + 2]
         width = {"x": 4, "u": 6, "U": 10}.get(kind, 2)
@@ -198,8 +219,8 @@ class _Scanner:
             width = p.find("}", i) + 1 - i
         self.i = i + max(width, 2)
         if kind.isalnum():
-            return _ANY if kind in _CLASS_ESCAPES or kind.isdigit() else p[i : self.i]
-        return kind.lower()  # an escaped punctuation character is that character
+            return _ANY  # a class (\w), a reference (\1), a code (\x41): not worth decoding here
+        return frozenset(kind.lower())  # an escaped punctuation character is that character
 
     def char_class(self) -> None:
         p, i = self.p, self.i + 1
@@ -240,31 +261,50 @@ class _Scanner:
 
     def close_group(self) -> None:
         group = self.stack.pop()
-        group.firsts.append(group.current)
+        body = self.p[group.start : self.i + 1]
+        group.end_alternative()
         self.i += 1
         low, high, possessive = self.quantifier()
-        if (high is None or high > LARGE_REPEAT) and not possessive and not group.atomic:
-            if group.repeats:
-                why = "a repeated group holds a repetition of its own, like (a+)+ or (\\w+\\s?)*"
-                self.found.append((group.start, why))
-            elif _overlapping(group.firsts):
-                why = "a repeated group holds alternatives that can match alike, like (a|aa)*"
-                self.found.append((group.start, why))
-        variable = (high is None or high > 1) and high != low and not possessive
+        loops = (high is None or high > LARGE_REPEAT) and not possessive and not group.atomic
+        tail = group.pending
+        if tail is not None and loops and not self.delimited_by_loop(tail, group.firsts):
+            group.tangled = True  # `(a+)+`: the next round can take over what this one's `a+` took
+        if loops and group.tangled:
+            why = "a repeated group holds a repetition nothing delimits, like (a+)+ or (\\w+\\s?)*"
+            self.found.append((group.start, why))
+        elif loops and _overlapping(group.firsts):
+            why = "a repeated group holds alternatives that can match alike, like (a|aa)*"
+            self.found.append((group.start, why))
         parent = self.stack[-1]
-        if (group.repeats and not group.atomic) or variable:
-            parent.repeats = True
-        if parent.current is None:
-            single = group.firsts[0] if len(group.firsts) == 1 else _ANY
-            parent.current = _ANY if low == 0 or single is None else single
+        if group.atomic:
+            tangled, tail = False, None
+        else:
+            tangled = group.tangled and not loops  # a reported group is not reported again around it
+        first = _ANY if low == 0 else _union(group.firsts)
+        variable = (high is None or high > 1) and high != low and not possessive
+        self.follow(parent, first, low, body if variable else tail, tangled)
 
-    def atom(self, first: str) -> None:
+    def atom(self, first: First, regex: str) -> None:
         low, high, possessive = self.quantifier()
-        top = self.stack[-1]
+        variable = (high is None or high > 1) and high != low and not possessive
+        self.follow(self.stack[-1], first, low, regex if variable else None, False)
+
+    def follow(self, top: _Group, first: First, low: int, repeated: str | None, tangled: bool) -> None:
+        """Account for an atom (or a group) read in `top`: its first character, whether it is mandatory,
+        the variable repetition it ends with (as regex), whether it is tangled inside."""
         if top.current is None:
             top.current = _ANY if low == 0 else first
-        if (high is None or high > 1) and high != low and not possessive:
-            top.repeats = True
+        if top.pending is not None and low >= 1 and not _can_match(top.pending, first):
+            top.pending = None  # `[\w.-]+/`: the `/` ends the repetition
+        top.tangled = top.tangled or tangled
+        if repeated is not None:
+            if top.pending is not None:
+                top.tangled = True  # `\w+\s*\w+`: two repetitions share what lies between them
+            top.pending = repeated
+
+    def delimited_by_loop(self, tail: str, firsts: list[First | None]) -> bool:
+        """Whether the next round of a group starts with a character its last repetition cannot match."""
+        return all(f is not None and not _can_match(tail, f) for f in firsts)
 
     def quantifier(self) -> tuple[int, int | None, bool]:
         """The quantifier at the current position, consumed: (fewest, most or None, possessive); (1, 1,
@@ -291,13 +331,23 @@ class _Scanner:
 _BRACES = re.compile(r"\{(\d*)(,?)(\d*)\}")
 
 
-def _overlapping(firsts: list[str | None]) -> bool:
+def _union(firsts: list[First | None]) -> First:
+    """How a group starts: any start of its alternatives (any character when one may be empty)."""
+    chars: set[str] = set()
+    for first in firsts:
+        if first is None or first is _ANY:
+            return _ANY
+        chars |= first
+    return frozenset(chars)
+
+
+def _overlapping(firsts: list[First | None]) -> bool:
     """Whether two alternatives may start with the same character (an unknown start may)."""
     if len(firsts) < 2:
         return False
     seen: set[str] = set()
     for first in firsts:
-        if first is None or first == _ANY or first in seen:
+        if first is None or first is _ANY or not seen.isdisjoint(first):
             return True
-        seen.add(first)
+        seen |= first
     return False
