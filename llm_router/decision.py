@@ -27,7 +27,7 @@ TASKS = (
     "chat",
 )
 COMPLEXITIES = ("simple", "moderate", "complex", "deep_reasoning")
-HOSTS = ("cli", "claude-code", "codex", "gemini-cli", "vscode", "cursor", "mcp")
+HOSTS = ("cli", "claude-code", "codex", "gemini-cli", "vscode", "cursor", "mcp", "litellm-proxy")
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})  # an immutable default for mapping fields

@@ -151,6 +151,27 @@ def test_session_knobs_override_the_policy(load: Load) -> None:
     assert d.chain == cp.chain(d.tier or "", "premium")
 
 
+def test_a_named_tier_stands_where_the_difficulty_tier_would(load: Load) -> None:
+    d = decide(load(), "what is 2+2?", knobs={"tier": "complex"})
+    assert (d.action, d.tier, d.rule) == ("route", "complex", "by-difficulty")
+    assert d.chain == load().chain("complex", d.profile)
+
+
+def test_a_named_chain_that_is_no_tier_is_routed_to(load: Load) -> None:
+    d = decide(load(), "what is 2+2?", knobs={"tier": "research"})
+    assert (d.tier, d.chain[0]) == ("research", "perplexity/sonar-pro")
+
+
+def test_a_named_tier_still_obeys_the_rules_before_it(load: Load) -> None:
+    d = decide(load(), "claude: review this", knobs={"tier": "complex"})
+    assert (d.action, d.rule) == ("passthrough", "explicit-claude")
+
+
+def test_a_name_that_is_no_chain_leaves_the_difficulty_tier(load: Load) -> None:
+    cp = load()
+    assert decide(cp, "what is 2+2?", knobs={"tier": "gpt-4o"}).tier == decide(cp, "what is 2+2?").tier
+
+
 def test_trace_shows_what_each_rule_saw(load: Load) -> None:
     d = decide(load(), "what is 2+2?")
     first = d.trace[0].to_dict()

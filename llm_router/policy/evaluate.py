@@ -27,7 +27,10 @@ def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
     }
     preset = cp.presets.get(knobs["policy"]) or cp.presets[cp.policy]
     f = ctx.features
-    auto = namespace.auto_tier(f.difficulty, cp.tiers, preset.cutoffs)
+    # A request may name its tier or chain (model `complex` sent to a server): it stands where the tier the
+    # difficulty picks would, so `route: auto` goes there and every other rule still applies.
+    named = ctx.knobs.get("tier") or ""
+    auto = named if named in cp.chains else namespace.auto_tier(f.difficulty, cp.tiers, preset.cutoffs)
     ns = namespace.build(ctx, knobs, preset.threshold, auto, cp.claude_prefix, cp.names_used)
 
     steps: list[tuple[CompiledRule, bool, str, str]] = []  # (rule, matched, effect, note); see Trace
