@@ -300,3 +300,14 @@ def _nearest(provenance: dict[str, str], pointer: str) -> str:
         if pointer in provenance:
             return provenance[pointer]
     return ""
+
+
+def _register_team_commands() -> None:
+    """`init-team` and `diff` live in their own module (cli/policy_team.py)."""
+    from llm_router.cli.policy_team import diff, init_team
+
+    policy.add_command(init_team)
+    policy.add_command(diff)
+
+
+_register_team_commands()
