@@ -75,7 +75,8 @@ def test_each_replica_reads_the_policy_and_shares_redis_and_postgres(
 
 
 def test_compose_services_use_only_keys_compose_knows(compose: dict[str, Any]) -> None:
-    known = set("build image command environment volumes depends_on healthcheck restart ports".split())
+    known = {"build", "image", "command", "environment", "volumes", "depends_on", "healthcheck", "restart"}
+    known.add("ports")
     assert set(compose) <= {"name", "services", "volumes", "x-proxy"}
     for name, service in compose["services"].items():
         assert set(service) <= known, name
