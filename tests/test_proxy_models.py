@@ -1,4 +1,4 @@
-"""Where a decision lands inside LiteLLM Proxy: the model group, its fallbacks, and what the start check says."""
+"""Where a decision lands inside LiteLLM Proxy: the model group, its fallbacks, what the start check says."""
 
 from __future__ import annotations
 
