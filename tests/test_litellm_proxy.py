@@ -4,11 +4,7 @@ client. The proxy is started once for the module (it takes 8-25 s here)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,34 +17,23 @@ pytest.importorskip("litellm.proxy.proxy_server", reason="needs the litellm[prox
 openai = pytest.importorskip("openai")
 
 from llm_router.testing import FakeProvider  # noqa: E402 - after the skips
+from llm_router.testing.litellm_proxy import LiteLLMProxy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "litellm-proxy"
-MASTER_KEY = "sk-test-master-key"
 EASY = "what is 2+2?"
 HARD = "design a distributed tracing strategy for 40 services, with sampling and storage trade-offs"
-START_TIMEOUT_S = 180  # a shared 2-core machine; the proxy is ready in ~8 s when idle
-
-
-class Proxy(NamedTuple):
-    url: str
-    fake: FakeProvider
-    policy: Path  # the team policy's routing.yaml this proxy reads (a copy the tests may edit)
-    log: Path
-    refused: subprocess.Popen[bytes]  # a second proxy, started alongside, whose policy it cannot serve
-    refused_log: Path
-
-
 NOTHING_SERVED = "chains:\n" + "".join(
     f"  {tier}: [anthropic/claude-haiku-4-5]\n"
     for tier in ("simple", "moderate", "complex", "deep_reasoning", "research")
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+class Proxy(NamedTuple):
+    server: LiteLLMProxy
+    fake: FakeProvider
+    policy: Path  # the team policy's routing.yaml this proxy reads (a copy the tests may edit)
+    refused: LiteLLMProxy  # a second proxy, started alongside, whose policy names nothing it serves
 
 
 def proxy_config(fake: FakeProvider) -> dict[str, Any]:
@@ -61,90 +46,32 @@ def proxy_config(fake: FakeProvider) -> dict[str, Any]:
     return config
 
 
-def proxy_env(home: Path, policy: Path) -> dict[str, str]:
-    """Offline and private: a temp HOME, the local price table, no telemetry, no provider keys."""
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL", "_API_BASE"))}
-    env.update(
-        HOME=str(home),
-        LLM_ROUTER_HOME=str(home / ".llm-router"),
-        LLM_ROUTER_CONFIG=str(policy),
-        LITELLM_MASTER_KEY=MASTER_KEY,
-        LITELLM_LOCAL_MODEL_COST_MAP="True",
-        LITELLM_OFFLINE_MODE="true",
-        LITELLM_TELEMETRY="False",
-        LITELLM_DONT_SHOW_FEEDBACK_BOX="true",
-        PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]),
-    )
-    return env
-
-
-def litellm_command(config: Path, port: int) -> list[str]:
-    exe = shutil.which("litellm") or str(Path(sys.executable).with_name("litellm"))
-    return [exe, "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
-
-
-def start(folder: Path, fake: FakeProvider, policy: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
-    config = folder / "config.yaml"
-    config.write_text(yaml.safe_dump(proxy_config(fake)))
-    home = folder / "home"
-    home.mkdir(exist_ok=True)
-    port = free_port()
-    log = folder / "proxy.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            litellm_command(config, port), env=proxy_env(home, policy), stdout=out, stderr=subprocess.STDOUT
-        )
-    return process, f"http://127.0.0.1:{port}", log
-
-
-def wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    import httpx
-
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the proxy exited with {process.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            if httpx.get(url + "/health/liveliness", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    raise AssertionError(f"the proxy was not ready after {START_TIMEOUT_S} s:\n{log.read_text()[-4000:]}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     """The proxy the tests talk to, and one that must refuse to start (both start at once: starting is
     mostly imports, and the machine has two cores)."""
     folder = tmp_path_factory.mktemp("proxy")
     shutil.copytree(EXAMPLE / "team-policy", folder / "team-policy")
-    (folder / "refused").mkdir()
-    (folder / "refused" / "policy.yaml").write_text(NOTHING_SERVED)
+    (folder / "nothing-served.yaml").write_text(NOTHING_SERVED)
     with FakeProvider() as fake:
-        refused, _, refused_log = start(folder / "refused", fake, folder / "refused" / "policy.yaml")
-        process, url, log = start(folder, fake, folder / "team-policy")
+        config = proxy_config(fake)
+        env = {"LLM_ROUTER_CONFIG": str(folder / "nothing-served.yaml")}
+        refused = LiteLLMProxy(config, folder / "refused", env=env).start()
+        server = LiteLLMProxy(
+            config, folder / "served", env={"LLM_ROUTER_CONFIG": str(folder / "team-policy")}
+        )
         try:
-            wait_ready(process, url, log)
-            yield Proxy(url, fake, folder / "team-policy" / "routing.yaml", log, refused, refused_log)
+            with server:
+                yield Proxy(server, fake, folder / "team-policy" / "routing.yaml", refused)
         finally:
-            stop(process)
-            if refused.poll() is None:
-                stop(refused)
+            refused.stop()
 
 
 @pytest.fixture
 def client(proxy: Proxy) -> openai.OpenAI:
-    return openai.OpenAI(base_url=proxy.url, api_key=MASTER_KEY, max_retries=0, timeout=60)
+    return openai.OpenAI(
+        base_url=proxy.server.url, api_key=proxy.server.master_key, max_retries=0, timeout=60
+    )
 
 
 def ask(client: openai.OpenAI, prompt: str, model: str = "auto") -> Any:
@@ -241,8 +168,7 @@ def test_an_edit_to_the_policy_file_changes_routing_without_a_restart(
 
 
 def test_a_policy_naming_no_model_the_proxy_serves_stops_it_at_start(proxy: Proxy) -> None:
-    returncode = proxy.refused.wait(timeout=START_TIMEOUT_S)
-    output = proxy.refused_log.read_text()
-    assert returncode != 0
+    assert proxy.refused.wait_exit() != 0
+    output = proxy.refused.output()
     assert "serves none of the models the routing policy names" in output
     assert "anthropic/claude-haiku-4-5" in output and "its model_list serves: gpt-4o, gpt-4o-mini" in output
