@@ -4,11 +4,11 @@ workflow that validates, tests and lints each change and shows which prompts it 
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
-from llm_router import __version__, paths
+from llm_router import __version__
+from llm_router.policy.starter import schema_id
 
 __all__ = ["FILES", "scaffold", "existing"]
 
@@ -151,8 +151,8 @@ def scaffold(folder: Path) -> list[Path]:
     values = {
         "name": folder.resolve().name,
         "version": __version__,
-        "routing_schema": _schema_id("routing.schema.json"),
-        "test_schema": _schema_id("policy-test.schema.json"),
+        "routing_schema": schema_id("routing"),  # the published address: the repository is shared
+        "test_schema": schema_id("policy-test"),
     }
     written = []
     for name, template in FILES.items():
@@ -165,9 +165,3 @@ def scaffold(folder: Path) -> list[Path]:
             fh.write(text)
         written.append(target)
     return written
-
-
-def _schema_id(name: str) -> str:
-    """The schema's `$id`, which editors resolve (a team repository cannot point at one machine's files)."""
-    schema = json.loads((paths.schemas_dir() / name).read_text(encoding="utf-8"))
-    return str(schema.get("$id") or name)
