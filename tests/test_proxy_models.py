@@ -143,3 +143,8 @@ def test_an_unserved_default_model_is_noted(load: Load) -> None:
 def test_a_group_named_like_a_chain_is_noted_as_not_routed(load: Load) -> None:
     report = check_served(load(TEAM), Served([CHEAP, STRONG, deployment("simple", "openai/gpt-4o-mini")]))
     assert "model 'simple' is served here, so requests for it are not routed by the policy" in report.notes
+
+
+def test_a_group_named_auto_is_noted_as_not_routed(load: Load) -> None:
+    report = check_served(load(TEAM), Served([CHEAP, STRONG, deployment("auto", "openai/gpt-4o")]))
+    assert "model 'auto' is served here, so requests for it are not routed by the policy" in report.notes

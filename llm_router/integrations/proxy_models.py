@@ -190,6 +190,6 @@ def check_served(cp: CompiledPolicy, served: Served) -> StartReport:
             f"gateway.default_model {default} is not served here; passthrough decisions go to the chain "
             "of their tier"
         )
-    for name in sorted(set(cp.chains) & set(served.groups)):
+    for name in sorted((set(cp.chains) | {"auto"}) & set(served.groups)):
         notes.append(f"model {name!r} is served here, so requests for it are not routed by the policy")
     return StartReport(errors, notes)
