@@ -99,31 +99,40 @@ async def test_a_hard_prompt_goes_to_the_strong_group(make: Make) -> None:
 
 
 async def test_the_decision_goes_into_the_request_metadata(make: Make) -> None:
-    data = await routed(make(), chat(EASY))
-    info = data["metadata"]["llm_router"]
-    assert (info["rule"], info["tier"], info["model"], info["requested"]) == (
+    meta = (await routed(make(), chat(EASY)))["metadata"]
+    assert len(meta["llm_router_decision"]) == 16
+    assert (meta["llm_router_rule"], meta["llm_router_tier"], meta["llm_router_model"]) == (
         "by-difficulty",
         "simple",
         "gpt-4o-mini",
-        "auto",
     )
-    assert data["metadata"]["spend_logs_metadata"]["llm_router_decision"] == info["decision"]
+
+
+async def test_the_spend_log_keeps_the_decision_and_its_rule(make: Make) -> None:
+    data = chat(EASY)
+    data["metadata"]["spend_logs_metadata"] = {"ticket": "OPS-1"}  # the caller's own stays
+    meta = (await routed(make(), data))["metadata"]
+    assert meta["spend_logs_metadata"] == {
+        "ticket": "OPS-1",
+        "llm_router_decision": meta["llm_router_decision"],
+        "llm_router_rule": "by-difficulty",
+    }
 
 
 async def test_the_responses_api_metadata_is_the_one_used(make: Make) -> None:
     data = {"model": "auto", "input": EASY, "litellm_metadata": {}}
     data = await routed(make(), data, "aresponses")
-    assert data["model"] == "gpt-4o-mini" and "llm_router" in data["litellm_metadata"]
+    assert data["model"] == "gpt-4o-mini" and "llm_router_decision" in data["litellm_metadata"]
 
 
 async def test_a_tier_named_as_the_model_is_decided_for_that_tier(make: Make) -> None:
     data = await routed(make(), chat(EASY, model="complex"))
-    assert (data["model"], data["metadata"]["llm_router"]["tier"]) == ("gpt-4o", "complex")
+    assert (data["model"], data["metadata"]["llm_router_tier"]) == ("gpt-4o", "complex")
 
 
 async def test_a_concrete_model_is_left_alone(make: Make) -> None:
     data = await routed(make(), chat(HARD, model="gpt-4o-mini"))
-    assert data["model"] == "gpt-4o-mini" and "llm_router" not in data["metadata"]
+    assert data["model"] == "gpt-4o-mini" and data["metadata"] == {}
 
 
 async def test_calls_that_carry_no_prompt_are_left_alone(make: Make) -> None:
@@ -140,7 +149,7 @@ async def test_a_blocked_prompt_is_refused_with_the_rules_message(make: Make) ->
 
 async def test_a_passthrough_goes_to_the_policys_default_model(make: Make) -> None:
     data = await routed(make(), chat("claude: review this design"))
-    assert (data["model"], data["metadata"]["llm_router"]["via"]) == ("gpt-4o-mini", "default_model")
+    assert (data["model"], data["metadata"]["llm_router_rule"]) == ("gpt-4o-mini", "explicit-claude")
 
 
 async def test_routed_responses_carry_the_decision_in_headers(make: Make) -> None:
@@ -148,7 +157,7 @@ async def test_routed_responses_carry_the_decision_in_headers(make: Make) -> Non
     data = await routed(handler, chat(EASY))
     headers = await handler.async_post_call_response_headers_hook(data, None, None)
     assert headers is not None
-    assert headers["x-llm-router-decision"] == data["metadata"]["llm_router"]["decision"]
+    assert headers["x-llm-router-decision"] == data["metadata"]["llm_router_decision"]
     assert (headers["x-llm-router-rule"], headers["x-llm-router-model"]) == ("by-difficulty", "gpt-4o-mini")
 
 
@@ -248,4 +257,4 @@ async def test_the_proxys_own_spend_feeds_the_policys_budget(make: Make, fake: F
     limit = spend / 0.9  # so the policy's budget is 90% used
     policy = (TEAM / "routing.yaml").read_text().replace("limit_usd: 50", f"limit_usd: {limit!r}")
     data = await routed(make(policy, llm_router=llm_router), chat(HARD))
-    assert data["metadata"]["llm_router"]["tier"] == "moderate"  # one tier down: over 80% is spent
+    assert data["metadata"]["llm_router_tier"] == "moderate"  # one tier down: over 80% is spent

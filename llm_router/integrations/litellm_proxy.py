@@ -110,7 +110,7 @@ class ProxyHandler(CustomLogger):
             request, settings=self.source.settings, knobs=knobs, policy=cp, now=now, state=state
         )
         target = target_for(decision, cp, served)
-        _record(data, decision, target, model)
+        _record(data, decision, target)
         if isinstance(target, Rejection):
             from fastapi import HTTPException
 
@@ -129,10 +129,10 @@ class ProxyHandler(CustomLogger):
         litellm_call_info: dict[str, object] | None = None,
     ) -> dict[str, str] | None:
         """The decision's id, rule, tier and model as `x-llm-router-*` headers of a routed response."""
-        info = _metadata(data, create=False).get("llm_router")
-        if not isinstance(info, Mapping):
+        meta = _metadata(data, create=False)
+        if "llm_router_decision" not in meta:
             return None
-        return {f"x-llm-router-{name}": str(info.get(name) or "") for name in HEADERS}
+        return {f"x-llm-router-{name}": str(meta.get(f"llm_router_{name}") or "") for name in HEADERS}
 
     # -- what the proxy serves and knows -------------------------------------------------------------
     def _check(self, cp: CompiledPolicy, *, raise_errors: bool) -> None:
@@ -192,31 +192,20 @@ def _metadata(data: dict, *, create: bool = True) -> dict:
     return meta
 
 
-def _record(data: dict, decision: Decision, target: Target | Rejection, requested: str) -> None:
-    """The decision in the request metadata, and its id, rule and tier in the spend log's metadata."""
+def _record(data: dict, decision: Decision, target: Target | Rejection) -> None:
+    """The decision's id, rule, tier and model in the request metadata, flat: LiteLLM copies the metadata
+    many times per request, so what is added there stays a few strings. Id and rule also go into
+    `spend_logs_metadata`, which the proxy keeps with each spend log."""
     meta = _metadata(data)
-    if isinstance(target, Target):
-        model, fallbacks, via = target.model, list(target.fallbacks), target.via
-    else:
-        model, fallbacks, via = None, [], f"rejected ({target.status})"
-    meta["llm_router"] = {
-        "decision": decision.id,
-        "rule": decision.rule,
-        "rule_location": decision.rule_location,
-        "action": decision.action,
-        "tier": decision.tier,
-        "requested": requested,
-        "model": model,
-        "fallbacks": fallbacks,
-        "via": via,
-        "policy_revision": decision.policy_revision,
-    }
+    meta["llm_router_decision"] = decision.id
+    meta["llm_router_rule"] = decision.rule
+    meta["llm_router_tier"] = decision.tier
+    meta["llm_router_model"] = target.model if isinstance(target, Target) else None
     spend = meta.get("spend_logs_metadata")
     if not isinstance(spend, dict):
         spend = meta["spend_logs_metadata"] = {}
-    spend.update(
-        llm_router_decision=decision.id, llm_router_rule=decision.rule, llm_router_tier=decision.tier
-    )
+    spend["llm_router_decision"] = decision.id
+    spend["llm_router_rule"] = decision.rule
 
 
 def prompt_of(data: Mapping[str, Any]) -> str:
