@@ -16,6 +16,7 @@ pytest.importorskip("fastapi", reason="needs the litellm[proxy] extra")
 
 from fastapi import HTTPException  # noqa: E402 - after the skip
 
+from llm_router import router  # noqa: E402
 from llm_router.integrations.litellm_proxy import ProxyHandler, ProxyStartError, prompt_of  # noqa: E402
 from llm_router.testing import FakeProvider  # noqa: E402
 
@@ -77,6 +78,16 @@ def test_a_policy_naming_no_served_model_stops_the_start(make: Make) -> None:
     with pytest.raises(ProxyStartError, match="openai/gpt-4o-mini") as caught:
         make(model_list=[deployment("mistral", "mistral/mistral-small-latest", "d-m")])
     assert "its model_list serves: mistral" in str(caught.value)
+
+
+def test_a_changed_policy_naming_no_served_model_is_not_put_in_force(make: Make, tmp_path: Path) -> None:
+    tiers = ("simple", "moderate", "complex", "deep_reasoning", "research")
+    (tmp_path / "elsewhere.yaml").write_text(
+        "chains:\n" + "".join(f"  {t}: [anthropic/claude-haiku-4-5]\n" for t in tiers)
+    )
+    elsewhere = router.load(router.Settings(cwd=tmp_path, config=tmp_path / "elsewhere.yaml"))
+    check = make().source.check  # what a reload must pass before the new policy replaces the old
+    assert check is not None and "serves none of the models" in check(elsewhere)[0]
 
 
 def test_a_budget_the_proxy_does_not_track_is_reported_with_the_rule_using_it(make: Make) -> None:

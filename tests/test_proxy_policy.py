@@ -123,3 +123,16 @@ def test_fixing_a_broken_edit_brings_it_in(tmp_path: Path, source_for, clock: Cl
         source.policy  # noqa: B018
         source.wait()
     assert rule_ids(source)[0] == "everything-complex" and source.last_error is None
+
+
+def test_a_changed_policy_the_check_refuses_keeps_the_last_good_one(
+    tmp_path: Path, source_for, clock: Clock
+) -> None:
+    (tmp_path / "team.yaml").write_text(RULE)
+    source = source_for(tmp_path / "team.yaml")
+    source.check = lambda cp: ["names nothing served"] if cp.profile == "premium" else []
+    (tmp_path / "team.yaml").write_text("profile: premium\n" + RULE)
+    clock.now += 1.0
+    source.policy  # noqa: B018
+    source.wait()
+    assert source.policy.profile != "premium" and "names nothing served" in str(source.last_error)

@@ -87,6 +87,7 @@ class ProxyHandler(CustomLogger):
         cp = self.source.policy
         if model_list is not None:
             self._check(cp, raise_errors=True)
+        self.source.check = lambda new: check_served(new, self._served).errors
         self.source.on_reload = lambda new: self._check(new, raise_errors=False)
 
     # -- the proxy's hooks -------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from llm_router import router
-from llm_router.errors import PolicyError
+from llm_router.errors import RouterError
 from llm_router.policy.compiled import CompiledPolicy
 
 __all__ = ["CONFIG_VAR", "PolicySource"]
@@ -49,8 +49,10 @@ class PolicySource:
         self.settings = router.Settings(env=env, cwd=cwd, config=Path(config) if config else None)
         self.interval_s = interval_s
         self.on_reload: Callable[[CompiledPolicy], None] | None = None
+        # What a changed policy must also pass before it is put in force: its problems, or an empty list.
+        self.check: Callable[[CompiledPolicy], list[str]] | None = None
         self.reloads = 0  # how many times a changed policy was compiled and put in force
-        self.last_error: PolicyError | None = None  # why the last reload failed, until one succeeds
+        self.last_error: RouterError | None = None  # why the last reload failed, until one succeeds
         self._clock = clock
         self._lock = threading.Lock()
         self._reloading: threading.Thread | None = None
@@ -93,7 +95,10 @@ class PolicySource:
         before = {path: _stamp(path) for path in self._stamps}
         try:
             cp, stamps = self._load(before)
-        except PolicyError as exc:
+            problems = self.check(cp) if self.check is not None else []
+            if problems:
+                raise RouterError("; ".join(problems))
+        except RouterError as exc:  # PolicyError included
             self.last_error = exc
             self._stamps = before  # try again when a file changes again, not every second
             log.error(
