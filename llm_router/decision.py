@@ -27,20 +27,39 @@ TASKS = (
     "chat",
 )
 COMPLEXITIES = ("simple", "moderate", "complex", "deep_reasoning")
-HOSTS = ("cli", "claude-code", "codex", "gemini-cli", "vscode", "cursor", "mcp", "litellm-proxy")
+HOSTS = ("cli", "claude-code", "codex", "gemini-cli", "vscode", "cursor", "mcp", "litellm-proxy", "gateway")
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})  # an immutable default for mapping fields
 
 
+class RequestFeatures(NamedTuple):
+    """What a whole API request carries besides its prompt (the gateway fills these in). The defaults are
+    the neutral values of a lone prompt: one message, no tools, no images, no thinking, not streamed."""
+
+    requested_model: str = ""  # the model the client asked for ("" when none)
+    has_tools: bool = False  # tool definitions were sent
+    n_messages: int = 1
+    context_tokens: int | None = None  # the whole request's estimated tokens; None: the prompt's own
+    thinking: bool = False  # extended thinking / reasoning effort was asked for
+    has_images: bool = False
+    stream: bool = False
+    background: bool = False  # a small-model request the host makes for titles, summaries and checks
+
+
+NEUTRAL = RequestFeatures()
+
+
 class Request(NamedTuple):
-    """One prompt and where it came from."""
+    """One prompt and where it came from; `features` describe the whole request it was taken from."""
 
     prompt: str
     host: str = "cli"
     event: str = "route"
     session: str = ""
     cwd: str = ""
+    client: str = ""  # the client program, e.g. an HTTP client's user agent
+    features: RequestFeatures = NEUTRAL
 
 
 class Features(NamedTuple):

@@ -6,9 +6,10 @@ import sqlite3
 from typing import Any
 
 
-def savings(cp: Any, conn: sqlite3.Connection, since: float | None) -> dict[str, Any]:
-    """Savings against the policy's one baseline model since `since`; calls to models with no known price
-    are left out, named under `unpriced_models`, and explained in `warnings`."""
+def savings(cp: Any, conn: sqlite3.Connection, since: float | None, host: str | None = None) -> dict[str, Any]:
+    """Savings against the policy's one baseline model since `since` (of calls through `host`, when given);
+    calls to models with no known price are left out, named under `unpriced_models`, and explained in
+    `warnings`."""
     from llm_router.execute.options import baseline_model
     from llm_router.providers.prices import price
     from llm_router.store import savings_report
@@ -18,7 +19,7 @@ def savings(cp: Any, conn: sqlite3.Connection, since: float | None) -> dict[str,
     p = price(model, overrides) if model else None
     per_token = (p.input_cost_per_token, p.output_cost_per_token) if p else None
     report = savings_report(
-        conn, model, per_token, since=since, priced=lambda m: price(m, overrides) is not None
+        conn, model, per_token, since=since, priced=lambda m: price(m, overrides) is not None, host=host
     )
     report["warnings"] = [unpriced_warning(m) for m in report["unpriced_models"]]
     return report

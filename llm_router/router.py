@@ -118,7 +118,9 @@ def decide(
     state: LiveState | None = None,
 ) -> Decision:
     """Classify the prompt and evaluate the policy against the live state (read now unless given, as
-    `route --batch` does once for a whole batch)."""
+    `route --batch` does once for a whole batch). A whole request (the gateway's) also has the models of the
+    chain that cannot serve it moved to `unusable`: no function calling for tools, no vision for images, a
+    window smaller than its context."""
     from llm_router.policy.evaluate import evaluate
 
     settings = settings or Settings()
@@ -134,7 +136,32 @@ def decide(
         open_breakers=open_breakers,
         knobs=dict(knobs or {}),
     )
-    return evaluate(cp, ctx)
+    decision = evaluate(cp, ctx)
+    features = request.features
+    if decision.usable and (features.has_tools or features.has_images or features.context_tokens):
+        decision = _capable(decision, request, ctx.features.tokens, cp)
+    return decision
+
+
+def _capable(decision: Decision, request: Request, prompt_tokens: int, cp: CompiledPolicy) -> Decision:
+    """The decision with the models that cannot serve this request moved from `usable` to `unusable`."""
+    from llm_router.providers.capabilities import cannot_serve
+
+    features = request.features
+    tokens = features.context_tokens or prompt_tokens
+    usable, unusable = [], dict(decision.unusable)
+    for model in decision.usable:
+        why = cannot_serve(model, features, tokens, cp.models)
+        if why is None:
+            usable.append(model)
+        else:
+            unusable[model] = why
+    if len(usable) == len(decision.usable):
+        return decision
+    reason = decision.reason
+    if not usable:
+        reason = f"{reason}; no model of this chain can serve the request (see unusable)".lstrip("; ")
+    return decision._replace(usable=tuple(usable), unusable=unusable, reason=reason)
 
 
 def run(

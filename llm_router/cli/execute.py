@@ -100,6 +100,14 @@ def parse_since(text: str | None, now: float) -> float | None:
         raise click.BadParameter(str(exc), param_hint="--since") from None
 
 
+HOST_OPTION = click.option(
+    "--host",
+    "host",
+    metavar="HOST",
+    help="Only calls that came through HOST: cli, mcp, gateway, claude-code, codex, gemini-cli, ...",
+)
+
+
 def _open_store() -> Any:
     """usage.db, opened and migrated; a StoreError naming the file and its fix when it cannot be."""
     from llm_router import store
@@ -121,13 +129,14 @@ def _reading() -> Any:
 @click.command()
 @JSON_OPTION
 @SINCE_OPTION
-def usage(as_json: bool, since: str | None) -> None:
-    """Show recorded calls (successful attempts), failed attempts, tokens and cost, per model."""
+@HOST_OPTION
+def usage(as_json: bool, since: str | None, host: str | None) -> None:
+    """Show recorded calls (successful attempts), failed attempts, tokens and cost, per model and per host."""
     from llm_router import store
     from llm_router.cli.numbers import count, usd
 
     with _reading():
-        report = store.usage_report(_open_store(), since=parse_since(since, time.time()))
+        report = store.usage_report(_open_store(), since=parse_since(since, time.time()), host=host)
     if as_json:
         emit_json(report)
         return
@@ -146,13 +155,16 @@ def usage(as_json: bool, since: str | None) -> None:
             f"  {m['model']:<{width}}  {m['calls']:>6,}  {m['failures']:>6,}  {m['tokens_in']:>12,}  "
             f"{m['tokens_out']:>13,}  {usd(m['cost_usd'])}"
         )
+    if len(report["hosts"]) > 1:
+        click.echo("by host: " + ", ".join(f"{h['host'] or '?'} {h['calls']}" for h in report["hosts"]))
 
 
 @click.command()
 @JSON_OPTION
 @SINCE_OPTION
+@HOST_OPTION
 @CONFIG_OPTION
-def savings(as_json: bool, since: str | None, config: Path | None) -> None:
+def savings(as_json: bool, since: str | None, host: str | None, config: Path | None) -> None:
     """Show what the successful calls would have cost on the one baseline model, and what they cost.
 
     Calls to a model with no known price are left out (with a warning naming it): counted at $0 they would
@@ -163,7 +175,7 @@ def savings(as_json: bool, since: str | None, config: Path | None) -> None:
 
     cp = router.load(router.Settings(config=config))
     with _reading():
-        report = reports.savings(cp, _open_store(), parse_since(since, time.time()))
+        report = reports.savings(cp, _open_store(), parse_since(since, time.time()), host=host)
     for warning in report["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     if as_json:

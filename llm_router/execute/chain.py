@@ -254,6 +254,7 @@ class _Run:
             rule=self.decision.rule,
             policy_revision=self.decision.policy_revision,
             decision_id=self.decision.id,
+            user_agent=self.request.client[:200],
         )
 
     def baseline_cost(self, tokens_in: int, tokens_out: int) -> float:

@@ -69,6 +69,7 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         baseline_model=data.get("baseline_model"),
         data=data,
         names_used=frozenset().union(*(r.names for r in rules)),
+        gateway=dict(data.get("gateway") or {}),
     )
 
 

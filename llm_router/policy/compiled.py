@@ -89,6 +89,12 @@ class CompiledPolicy(NamedTuple):
     baseline_model: str | None = None
     data: Mapping[str, Any] = _EMPTY  # the merged document, for `policy show`
     names_used: frozenset[str] = frozenset()  # every context name some rule uses
+    gateway: Mapping[str, Any] = _EMPTY  # the `gateway:` section (llm_router.gateway.config reads it)
+
+    @property
+    def long_context_tokens(self) -> int:
+        """`gateway.long_context_tokens`: above it a request is long context."""
+        return int(self.gateway.get("long_context_tokens", 100_000))
 
     def chain(self, name: str, profile: str) -> tuple[str, ...]:
         """The models of chain `name` under `profile`: its own list for that profile, else the list for every

@@ -31,7 +31,9 @@ def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
     # difficulty picks would, so `route: auto` goes there and every other rule still applies.
     named = ctx.knobs.get("tier") or ""
     auto = named if named in cp.chains else namespace.auto_tier(f.difficulty, cp.tiers, preset.cutoffs)
-    ns = namespace.build(ctx, knobs, preset.threshold, auto, cp.claude_prefix, cp.names_used)
+    ns = namespace.build(
+        ctx, knobs, preset.threshold, auto, cp.claude_prefix, cp.names_used, cp.long_context_tokens
+    )
 
     steps: list[tuple[CompiledRule, bool, str, str]] = []  # (rule, matched, effect, note); see Trace
     shift = 0

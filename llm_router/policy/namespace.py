@@ -37,6 +37,16 @@ CONTEXT_NAMES = frozenset(
         "now",
         "hour",
         "weekday",
+        # request features (neutral for a lone prompt; the gateway fills them from the whole request)
+        "requested_model",
+        "has_tools",
+        "n_messages",
+        "context_tokens",
+        "thinking",
+        "has_images",
+        "stream",
+        "background",
+        "long_context_tokens",
     }
 )
 
@@ -89,11 +99,13 @@ def build(
     tier: str,
     claude_prefix: str,
     needed: frozenset[str] = CONTEXT_NAMES,
+    long_context_tokens: int = 100_000,
 ) -> dict[str, Any]:
     """The namespace a rule's expression is evaluated in; names no rule uses and that cost something to
     compute (time of day, health, budget summary) are left out."""
     f = ctx.features
     r = ctx.request
+    rf = r.features
     ns: dict[str, Any] = {
         "prompt": r.prompt,
         "tokens": f.tokens,
@@ -116,6 +128,15 @@ def build(
         "budget": ctx.budgets,
         "configured": ctx.configured,
         "now": ctx.now,
+        "requested_model": rf.requested_model,
+        "has_tools": rf.has_tools,
+        "n_messages": rf.n_messages,
+        "context_tokens": f.tokens if rf.context_tokens is None else rf.context_tokens,
+        "thinking": rf.thinking,
+        "has_images": rf.has_images,
+        "stream": rf.stream,
+        "background": rf.background,
+        "long_context_tokens": long_context_tokens,
     }
     if "signals" in needed:
         ns["signals"] = frozenset(f.signals)

@@ -28,6 +28,8 @@ class ModelPrice:
     max_input_tokens: int | None = None
     max_output_tokens: int | None = None
     source: str = "litellm"  # litellm | policy | free
+    supports_function_calling: bool | None = None  # None: not known (a model missing from the table)
+    supports_vision: bool | None = None
 
     def cost(self, tokens_in: int, tokens_out: int) -> float:
         """USD for this many tokens in and out."""
@@ -89,7 +91,17 @@ def price(model: str, overrides: Mapping[str, Mapping[str, Any]] | None = None) 
         _int(merged.get("max_input_tokens") or merged.get("max_tokens")),
         _int(merged.get("max_output_tokens")),
         "policy" if override else "litellm",
+        _flag(merged, "supports_function_calling", known=entry is not None),
+        _flag(merged, "supports_vision", known=entry is not None),
     )
+
+
+def _flag(merged: Mapping[str, Any], key: str, *, known: bool) -> bool | None:
+    """A capability: what the policy or the table says; a model the table lists without it lacks it (as
+    LiteLLM's own `supports_*` functions read it); None when nothing is known."""
+    if key in merged:
+        return bool(merged[key])
+    return False if known else None
 
 
 def cost(model: str, tokens_in: int, tokens_out: int, overrides: Mapping[str, Any] | None = None) -> float:

@@ -101,3 +101,9 @@ def m001_initial(db) -> None:  # type: ignore[no-untyped-def]
     )
     db["decisions"].create_index(["time"])
     db["decisions"].create_index(["host", "action", "time"])
+
+
+@migration
+def m002_usage_user_agent(db) -> None:  # type: ignore[no-untyped-def]
+    db["usage"].add_column("user_agent", str)
+    db["usage"].create_index(["host", "time"])

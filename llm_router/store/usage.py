@@ -34,6 +34,7 @@ class UsageRow:
     rule: str = ""
     policy_revision: str = ""
     decision_id: str = ""
+    user_agent: str = ""  # the client program (the gateway's callers), when known
 
 
 _COLUMNS = tuple(UsageRow.__dataclass_fields__)
@@ -52,22 +53,32 @@ def record(conn: sqlite3.Connection, row: UsageRow) -> None:
         insert(conn, row)
 
 
-def _where(since: float | None, until: float | None) -> tuple[str, list[float]]:
-    clauses, args = [], []
+def _where(
+    since: float | None, until: float | None, host: str | None = None
+) -> tuple[str, list[float | str]]:
+    clauses: list[str] = []
+    args: list[float | str] = []
     if since is not None:
         clauses.append("time >= ?")
         args.append(since)
     if until is not None:
         clauses.append("time < ?")
         args.append(until)
+    if host is not None:
+        clauses.append("host = ?")
+        args.append(host)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
 def usage_report(
-    conn: sqlite3.Connection, since: float | None = None, until: float | None = None
+    conn: sqlite3.Connection,
+    since: float | None = None,
+    until: float | None = None,
+    host: str | None = None,
 ) -> dict[str, Any]:
-    """Calls (successful attempts), failed attempts, tokens and cost, in total and per model."""
-    where, args = _where(since, until)
+    """Calls (successful attempts), failed attempts, tokens and cost, in total, per model and per host (the
+    entry point: cli, mcp, a hook's host, gateway)."""
+    where, args = _where(since, until, host)
     per_model = conn.execute(
         "SELECT model, provider, SUM(outcome = 'ok') AS calls, SUM(outcome != 'ok') AS failures, "
         "COALESCE(SUM(tokens_in), 0) AS tokens_in, COALESCE(SUM(tokens_out), 0) AS tokens_out, "
@@ -89,14 +100,29 @@ def usage_report(
         }
         for r in per_model
     ]
+    per_host = conn.execute(
+        "SELECT COALESCE(host, '') AS host, SUM(outcome = 'ok') AS calls, SUM(outcome != 'ok') AS failures, "
+        f"COALESCE(SUM(cost_usd), 0.0) AS cost_usd FROM usage{where} GROUP BY host ORDER BY calls DESC, host",
+        args,
+    ).fetchall()
     return {
         "since": iso_time(since),
+        "host": host,
         "calls": sum(m["calls"] for m in models),
         "failed_attempts": sum(m["failures"] for m in models),
         "tokens_in": sum(m["tokens_in"] for m in models),
         "tokens_out": sum(m["tokens_out"] for m in models),
         "cost_usd": round(sum(r["cost_usd"] for r in per_model), 8),
         "models": models,
+        "hosts": [
+            {
+                "host": r["host"],
+                "calls": r["calls"],
+                "failures": r["failures"],
+                "cost_usd": round(r["cost_usd"], 8),
+            }
+            for r in per_host
+        ],
     }
 
 
@@ -106,12 +132,13 @@ def savings_report(
     baseline_price: tuple[float, float] | None,
     since: float | None = None,
     priced: Callable[[str], bool] | None = None,
+    host: str | None = None,
 ) -> dict[str, Any]:
-    """What the successful calls would have cost on the one baseline model, against what every attempt
-    cost. `baseline_price` is (USD per input token, USD per output token). Calls to a model `priced` says
-    has no known price are left out of every figure (counted at $0 they would look like a 100% saving)
-    and listed under `unpriced_models`."""
-    where, args = _where(since, None)
+    """What the successful calls (of one host, when given) would have cost on the one baseline model, against
+    what every attempt cost. `baseline_price` is (USD per input token, USD per output token). Calls to a model
+    `priced` says has no known price are left out of every figure (counted at $0 they would look like a 100%
+    saving) and listed under `unpriced_models`."""
+    where, args = _where(since, None, host)
     rows = conn.execute(
         "SELECT model, COALESCE(SUM(outcome = 'ok'), 0) AS calls, "
         "COALESCE(SUM(CASE WHEN outcome = 'ok' THEN tokens_in END), 0) AS tokens_in, "
@@ -135,6 +162,7 @@ def savings_report(
     cost = round(sum(r["cost_usd"] for r in counted), 8)
     return {
         "since": iso_time(since),
+        "host": host,
         "baseline_model": baseline_model,
         "calls": sum(r["calls"] for r in counted),
         "attempts": sum(r["attempts"] for r in counted),
