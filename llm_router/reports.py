@@ -6,7 +6,9 @@ import sqlite3
 from typing import Any
 
 
-def savings(cp: Any, conn: sqlite3.Connection, since: float | None, host: str | None = None) -> dict[str, Any]:
+def savings(
+    cp: Any, conn: sqlite3.Connection, since: float | None, host: str | None = None
+) -> dict[str, Any]:
     """Savings against the policy's one baseline model since `since` (of calls through `host`, when given);
     calls to models with no known price are left out, named under `unpriced_models`, and explained in
     `warnings`."""

@@ -18,6 +18,7 @@ from llm_router.decision import BudgetState, Context, Decision, Request
 
 if TYPE_CHECKING:
     from llm_router.execute import Result
+    from llm_router.execute.awalk import Attempt, Delivery
     from llm_router.execute.stream import Restart
     from llm_router.policy.compiled import CompiledPolicy
 
@@ -182,15 +183,60 @@ def run(
     carries one warning with the path and the fix. With `on_text` the answer streams; a shown answer that
     breaks off is marked before the next one (`on_restart`, or a separator line through `on_text`).
     """
-    from llm_router.errors import BudgetExceeded, ProviderError, RouterError
     from llm_router.execute import execute
-    from llm_router.execute.attempts import BREAKER_REASON
-    from llm_router.execute.options import options_for
-    from llm_router.providers.catalogue import configured, environment, how_to_configure, provider_of
-    from llm_router.store.state import for_run
 
     settings = settings or Settings()
     cp = policy or load(settings)
+    env, chain = _chain(decision, settings, models)
+    conn, options = _store_and_options(cp, settings)
+    return execute(
+        decision, request, chain, env=env, options=options, conn=conn, on_text=on_text, on_restart=on_restart
+    )
+
+
+async def arun(
+    decision: Decision,
+    request: Request,
+    attempt: Attempt,
+    *,
+    settings: Settings | None = None,
+    models: Sequence[str] | None = None,
+    policy: CompiledPolicy | None = None,
+) -> Delivery:
+    """Execute a whole request (the gateway's) through a decision's usable chain, or `models` when forced:
+    `attempt(model, credentials)` sends it to one model in its API's format. Falls back along the chain (and
+    retries a model, as `run` does) until an answer opens, recording every attempt; raises as `run` does."""
+    from llm_router.execute.awalk import walk
+
+    settings = settings or Settings()
+    cp = policy or load(settings)
+    env, chain = _chain(decision, settings, models)
+    conn, options = _store_and_options(cp, settings)
+    return await walk(decision, request, chain, env=env, options=options, conn=conn, attempt=attempt)
+
+
+def runnable(decision: Decision) -> tuple[str, ...]:
+    """The models of a decision's chain a walk tries: the usable ones, and those held back only by a
+    breaker (the walk checks breakers again, live, and never skips the last usable model untried)."""
+    from llm_router.execute.attempts import BREAKER_REASON
+
+    if not decision.usable and not any(r.startswith(BREAKER_REASON) for r in decision.unusable.values()):
+        return ()
+    return tuple(
+        m
+        for m in decision.chain
+        if m in decision.usable or decision.unusable.get(m, "").startswith(BREAKER_REASON)
+    )
+
+
+def _chain(
+    decision: Decision, settings: Settings, models: Sequence[str] | None
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The environment providers are configured from, and the chain to walk: `models` when forced (each
+    provider must be configured), else the decision's runnable models."""
+    from llm_router.errors import BudgetExceeded, ProviderError, RouterError
+    from llm_router.providers.catalogue import configured, environment, how_to_configure, provider_of
+
     env = environment(settings.env, cwd=settings.cwd, home=settings.home)
     if decision.action == "block":
         raise RouterError(f"blocked by rule {decision.rule}: {decision.message or decision.reason}")
@@ -204,25 +250,24 @@ def run(
         ]
         if missing:
             raise ProviderError("cannot run the models asked for:\n  " + "\n  ".join(missing))
-    elif decision.usable or any(r.startswith(BREAKER_REASON) for r in decision.unusable.values()):
-        # Models held back only by a breaker stay in the chain: the walk checks breakers again, live, and
-        # never skips the last usable model of a chain untried.
-        chain = tuple(
-            m
-            for m in decision.chain
-            if m in decision.usable or decision.unusable.get(m, "").startswith(BREAKER_REASON)
+        return env, chain
+    chain = runnable(decision)
+    if chain:
+        return env, chain
+    why = [f"{m}: {reason}" for m, reason in decision.unusable.items()]
+    if not why:
+        raise RouterError(
+            f"nothing to execute: the decision is {decision.action} "
+            f"(rule {decision.rule}: {decision.reason}); pass --models to run the prompt anyway"
         )
-    else:
-        why = [f"{m}: {reason}" for m, reason in decision.unusable.items()]
-        if not why:
-            raise RouterError(
-                f"nothing to execute: the decision is {decision.action} "
-                f"(rule {decision.rule}: {decision.reason}); pass --models to run the prompt anyway"
-            )
-        error = BudgetExceeded if _budgets_rule_out(decision.unusable.values()) else ProviderError
-        raise error("no model of the chain can be tried now:\n  " + "\n  ".join(why))
+    error = BudgetExceeded if _budgets_rule_out(decision.unusable.values()) else ProviderError
+    raise error("no model of the chain can be tried now:\n  " + "\n  ".join(why))
+
+
+def _store_and_options(cp: CompiledPolicy, settings: Settings) -> tuple[Any, Any]:
+    """usage.db (None when it cannot be opened: the run goes on, with a warning) and the execution options."""
+    from llm_router.execute.options import options_for
+    from llm_router.store.state import for_run
+
     conn, budgets, problem = for_run(settings.home / "usage.db", cp.budgets, time.time())
-    options = options_for(cp, settings.home, budgets, store_problem=problem)
-    return execute(
-        decision, request, chain, env=env, options=options, conn=conn, on_text=on_text, on_restart=on_restart
-    )
+    return conn, options_for(cp, settings.home, budgets, store_problem=problem)

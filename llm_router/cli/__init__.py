@@ -21,6 +21,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "budget": ("llm_router.cli.execute", "budget", "Show each budget and how much of it is used."),
     "health": ("llm_router.cli.execute", "health", "Check each configured provider."),
     "mcp": ("llm_router.cli.mcp", "mcp", "Serve the router as MCP tools (stdio or streamable HTTP)."),
+    "serve": (
+        "llm_router.cli.serve",
+        "serve",
+        "Run the local gateway (Anthropic and OpenAI APIs, MCP at /mcp).",
+    ),
     "install": ("llm_router.cli.hosts", "install", "Register the MCP server and hooks in a host tool."),
     "uninstall": ("llm_router.cli.hosts", "uninstall", "Remove exactly what install added."),
     "doctor": ("llm_router.cli.hosts", "doctor", "Check the installation end to end and say what to fix."),

@@ -34,6 +34,7 @@ SCOPES: dict[str, str] = {
     "refusal": "model",
     "length": "model",
     "context_window": "none",
+    "client_closed": "none",  # the gateway's client left mid-answer: nothing wrong with the model
 }
 # Failures that the same model may not repeat a moment later: a 429, a 5xx, a timeout, a broken connection.
 RETRYABLE = frozenset({"rate_limited", "server_error", "unavailable", "timeout", "connection"})

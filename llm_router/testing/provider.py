@@ -1,8 +1,9 @@
 """A fake model provider on 127.0.0.1, for llm-router's tests and for team policy repos.
 
-`FakeProvider` speaks the OpenAI chat API (`/v1/chat/completions`), the Ollama API (`/api/chat`,
-`/api/generate`, `/api/tags`) and the Anthropic messages API (`/v1/messages`), streaming included, and plays
-a script of faults per model::
+`FakeProvider` speaks the OpenAI chat API (`/v1/chat/completions`), the OpenAI Responses API
+(`/v1/responses`, see `testing.responses_api`), the Ollama API (`/api/chat`, `/api/generate`, `/api/tags`)
+and the Anthropic messages API (`/v1/messages`), streaming included, and plays a script of faults per
+model::
 
     with FakeProvider() as fake:
         fake.script("a", "429")               # every request for model `a` gets a 429
@@ -13,10 +14,15 @@ Steps: ok, 401, 403, 429, 500, 503, context (400 context_length_exceeded), slow[
 connection is closed without a reply), garbage (200 with a body that is not JSON), empty (an empty answer),
 refusal (an "I can't help with that" answer), length (cut off by max tokens), quote (a 400 whose message
 quotes the prompt, as content filters do), cut[:PIECES] (the answer breaks off: a stream stops after PIECES
-pieces, 3 by default, and the connection drops; a reply that is not streamed stops halfway through its body).
+pieces, 3 by default, and the connection drops; a reply that is not streamed stops halfway through its body),
+tool (a call to a tool: see `testing.toolcalls`), drip[:SECONDS] (a streamed answer whose pieces come SECONDS
+apart, 0.05 by default).
 
 An error step may carry the `Retry-After` header to send: `429:5` (seconds) or `503:date+5` (an HTTP-date
 five seconds ahead); `429:ms=1500` sends `retry-after-ms: 1500` instead.
+
+Every request is kept in `seen`, with its path, headers and raw body; `disconnects` counts the streams whose
+client went away before the end.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from llm_router.testing import responses_api, toolcalls
 
 STEPS = (
     "ok",
@@ -48,6 +56,8 @@ STEPS = (
     "length",
     "quote",
     "cut",
+    "tool",
+    "drip",
 )
 REFUSAL_TEXT = "I'm sorry, but I can't help with that."
 
@@ -61,6 +71,9 @@ class Seen:
     step: str
     body: Mapping[str, Any]
     authorization: str  # the credential header as sent (the test key), for tests that check it arrives
+    path: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)  # as received, names lower-cased
+    raw: bytes = b""  # the body byte for byte
 
 
 @dataclass
@@ -68,6 +81,7 @@ class _Script:
     steps: list[str] = field(default_factory=lambda: ["ok"])
     position: int = 0
     answer: str | None = None
+    tool_call: Mapping[str, Any] | None = None
 
     def next(self) -> str:
         step = self.steps[min(self.position, len(self.steps) - 1)]
@@ -81,6 +95,7 @@ class FakeProvider:
     def __init__(self, scripts: Mapping[str, Sequence[str]] | None = None, *, slow_s: float = 2.0):
         self.slow_s = slow_s
         self.seen: list[Seen] = []
+        self.disconnects = 0
         self._scripts: dict[str, _Script] = {}
         self._lock = threading.Lock()
         for model, steps in (scripts or {}).items():
@@ -89,13 +104,20 @@ class FakeProvider:
         self._thread: threading.Thread | None = None
 
     # -- scripting ---------------------------------------------------------------------------------
-    def script(self, model: str, *steps: str, answer: str | None = None) -> FakeProvider:
-        """What `model` does on its next requests, in order; the last step repeats."""
+    def script(
+        self,
+        model: str,
+        *steps: str,
+        answer: str | None = None,
+        tool_call: Mapping[str, Any] | None = None,
+    ) -> FakeProvider:
+        """What `model` does on its next requests, in order; the last step repeats. `tool_call`
+        (`{"name": ..., "arguments": {...}}`) is the call a `tool` step answers with."""
         for step in steps:
             if step.split(":", 1)[0] not in STEPS:
                 raise ValueError(f"unknown step {step!r}; known: {', '.join(STEPS)}")
         with self._lock:
-            self._scripts[_bare(model)] = _Script(list(steps) or ["ok"], 0, answer)
+            self._scripts[_bare(model)] = _Script(list(steps) or ["ok"], 0, answer, tool_call)
         return self
 
     def count(self, model: str) -> int:
@@ -153,6 +175,7 @@ class FakeProvider:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # many concurrent clients (the gateway's concurrency tests)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that gave up (timeout tests) is not an error of the fake
@@ -192,8 +215,10 @@ def _tokens(text: str) -> int:
 def _prompt_text(body: Mapping[str, Any]) -> str:
     if "prompt" in body:
         return str(body["prompt"])
+    if isinstance(body.get("input"), str):
+        return str(body["input"])
     parts: list[str] = []
-    for message in body.get("messages") or []:
+    for message in body.get("messages") or body.get("input") or []:
         content = message.get("content")
         if isinstance(content, list):
             parts.extend(str(c.get("text", "")) for c in content if isinstance(c, dict))
@@ -225,8 +250,9 @@ def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
             try:
-                body = json.loads(self.rfile.read(length) or b"{}")
+                body = json.loads(raw or b"{}")
             except ValueError:
                 self._json(400, {"error": {"message": "body is not JSON"}})
                 return
@@ -235,12 +261,15 @@ def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 if self.path.startswith("/v1/messages")
                 else "ollama"
                 if self.path.startswith("/api/")
+                else "responses"
+                if self.path.startswith("/v1/responses")
                 else "openai"
             )
             model = _bare(str(body.get("model", "")))
             step = fake._take(model)
             auth = self.headers.get("Authorization") or self.headers.get("x-api-key") or ""
-            fake.seen.append(Seen(api, model, step, body, auth))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            fake.seen.append(Seen(api, model, step, body, auth, self.path, headers, raw))
             self._play(api, model, step, body)
 
         # -- faults ------------------------------------------------------------------------------
@@ -279,6 +308,9 @@ def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 self.wfile.write(raw)
                 return
+            if name == "tool":
+                self._tool(api, model, body)
+                return
             if name == "slow":
                 time.sleep(float(arg) if arg else fake.slow_s)
             text, finish = fake.answer_for(model), "stop"
@@ -291,7 +323,8 @@ def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
             reply = _Reply(model, text, finish, _tokens(_prompt_text(body)), _tokens(text) if text else 0)
             cut = int(arg or 3) if name == "cut" else None
             if body.get("stream"):
-                self._stream(api, reply, body, cut)
+                drip = float(arg or 0.05) if name == "drip" else 0.0
+                self._stream(api, reply.events(api, body), cut, drip)
             elif cut is not None:
                 raw = json.dumps(reply.body(api)).encode()
                 self._send_head(200, "application/json", {"Content-Length": str(len(raw))})
@@ -341,15 +374,38 @@ def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 self.connection.shutdown(socket.SHUT_RDWR)
             self.connection.close()
 
-        def _stream(self, api: str, reply: _Reply, body: Mapping[str, Any], cut: int | None = None) -> None:
+        def _tool(self, api: str, model: str, body: dict[str, Any]) -> None:
+            script = fake._scripts.get(model)
+            call = toolcalls.ToolCall.for_request(body, script.tool_call if script else None)
+            tokens_in = _tokens(_prompt_text(body))
+            if not body.get("stream"):
+                self._json(200, toolcalls.body(api, model, call, tokens_in))
+                return
+            usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            self._stream(api, toolcalls.events(api, model, call, tokens_in, usage))
+
+        def _stream(
+            self, api: str, events: Iterator[tuple[str, Any]], cut: int | None = None, drip: float = 0.0
+        ) -> None:
             # Chunked, as real providers stream: a stream that breaks off is then an error for the client,
             # not an answer that merely ended early.
             ndjson = api == "ollama"
             content_type = "application/x-ndjson" if ndjson else "text/event-stream"
             self._send_head(200, content_type, {"Transfer-Encoding": "chunked", "Connection": "close"})
             self.close_connection = True
+            try:
+                self._write_events(ndjson, events, cut, drip)
+            except (BrokenPipeError, ConnectionResetError):
+                with fake._lock:
+                    fake.disconnects += 1
+
+        def _write_events(
+            self, ndjson: bool, events: Iterator[tuple[str, Any]], cut: int | None, drip: float
+        ) -> None:
             pieces = 0
-            for event, payload in reply.events(api, body):
+            for event, payload in events:
+                if drip:
+                    time.sleep(drip)
                 if ndjson:
                     data = json.dumps(payload).encode() + b"\n"
                 elif payload == "[DONE]":
@@ -378,6 +434,10 @@ class _Reply:
     tokens_out: int
 
     def body(self, api: str) -> dict[str, Any]:
+        if api == "responses":
+            return responses_api.body(
+                self.model, responses_api.message_item(self.text), self.tokens_in, self.tokens_out
+            )
         if api == "anthropic":
             return {
                 "id": "msg_fake",
@@ -424,7 +484,9 @@ class _Reply:
         return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)] if self.text else []
 
     def events(self, api: str, body: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
-        if api == "anthropic":
+        if api == "responses":
+            yield from responses_api.text_events(self.model, self.pieces(), self.tokens_in, self.tokens_out)
+        elif api == "anthropic":
             yield from self._anthropic_events()
         elif api == "ollama":
             for piece in self.pieces():

@@ -1,0 +1,83 @@
+"""LiteLLM as the gateway uses it: imported and set up once (offline, quiet, OpenAI models reached through
+their Chat Completions endpoint, which every OpenAI-compatible server has), warmed before the first request,
+and its exceptions named as the chain knows them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from llm_router.execute.dispatch import Failure, classify, litellm_module
+
+log = logging.getLogger("llm_router.gateway")
+_router: Any = None
+_STREAM_ERRORS = {
+    "rate_limit_error": "rate_limited",
+    "overloaded_error": "unavailable",
+    "api_error": "server_error",
+    "authentication_error": "auth",
+    "permission_error": "forbidden",
+    "invalid_request_error": "bad_request",
+    "not_found_error": "not_found",
+}
+
+
+def litellm_ready() -> Any:
+    """LiteLLM, imported and set up for the gateway."""
+    litellm: Any = litellm_module()
+    # Anthropic-format requests to OpenAI models go to /chat/completions rather than /responses: an
+    # OPENAI_BASE_URL may point at any OpenAI-compatible server, and those serve chat completions.
+    litellm.use_chat_completions_url_for_anthropic_messages = True
+    return litellm
+
+
+def empty_router() -> Any:
+    """An empty LiteLLM Router, passed on Anthropic-format calls: without one, LiteLLM looks for the proxy
+    server's router and imports the whole proxy (seconds) on the first call."""
+    global _router
+    if _router is None:
+        from litellm.router import Router
+
+        _router = Router(model_list=[])
+    return _router
+
+
+def classify_failure(exc: BaseException) -> Failure:
+    """A failed call as the chain names it (a `Failure` passes through)."""
+    if isinstance(exc, Failure):
+        return exc
+    from llm_router.gateway.anthropic_stream import StreamError
+
+    if isinstance(exc, StreamError):
+        return Failure(_STREAM_ERRORS.get(exc.kind, "bad_response"), exc.message[:240])
+    return classify(exc, litellm_module())
+
+
+async def warm_up() -> None:
+    """Send one request of each kind to a closed port: LiteLLM imports most of what a request path needs on
+    the first request, which would otherwise cost the first client seconds."""
+    litellm = litellm_ready()
+    base = "http://127.0.0.1:9/v1"  # discard: nothing listens there
+    common: dict[str, Any] = {"api_key": "warm-up", "api_base": base, "timeout": 2, "max_retries": 0}
+    calls = [
+        litellm.anthropic.messages.acreate(
+            model="openai/gpt-4o-mini",
+            max_tokens=1,
+            messages=[{"role": "user", "content": "hi"}],
+            litellm_router=empty_router(),
+            stream=True,
+            **common,
+        ),
+        litellm.acompletion(
+            model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True, **common
+        ),
+        litellm.aresponses(
+            model="openai/gpt-4o-mini", input="hi", use_chat_completions_api=True, stream=True, **common
+        ),
+    ]
+    for call in calls:
+        try:
+            await asyncio.wait_for(call, 10)
+        except Exception as exc:  # noqa: BLE001 - every warm-up call is meant to fail
+            log.debug("warm-up call ended: %s", type(exc).__name__)
