@@ -64,8 +64,12 @@ def _nowhere_to_route(gw: Gateway, decision: Decision, request: Request, upstrea
     cp = gw.policy()
     prefixed = request.prompt.lstrip().lower().startswith(cp.claude_prefix.lower())
     if decision.mode == "zero_claude" and not prefixed:
+        budgets = bool(decision.unusable) and all("budget" in why for why in decision.unusable.values())
         raise ApiError(
-            503, f"no model can be tried now, and zero_claude passes nothing to Claude: {_why(decision)}"
+            429 if budgets else 503,
+            f"no model can be tried now, and zero_claude passes nothing to Claude: {_why(decision)}".rstrip(
+                "; "
+            ),
         )
     if upstream:
         return Plan(decision, request, None, True, False)

@@ -1,0 +1,109 @@
+"""Falling back along the chain before the first byte reaches the client, as `query` does: one usage row per
+attempt (host `gateway`, the client's user agent), breakers, and an error naming every model when all fail."""
+
+from __future__ import annotations
+
+import anthropic
+import pytest
+
+from llm_router.testing import FakeProvider
+
+TWO = "chains: {simple: [openai/gpt-4o-mini, openai/gpt-4.1]}"
+BREAKER = "\nfallback: {circuit_breaker: {failures: 1, cooldown_s: 600}}"
+MESSAGES = [{"role": "user", "content": "what is 2+2?"}]
+
+
+@pytest.fixture
+def client(gateway) -> anthropic.Anthropic:
+    return anthropic.Anthropic(base_url=gateway(TWO).url, api_key="sk-ant-caller", max_retries=0)
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "503", "refused"])
+def test_a_failing_first_model_falls_back_to_the_next(client, fake: FakeProvider, fault: str) -> None:
+    fake.script("gpt-4o-mini", fault)
+    response = client.messages.with_raw_response.create(
+        model="claude-sonnet-4-6", max_tokens=50, messages=MESSAGES
+    )
+    assert response.headers["x-llm-router-model"] == "openai/gpt-4.1"
+    assert response.parse().content[0].text == "answer from gpt-4.1"
+
+
+@pytest.mark.parametrize("fault", ["429", "500"])
+def test_a_streamed_request_falls_back_before_the_first_byte(client, fake: FakeProvider, fault: str) -> None:
+    fake.script("gpt-4o-mini", fault)
+    with client.messages.stream(model="claude-sonnet-4-6", max_tokens=50, messages=MESSAGES) as stream:
+        text = stream.get_final_text()
+        model = stream.response.headers["x-llm-router-model"]
+    assert (model, text) == ("openai/gpt-4.1", "answer from gpt-4.1")
+
+
+def test_every_attempt_is_one_usage_row_from_the_gateway_with_the_user_agent(
+    gateway, fake: FakeProvider
+) -> None:
+    running = gateway(TWO)
+    fake.script("gpt-4o-mini", "429")
+    client = anthropic.Anthropic(
+        base_url=running.url,
+        api_key="sk-ant-caller",
+        max_retries=0,
+        default_headers={"user-agent": "claude-cli/2.1.0"},
+    )
+    client.messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=MESSAGES)
+    recorded = running.usage_rows()
+    assert [r["outcome"] for r in recorded][-1] == "ok"
+    assert {r["outcome"] for r in recorded[:-1]} == {"rate_limited"}
+    assert [r["model"] for r in recorded][-1] == "openai/gpt-4.1"
+    assert {(r["host"], r["user_agent"]) for r in recorded} == {("gateway", "claude-cli/2.1.0")}
+    assert len({r["decision_id"] for r in recorded}) == 1
+
+
+def test_a_model_whose_breaker_opened_is_skipped_next_time(gateway, fake: FakeProvider) -> None:
+    running = gateway(TWO + BREAKER)
+    fake.script("gpt-4o-mini", "500")
+    client = anthropic.Anthropic(base_url=running.url, api_key="sk-ant-caller", max_retries=0)
+    client.messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=MESSAGES)
+    before = fake.count("gpt-4o-mini")
+    client.messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=MESSAGES)
+    assert fake.count("gpt-4o-mini") == before
+    assert fake.count("gpt-4.1") == 2
+
+
+def test_when_every_model_fails_the_error_names_each(client, fake: FakeProvider) -> None:
+    fake.script("gpt-4o-mini", "500")
+    fake.script("gpt-4.1", "401")
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        client.messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=MESSAGES)
+    assert caught.value.status_code == 502
+    assert "openai/gpt-4o-mini: server_error" in caught.value.message
+    assert "openai/gpt-4.1: auth" in caught.value.message
+    assert caught.value.body["error"]["type"] == "api_error"
+
+
+def test_when_every_model_is_rate_limited_the_status_is_429(client, fake: FakeProvider) -> None:
+    fake.script("gpt-4o-mini", "429")
+    fake.script("gpt-4.1", "429")
+    with pytest.raises(anthropic.RateLimitError):
+        client.messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=MESSAGES)
+
+
+def test_in_zero_claude_an_exhausted_budget_is_a_429_naming_it(gateway, fake: FakeProvider) -> None:
+    policy = (
+        TWO + "\nmode: zero_claude\nbudgets: [{id: tiny, period: day, limit_usd: 0.000001, provider: openai}]"
+    )
+    running = gateway(policy)
+    client = anthropic.Anthropic(base_url=running.url, api_key="sk-ant-caller", max_retries=0)
+    for _ in range(3):  # spend past the limit
+        try:
+            client.messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=MESSAGES)
+        except anthropic.RateLimitError as exc:
+            assert "tiny" in exc.message
+            return
+    pytest.fail("the budget never ran out")
+
+
+def test_an_exhausted_budget_leaves_the_turn_to_claude(gateway, fake: FakeProvider) -> None:
+    running = gateway(TWO + "\nbudgets: [{id: tiny, period: day, limit_usd: 0.000001, provider: openai}]")
+    client = anthropic.Anthropic(base_url=running.url, api_key="sk-ant-caller", max_retries=0)
+    for _ in range(3):
+        client.messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=MESSAGES)
+    assert fake.seen[-1].api == "anthropic"
