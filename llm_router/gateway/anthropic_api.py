@@ -7,11 +7,11 @@ model of the chain through LiteLLM's Anthropic-format interface, or passed throu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request as HttpRequest
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
 from llm_router.execute.awalk import Opened
 from llm_router.execute.dispatch import Failure
@@ -28,6 +28,7 @@ from llm_router.gateway.http import (
 )
 from llm_router.gateway.litellm_calls import classify_failure, empty_router, litellm_ready
 from llm_router.gateway.plan import PASSTHROUGH, Plan, make_plan
+from llm_router.gateway.relay import stream_response
 from llm_router.gateway.sse import event_bytes
 from llm_router.providers.table import PROVIDERS, provider_of
 
@@ -104,23 +105,9 @@ async def messages(gw: Gateway, http: HttpRequest) -> Response:
     headers = routing_headers(delivery.model, plan.decision.id, plan.decision.rule)
     if not stream:
         return JSONResponse(delivery.opened.body, headers=headers)
-    events: clean.AnthropicEvents = delivery.opened.stream
-
-    async def relay() -> AsyncIterator[bytes]:
-        outcome, error = "client_closed", ""
-        try:
-            async for chunk in events:
-                yield chunk
-            outcome = "ok"
-        except Exception as exc:  # noqa: BLE001 - after the first byte, an error becomes an error event
-            failure = classify_failure(exc)
-            outcome, error = failure.outcome, failure.message
-            yield event_bytes("error", anthropic_body(502, f"{delivery.model} failed mid-answer: {error}"))
-        finally:
-            await events.aclose()
-            delivery.finish(outcome, events.tokens_in, events.tokens_so_far(), error)
-
-    return StreamingResponse(relay(), media_type="text/event-stream", headers=headers)
+    return stream_response(
+        delivery, headers, lambda message: event_bytes("error", anthropic_body(502, message))
+    )
 
 
 def _remember(gw: Gateway, plan: Plan, shape: Any, model: str) -> None:
