@@ -114,6 +114,8 @@ def _foreground(home: Path, port: int, bind: str, token: str | None, config: Pat
     server = uvicorn_server(app)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the signal it stopped on: a stop asked for, not a failure
+        pass
     finally:
         remove_state(home, os.getpid())
         sock.close()

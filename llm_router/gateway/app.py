@@ -50,6 +50,14 @@ def endpoint(gw: Gateway, handler: Handler) -> Callable[[HttpRequest], Awaitable
     return route
 
 
+def quiet_logs() -> None:
+    """Warnings and errors only, on stderr: the libraries a gateway loads like to log every request."""
+    root = logging.getLogger()
+    root.setLevel(logging.WARNING)
+    for name in ("httpx", "mcp", "LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "uvicorn.error"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def _all_rate_limited(message: str) -> bool:
     lines = [line.strip() for line in message.splitlines()[1:] if line.strip() and "not tried" not in line]
     return bool(lines) and all(": rate_limited" in line for line in lines)
@@ -110,14 +118,21 @@ def build_app(
     """The whole application for `gw`. `mcp`: mount the MCP server at /mcp; `warm`: warm LiteLLM up before
     the first request (uvicorn accepts requests only once the app has started); `on_ready` runs then (the
     CLI writes serve.json), `on_stop` when it stops."""
-    from llm_router.gateway import anthropic_api
+    from llm_router.gateway import anthropic_api, internal, models, openai_chat, openai_responses
 
-    routes = [
-        Route("/healthz", endpoint(gw, healthz), methods=["GET"]),
-        Route("/v1/messages", endpoint(gw, anthropic_api.messages), methods=["POST"]),
-        Route("/v1/messages/count_tokens", endpoint(gw, anthropic_api.count_tokens), methods=["POST"]),
+    routes: list[Any] = [
+        Route(path, endpoint(gw, handler), methods=[method])
+        for path, handler, method in (
+            ("/healthz", healthz, "GET"),
+            ("/v1/messages", anthropic_api.messages, "POST"),
+            ("/v1/messages/count_tokens", anthropic_api.count_tokens, "POST"),
+            ("/v1/chat/completions", openai_chat.chat_completions, "POST"),
+            ("/v1/responses", openai_responses.responses, "POST"),
+            ("/v1/models", models.models, "GET"),
+            ("/internal/decide", internal.decide, "POST"),
+            ("/internal/query", internal.query, "POST"),
+        )
     ]
-    routes += _optional_routes(gw)
     session_manager: Any = None
     if mcp:
         mcp_routes, session_manager = _mcp(gw)
@@ -146,32 +161,6 @@ def build_app(
     return Guard(app, gw)
 
 
-def _optional_routes(gw: Gateway) -> list[Route]:
-    """The routes of the other modules (OpenAI APIs, internal endpoints), added as they exist."""
-    import importlib
-
-    routes: list[Route] = []
-    for module, specs in (
-        ("llm_router.gateway.openai_chat", [("/v1/chat/completions", "chat_completions", "POST")]),
-        ("llm_router.gateway.openai_responses", [("/v1/responses", "responses", "POST")]),
-        ("llm_router.gateway.models", [("/v1/models", "models", "GET")]),
-        (
-            "llm_router.gateway.internal",
-            [("/internal/decide", "decide", "POST"), ("/internal/query", "query", "POST")],
-        ),
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        routes += [
-            Route(path, endpoint(gw, getattr(mod, name)), methods=[method]) for path, name, method in specs
-        ]
-    return routes
-
-
 def _mcp(gw: Gateway) -> tuple[list[Any], Any]:
     """The MCP server's streamable HTTP route and its session manager (run by the app's lifespan)."""
     from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
@@ -180,6 +169,7 @@ def _mcp(gw: Gateway) -> tuple[list[Any], Any]:
     from llm_router.mcp.session import McpSession
 
     server = build_server(McpSession(env=dict(gw.settings.env), config=gw.settings.config))
+    quiet_logs()  # the MCP SDK turns INFO logging on for the whole process
     mcp_app = server.streamable_http_app(streamable_http_path="/mcp", host=gw.host)
     routes = [r for r in mcp_app.routes if getattr(r, "path", "") == "/mcp"]
     assert routes and isinstance(getattr(routes[0], "endpoint", None), StreamableHTTPASGIApp)
