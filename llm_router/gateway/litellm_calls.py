@@ -29,6 +29,9 @@ def litellm_ready() -> Any:
     # Anthropic-format requests to OpenAI models go to /chat/completions rather than /responses: an
     # OPENAI_BASE_URL may point at any OpenAI-compatible server, and those serve chat completions.
     litellm.use_chat_completions_url_for_anthropic_messages = True
+    # The gateway records usage itself; LiteLLM's own logging of every streamed chunk (a thread task per
+    # chunk) is work nobody reads.
+    litellm.disable_streaming_logging = True
     return litellm
 
 
