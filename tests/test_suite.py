@@ -385,3 +385,27 @@ def test_policy_test_exits_0_on_pass_4_on_failure_and_3_on_an_invalid_suite(
         main(["policy", "test", str(path)])
         raise SystemExit(0)
     assert info.value.code == code
+
+
+def test_a_case_can_give_the_features_of_the_whole_request(policy_dir: Path) -> None:
+    (policy_dir / "routing.yaml").write_text(
+        POLICY + "  - {id: tools-to-cheap, when: 'has_tools and n_messages > 3', then: {route: cheap}}\n"
+    )
+    path = policy_dir / "tests" / "routing.test.yaml"
+    path.write_text(
+        textwrap.dedent("""\
+        policy: ../routing.yaml
+        context: {features: {complexity: complex, confidence: 9, difficulty: 0.9, task: code}, host: gateway}
+        cases:
+          - name: a tool loop goes to the cheap chain
+            prompt: fix the failing test
+            context: {request: {has_tools: true, n_messages: 6}}
+            expect: {rule: tools-to-cheap}
+          - name: without tools it does not
+            prompt: fix the failing test
+            context: {request: {n_messages: 6}}
+            expect: {rule: by-difficulty}
+        """)
+    )
+    report = run(path)
+    assert report.ok, report.render()

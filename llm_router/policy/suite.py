@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llm_router import fileio, paths
-from llm_router.decision import BudgetState, Context, Decision, Request
+from llm_router.decision import BudgetState, Context, Decision, Request, RequestFeatures
 from llm_router.errors import PolicyError
 from llm_router.policy.problems import Problem
 from llm_router.policy.yamlsource import Positions, parse, pointer_join
@@ -24,7 +24,13 @@ if TYPE_CHECKING:
 __all__ = ["CaseResult", "Mismatch", "SuiteReport", "run_suites", "DEFAULT_NOW"]
 
 DEFAULT_NOW = "2026-01-05T12:00:00"  # a Monday noon, local time: `hour` and `weekday` agree on every machine
-_MERGED = ("budgets", "env", "knobs", "features")  # context keys a case merges into the suite's, key by key
+_MERGED = (
+    "budgets",
+    "env",
+    "knobs",
+    "features",
+    "request",
+)  # context keys a case merges into the suite's, key by key
 _BOUNDS = {
     "_min": (lambda got, want: got >= want, "at least"),
     "_max": (lambda got, want: got <= want, "at most"),
@@ -333,7 +339,13 @@ def _merge(shared: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
 
 def _context(cp: CompiledPolicy, prompt: str, c: Mapping[str, Any]) -> Context:
     """The Context of one case: its request, the classifier's features (or the case's), and its state."""
-    request = Request(prompt, c.get("host", "cli"), c.get("event", "route"), c.get("session", ""))
+    request = Request(
+        prompt,
+        c.get("host", "cli"),
+        c.get("event", "route"),
+        c.get("session", ""),
+        features=RequestFeatures(**(c.get("request") or {})),
+    )
     features = cp.classifier.classify(prompt)
     overrides = dict(c.get("features") or {})
     if "signals" in overrides:

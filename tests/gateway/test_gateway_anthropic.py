@@ -113,3 +113,33 @@ def test_the_tool_result_turn_reaches_the_same_model(client, fake: FakeProvider)
         "arguments": json.dumps({"city": "Paris"}),
     }
     assert sent[-1] == {"role": "tool", "tool_call_id": call.id, "content": "18 degrees and sunny"}
+
+
+def test_an_image_reaches_the_provider(client, fake: FakeProvider) -> None:
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
+    ask(client, messages=[{"role": "user", "content": [image, {"type": "text", "text": "what is this?"}]}])
+    parts = fake.seen[-1].body["messages"][-1]["content"]
+    assert {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}} in parts
+
+
+def test_a_background_request_goes_to_the_simple_chain(gateway, fake: FakeProvider) -> None:
+    running = gateway("chains: {simple: [openai/gpt-4o-mini], complex: [openai/gpt-4.1]}")
+    client = anthropic.Anthropic(base_url=running.url, api_key=CALLER_KEY, max_retries=0)
+    title = "Summarise this conversation in a title: design a distributed tracing strategy for 40 services"
+    response = client.messages.with_raw_response.create(
+        model="claude-haiku-4-5", max_tokens=50, messages=[{"role": "user", "content": title}]
+    )
+    assert response.headers["x-llm-router-rule"] == "background"
+    assert response.headers["x-llm-router-model"] == "openai/gpt-4o-mini"
+
+
+def test_background_models_come_from_the_policy(gateway) -> None:
+    running = gateway("gateway: {background_models: ['my-small-*']}")
+    client = anthropic.Anthropic(base_url=running.url, api_key=CALLER_KEY, max_retries=0)
+    messages = [{"role": "user", "content": "write a title"}]
+    small = client.messages.with_raw_response.create(model="my-small-model", max_tokens=50, messages=messages)
+    haiku = client.messages.with_raw_response.create(
+        model="claude-haiku-4-5", max_tokens=50, messages=messages
+    )
+    assert small.headers["x-llm-router-rule"] == "background"
+    assert haiku.headers["x-llm-router-rule"] != "background"

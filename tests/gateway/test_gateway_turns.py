@@ -41,7 +41,11 @@ def send(client: anthropic.Anthropic, messages: list[dict]):
 def tool_loop(client: anthropic.Anthropic, fake: FakeProvider) -> tuple[list[dict], list]:
     """A user turn answered by a tool call, then its tool result sent back: (messages, the two responses)."""
     fake.script("gpt-4o-mini", "tool", "ok")
-    messages = [{"role": "user", "content": "fix the failing test"}]
+    messages = [
+        {"role": "user", "content": "hello"},
+        {"role": "assistant", "content": "Hi! What shall we do?"},
+        {"role": "user", "content": "fix the failing test"},
+    ]
     first = send(client, messages)
     call = first.parse().content[0]
     messages = [
@@ -116,3 +120,14 @@ def test_thinking_blocks_of_claude_are_not_replayed_to_another_model(client, fak
     assert "sig-from-claude" not in str(sent)
     assert "the user greets me" not in str(sent)
     assert sent[1]["content"] == "Hi!"
+
+
+def test_a_turn_older_than_turn_ttl_is_decided_afresh(gateway, fake: FakeProvider) -> None:
+    client = anthropic.Anthropic(
+        base_url=gateway(BY_LENGTH + "gateway: {turn_ttl_s: 0.001}").url,
+        api_key="sk-ant-caller",
+        max_retries=0,
+    )
+    _, (first, second) = tool_loop(client, fake)
+    assert first.headers["x-llm-router-model"] == "openai/gpt-4o-mini"
+    assert second.headers["x-llm-router-model"] == "openai/gpt-4.1"
