@@ -42,6 +42,14 @@ SAFE_NAMES = frozenset(
         "now",
         "hour",
         "weekday",
+        "has_tools",
+        "n_messages",
+        "context_tokens",
+        "thinking",
+        "has_images",
+        "stream",
+        "background",
+        "long_context_tokens",
     }
 )
 

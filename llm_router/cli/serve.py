@@ -193,12 +193,14 @@ def _detach(home: Path, port: int, bind: str, token: str | None, config: Path | 
         bind_socket(bind, port).close()  # say "port in use" here, not in a log file
     except PortInUse as exc:
         raise click.ClickException(f"{exc}; choose another with --port, or stop what listens there") from None
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    from llm_router import fileio
+
+    fileio.private_dir(home)
     log_path = home / "serve.log"
     argv = [
         sys.executable,
-        "-c",
-        "from llm_router.cli import main; main()",
+        "-m",
+        "llm_router",
         "serve",
         "--port",
         str(port),
@@ -210,19 +212,16 @@ def _detach(home: Path, port: int, bind: str, token: str | None, config: Path | 
     env = dict(os.environ)
     if token:
         env["LLM_ROUTER_GATEWAY_TOKEN"] = token
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    try:
+    with fileio.append_private(log_path) as log:
         proc = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
-            stdout=fd,
-            stderr=fd,
+            stdout=log,
+            stderr=log,
             env=env,
             start_new_session=True,
             close_fds=True,
         )
-    finally:
-        os.close(fd)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -26,7 +26,7 @@ from llm_router.gateway.http import (
     require,
     routing_headers,
 )
-from llm_router.gateway.litellm_calls import classify_failure, empty_router, litellm_ready
+from llm_router.gateway.litellm_calls import classify_failure, empty_router, litellm_ready, request_texts
 from llm_router.gateway.plan import PASSTHROUGH, Plan, make_plan
 from llm_router.gateway.relay import stream_response
 from llm_router.gateway.sse import event_bytes
@@ -118,17 +118,17 @@ def _remember(gw: Gateway, plan: Plan, shape: Any, model: str) -> None:
 def _attempt(body: Mapping[str, Any], stream: bool, gw: Gateway) -> Any:
     """The function that sends this request to one model through LiteLLM's Anthropic-format interface."""
     timeout = float(gw.policy().fallback.get("timeout_s", 60))
+    texts = request_texts(body)
 
     async def attempt(model: str, credentials: Mapping[str, str]) -> Opened:
-        import litellm
-
+        litellm = litellm_ready()
         kwargs = request_for(body, model)
         kwargs.update(credentials, model=model, stream=stream, timeout=timeout, max_retries=0)
         kwargs["litellm_router"] = empty_router()
         try:
             result: Any = await litellm.anthropic.messages.acreate(**kwargs)
         except Exception as exc:  # noqa: BLE001 - a provider library can raise anything; classified here
-            raise classify_failure(exc) from None
+            raise classify_failure(exc, texts) from None
         if not stream:
             answer = clean.clean_body(dict(result), model)
             if not clean.has_content(answer):
@@ -140,7 +140,7 @@ def _attempt(body: Mapping[str, Any], stream: bool, gw: Gateway) -> Any:
             await events.prime()
         except Exception as exc:  # noqa: BLE001 - before the first byte: fall back
             await events.aclose()
-            raise classify_failure(exc) from None
+            raise classify_failure(exc, texts) from None
         if not events.content:
             await events.aclose()
             raise Failure("empty", "quality guard: empty answer")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from llm_router.execute.dispatch import Failure, classify, litellm_module
@@ -40,21 +41,37 @@ def empty_router() -> Any:
     server's router and imports the whole proxy (seconds) on the first call."""
     global _router
     if _router is None:
+        litellm_module()  # LiteLLM only through it (offline, and no .env of its own)
+        logging.getLogger("LiteLLM Router").setLevel(logging.WARNING)
         from litellm.router import Router
 
         _router = Router(model_list=[])
     return _router
 
 
-def classify_failure(exc: BaseException) -> Failure:
-    """A failed call as the chain names it (a `Failure` passes through)."""
-    if isinstance(exc, Failure):
-        return exc
+def classify_failure(exc: BaseException, texts: Sequence[str] = ()) -> Failure:
+    """A failed call as the chain names it (a `Failure` passes through), its message with any run of the
+    request's `texts` withheld: a provider's error may quote the request, and the message is stored."""
     from llm_router.gateway.anthropic_stream import StreamError
+    from llm_router.privacy import withhold
 
-    if isinstance(exc, StreamError):
-        return Failure(_STREAM_ERRORS.get(exc.kind, "bad_response"), exc.message[:240])
-    return classify(exc, litellm_module())
+    if isinstance(exc, Failure):
+        failure = exc
+    elif isinstance(exc, StreamError):
+        failure = Failure(_STREAM_ERRORS.get(exc.kind, "bad_response"), exc.message[:240])
+    else:
+        failure = classify(exc, litellm_module())
+    if texts:
+        failure.message = withhold(failure.message, texts)
+        failure.args = (failure.message,)
+    return failure
+
+
+def request_texts(body: Mapping[str, Any]) -> list[str]:
+    """The strings of a request body that may hold what the user wrote (to withhold from error messages)."""
+    from llm_router.privacy import request_texts as texts
+
+    return texts(body, limit=256)
 
 
 async def warm_up() -> None:

@@ -17,7 +17,7 @@ from llm_router.execute.dispatch import Failure
 from llm_router.gateway.errors import ApiError
 from llm_router.gateway.features import responses_shape
 from llm_router.gateway.http import check, parse_object, read_body, require, routing_headers
-from llm_router.gateway.litellm_calls import classify_failure, litellm_ready
+from llm_router.gateway.litellm_calls import classify_failure, litellm_ready, request_texts
 from llm_router.gateway.openai_common import error_event, named_model, openai_native
 from llm_router.gateway.plan import make_plan
 from llm_router.gateway.relay import ChunkEvents, stream_response
@@ -83,10 +83,10 @@ async def responses(gw: Gateway, http: HttpRequest) -> Response:
 
 def _attempt(body: Mapping[str, Any], stream: bool, gw: Gateway) -> Any:
     timeout = float(gw.policy().fallback.get("timeout_s", 60))
+    texts = request_texts(body)
 
     async def attempt(model: str, credentials: Mapping[str, str]) -> Opened:
-        import litellm
-
+        litellm = litellm_ready()
         kwargs = {k: body[k] for k in FORWARDED if body.get(k) is not None}
         kwargs.update(credentials, model=model, timeout=timeout, max_retries=0, stream=stream)
         if openai_native(model, credentials):
@@ -96,7 +96,7 @@ def _attempt(body: Mapping[str, Any], stream: bool, gw: Gateway) -> Any:
         try:
             result: Any = await litellm.aresponses(**kwargs)
         except Exception as exc:  # noqa: BLE001 - a provider library can raise anything; classified here
-            raise classify_failure(exc) from None
+            raise classify_failure(exc, texts) from None
         if not stream:
             answer = json.loads(result.model_dump_json(exclude_none=True))
             if not answer.get("output"):
@@ -116,7 +116,7 @@ def _attempt(body: Mapping[str, Any], stream: bool, gw: Gateway) -> Any:
             await events.prime()
         except Exception as exc:  # noqa: BLE001 - before the first byte: fall back
             await events.aclose()
-            raise classify_failure(exc) from None
+            raise classify_failure(exc, texts) from None
         if not events.content:
             await events.aclose()
             raise Failure("empty", "quality guard: empty answer")

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from llm_router import fileio
+
 STATE_FILE = "serve.json"
 STATE_KEYS = ("pid", "host", "port", "token", "url", "version", "started")
 STATE_LIMIT = 64 * 1024
@@ -72,26 +74,16 @@ def state_for(host: str, port: int, token: str) -> dict[str, Any]:
 
 def write_state(home: Path, state: dict[str, Any]) -> Path:
     """Write serve.json atomically, mode 0600, in a 0700 folder."""
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = state_path(home)
-    tmp = path.with_name(f".{STATE_FILE}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, (json.dumps(state, indent=2) + "\n").encode())
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    fileio.private_dir(home)
+    fileio.write_private(path, json.dumps(state, indent=2) + "\n")
     return path
 
 
 def read_state(home: Path) -> dict[str, Any] | None:
     """serve.json when it exists and holds what it should (None otherwise)."""
-    path = state_path(home)
     try:
-        if not path.is_file() or path.stat().st_size > STATE_LIMIT:
-            return None
-        data = json.loads(path.read_bytes())
+        data = json.loads(fileio.read_bounded(state_path(home), limit=STATE_LIMIT, what="serve.json"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or any(k not in data for k in STATE_KEYS):

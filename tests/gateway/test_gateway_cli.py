@@ -64,10 +64,10 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(module_home: Path) -> Iterator[Served]:
     """One gateway started with `serve --detach` for the checks that only read."""
     with FakeProvider() as fake:
-        home = tmp_path_factory.mktemp("served-home")
+        home = module_home
         port = free_port()
         env = environment(home, fake)
         started = cli(env, "serve", "--port", str(port), "--detach")

@@ -107,3 +107,18 @@ def test_an_exhausted_budget_leaves_the_turn_to_claude(gateway, fake: FakeProvid
     for _ in range(3):
         client.messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=MESSAGES)
     assert fake.seen[-1].api == "anthropic"
+
+
+def test_a_provider_error_quoting_the_request_is_stored_without_it(gateway, fake: FakeProvider) -> None:
+    running = gateway(TWO)
+    fake.script("gpt-4o-mini", "quote")
+    client = anthropic.Anthropic(base_url=running.url, api_key="sk-ant-caller", max_retries=0)
+    history = [
+        {"role": "user", "content": "my project codename is BLUEBIRD-ALPHA-SEVEN, remember it"},
+        {"role": "assistant", "content": "Noted."},
+        {"role": "user", "content": "what is 2+2?"},
+    ]
+    client.messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=history)
+    failed = [r for r in running.usage_rows() if r["outcome"] != "ok"]
+    assert failed and "content filter" in failed[0]["error"]
+    assert all("BLUEBIRD" not in str(r) for r in running.usage_rows())
