@@ -108,8 +108,12 @@ def anthropic_shape(body: Mapping[str, Any], body_bytes: int, background_model: 
     for m in messages:
         _anthropic_images(_anthropic_blocks(m.get("content")), count)
     last = messages[-1] if messages else {}
-    continuing = last.get("role") == "user" and any(
-        b.get("type") == "tool_result" for b in _anthropic_blocks(last.get("content"))
+    # A tool result continues the turn, unless the user wrote something of their own beside it (an
+    # interrupted tool loop): that starts a new turn.
+    continuing = (
+        last.get("role") == "user"
+        and any(b.get("type") == "tool_result" for b in _anthropic_blocks(last.get("content")))
+        and not _anthropic_text(last)
     )
     at, prompt = _last(messages, _anthropic_text, lambda m: m.get("role") == "user")
     first = next((_anthropic_text(m) for m in messages if m.get("role") == "user"), "")
