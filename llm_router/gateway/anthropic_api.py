@@ -28,7 +28,7 @@ from llm_router.gateway.http import (
 )
 from llm_router.gateway.litellm_calls import classify_failure, empty_router, litellm_ready, request_texts
 from llm_router.gateway.plan import PASSTHROUGH, Plan, make_plan
-from llm_router.gateway.relay import stream_response
+from llm_router.gateway.relay import WholeResponse, stream_response
 from llm_router.gateway.sse import event_bytes
 from llm_router.providers.table import PROVIDERS, provider_of
 
@@ -104,7 +104,7 @@ async def messages(gw: Gateway, http: HttpRequest) -> Response:
     _remember(gw, plan, shape, delivery.model)
     headers = routing_headers(delivery.model, plan.decision.id, plan.decision.rule)
     if not stream:
-        return JSONResponse(delivery.opened.body, headers=headers)
+        return WholeResponse(delivery, headers)
     return stream_response(
         delivery, headers, lambda message: event_bytes("error", anthropic_body(502, message))
     )

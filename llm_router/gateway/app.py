@@ -80,7 +80,11 @@ class Guard:
         path = scope["path"]
         problem = self._problem(path, headers)
         if problem is None:
-            await self.app(scope, receive, send)
+            self.gw.in_flight += 1
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                self.gw.in_flight -= 1
             return
         status, message = problem
         api = "internal" if path.startswith("/internal") else api_of(path)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request as HttpRequest
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from llm_router.execute.awalk import Opened
 from llm_router.execute.dispatch import Failure
@@ -19,7 +19,7 @@ from llm_router.gateway.http import check, parse_object, read_body, require, rou
 from llm_router.gateway.litellm_calls import classify_failure, litellm_ready, request_texts
 from llm_router.gateway.openai_common import error_event, named_model
 from llm_router.gateway.plan import make_plan
-from llm_router.gateway.relay import ChunkEvents, stream_response
+from llm_router.gateway.relay import ChunkEvents, WholeResponse, stream_response
 from llm_router.gateway.sse import DONE
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ async def chat_completions(gw: Gateway, http: HttpRequest) -> Response:
         gw.turns.keep(shape.conversation, shape.turn, plan.decision, delivery.model)
     headers = routing_headers(delivery.model, plan.decision.id, plan.decision.rule)
     if not stream:
-        return JSONResponse(delivery.opened.body, headers=headers)
+        return WholeResponse(delivery, headers)
     return stream_response(delivery, headers, error_event, DONE)
 
 

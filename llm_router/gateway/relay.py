@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Protocol
 
-from starlette.responses import StreamingResponse
+from starlette.responses import JSONResponse, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from llm_router.execute.awalk import Delivery
 from llm_router.gateway.litellm_calls import classify_failure
@@ -23,6 +24,24 @@ class Events(Protocol):
     async def aclose(self) -> None: ...
 
     def tokens_so_far(self) -> int: ...
+
+
+class WholeResponse(JSONResponse):
+    """A whole answer, whose attempt is recorded once it has been sent (or the client left): the usage row
+    is written off the request's path, never lost."""
+
+    def __init__(self, delivery: Delivery, headers: Mapping[str, str]):
+        super().__init__(delivery.opened.body, headers=dict(headers))
+        self.delivery = delivery
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        outcome = "client_closed"
+        try:
+            await super().__call__(scope, receive, send)
+            outcome = "ok"
+        finally:
+            opened = self.delivery.opened
+            self.delivery.finish(outcome, opened.tokens_in, opened.tokens_out or 0)
 
 
 def stream_response(

@@ -48,6 +48,7 @@ class Gateway:
         self._config: tuple[str, GatewayConfig] | None = None
         self.policy_problem: str | None = None
         self.turns = TurnMemory()
+        self.in_flight = 0  # requests being answered (their usage is recorded by the time they leave)
         self._http: httpx.AsyncClient | None = None
 
     # -- policy ---------------------------------------------------------------------------------------

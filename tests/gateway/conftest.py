@@ -4,6 +4,7 @@ gateway serving from a thread on a free port, with the policy and environment a 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -29,9 +30,13 @@ class Running:
     home: Path
 
     def usage_rows(self) -> list[dict]:
-        """Every usage row the gateway recorded, oldest first."""
+        """Every usage row the gateway recorded, oldest first, once no request is in flight (an answer's
+        row is written after the client has it)."""
         from llm_router.store.db import connect
 
+        deadline = time.monotonic() + 30
+        while self.gw.in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)
         path = self.home / "usage.db"
         if not path.exists():
             return []
