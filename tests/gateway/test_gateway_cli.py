@@ -133,7 +133,10 @@ def test_the_gateways_usage_shows_in_usage_and_savings(served: Served) -> None:
     client.messages.create(
         model="claude-sonnet-4-6", max_tokens=10, messages=[{"role": "user", "content": "2+2?"}]
     )
-    usage = json.loads(cli(served.env, "usage", "--json", "--host", "gateway").stdout)
+    deadline = time.monotonic() + 30  # the row is written just after the answer is sent
+    while (usage := json.loads(cli(served.env, "usage", "--json", "--host", "gateway").stdout))["calls"] < 1:
+        assert time.monotonic() < deadline, "no usage row from the gateway"
+        time.sleep(0.1)
     savings = json.loads(cli(served.env, "savings", "--json", "--host", "gateway").stdout)
     assert usage["calls"] >= 1 and {h["host"] for h in usage["hosts"]} == {"gateway"}
     assert savings["calls"] == usage["calls"]
