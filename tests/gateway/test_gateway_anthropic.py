@@ -143,3 +143,10 @@ def test_background_models_come_from_the_policy(gateway) -> None:
     )
     assert small.headers["x-llm-router-rule"] == "background"
     assert haiku.headers["x-llm-router-rule"] != "background"
+
+
+def test_a_thinking_request_goes_one_tier_up_and_is_answered(client, fake: FakeProvider) -> None:
+    response = ask(client, max_tokens=2048, thinking={"type": "enabled", "budget_tokens": 1024})
+    assert response.headers["x-llm-router-rule"] == "by-difficulty"
+    assert response.headers["x-llm-router-model"] == "openai/gpt-5-mini"  # the moderate chain's OpenAI model
+    assert response.parse().content[-1].text == "answer from gpt-5-mini"
