@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from llm_router.decision import Decision, Request
 from llm_router.gateway.errors import ApiError
+from llm_router.router import runnable
 
 if TYPE_CHECKING:
     from llm_router.gateway.features import Shape
@@ -53,7 +54,7 @@ def make_plan(
         return Plan(decision, request, (named,), False, False)
     # A suggestion leaves the answer to the host's model, as the hooks do; zero_claude routes it anyway.
     routes = decision.action == "route" or (decision.action == "suggest" and decision.mode == "zero_claude")
-    if routes and decision.usable:
+    if routes and runnable(decision):  # usable models, or ones held back only by a breaker (checked live)
         return Plan(decision, request, None, False, False)
     return _nowhere_to_route(gw, decision, request, upstream)
 
