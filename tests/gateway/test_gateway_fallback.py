@@ -122,3 +122,34 @@ def test_a_provider_error_quoting_the_request_is_stored_without_it(gateway, fake
     failed = [r for r in running.usage_rows() if r["outcome"] != "ok"]
     assert failed and "content filter" in failed[0]["error"]
     assert all("BLUEBIRD" not in str(r) for r in running.usage_rows())
+
+
+def test_a_single_429_is_retried_on_the_same_model(gateway, fake: FakeProvider) -> None:
+    running = gateway("chains: {simple: [openai/gpt-4o-mini]}")
+    fake.script("gpt-4o-mini", "429:0", "ok")
+    client = anthropic.Anthropic(base_url=running.url, api_key="sk-ant-caller", max_retries=0)
+    message = client.messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=MESSAGES)
+    assert message.content[0].text == "answer from gpt-4o-mini"
+    assert [r["outcome"] for r in running.usage_rows()] == ["rate_limited", "ok"]
+
+
+def test_without_retries_a_429_on_a_one_model_chain_is_the_answer(gateway, fake: FakeProvider) -> None:
+    running = gateway("chains: {simple: [openai/gpt-4o-mini]}\nfallback: {retries: 0}")
+    fake.script("gpt-4o-mini", "429:0", "ok")
+    client = anthropic.Anthropic(base_url=running.url, api_key="sk-ant-caller", max_retries=0)
+    with pytest.raises(anthropic.RateLimitError):
+        client.messages.create(model="claude-sonnet-4-6", max_tokens=50, messages=MESSAGES)
+
+
+def test_a_stream_that_breaks_after_the_first_byte_ends_in_an_error_event(
+    gateway, fake: FakeProvider
+) -> None:
+    running = gateway(TWO)
+    fake.script("gpt-4o-mini", "cut:2", answer="one two three four five six")
+    client = anthropic.Anthropic(base_url=running.url, api_key="sk-ant-caller", max_retries=0)
+    streaming = client.messages.stream(model="claude-sonnet-4-6", max_tokens=50, messages=MESSAGES)
+    with pytest.raises(anthropic.APIStatusError, match="failed mid-answer"), streaming as stream:
+        stream.get_final_text()
+    assert fake.count("gpt-4.1") == 0  # nothing can follow an answer the client has begun to read
+    (row,) = running.usage_rows()
+    assert row["outcome"] != "ok" and row["model"] == "openai/gpt-4o-mini"
