@@ -36,8 +36,10 @@ START_TIMEOUT_S = 90.0  # importing LiteLLM and warming it up takes seconds, mor
     "--token",
     envvar="LLM_ROUTER_GATEWAY_TOKEN",
     metavar="TOKEN",
-    help="Require this token on every request (env LLM_ROUTER_GATEWAY_TOKEN); needed off loopback.",
+    help="The gateway's token, then required on every request; needed off loopback (where "
+    "LLM_ROUTER_GATEWAY_TOKEN works too). On loopback the variable alone keys only the internal endpoints.",
 )
+@click.option("--token-everywhere", is_flag=True, hidden=True)  # --detach hands the choice to its child
 @JSON_OPTION
 @CONFIG_OPTION
 def serve(
@@ -47,6 +49,7 @@ def serve(
     stop: bool,
     status: bool,
     token: str | None,
+    token_everywhere: bool,
     as_json: bool,
     config: Path | None,
 ) -> None:
@@ -72,6 +75,13 @@ def serve(
             f"--host {bind} listens beyond this machine: give --token (or LLM_ROUTER_GATEWAY_TOKEN), "
             "which every request must then carry"
         )
+    # Off loopback every request needs the token. On loopback only a token given on the command line: the
+    # variable may be exported for Codex (its env_key), and then Claude Code, which sends its own key, would
+    # be refused.
+    source = click.get_current_context().get_parameter_source("token")
+    everywhere = bool(token) and (
+        bind not in LOOPBACK or token_everywhere or source == click.core.ParameterSource.COMMANDLINE
+    )
     running = _running(home)
     if running is not None:
         raise click.ClickException(
@@ -79,12 +89,14 @@ def serve(
             "stop it with `llm-router serve --stop`"
         )
     if detach:
-        _detach(home, port, bind, token, config, as_json)
+        _detach(home, port, bind, token, everywhere, config, as_json)
         return
-    _foreground(home, port, bind, token, config)
+    _foreground(home, port, bind, token, everywhere, config)
 
 
-def _foreground(home: Path, port: int, bind: str, token: str | None, config: Path | None) -> None:
+def _foreground(
+    home: Path, port: int, bind: str, token: str | None, everywhere: bool, config: Path | None
+) -> None:
     import secrets
 
     from llm_router import router
@@ -99,7 +111,7 @@ def _foreground(home: Path, port: int, bind: str, token: str | None, config: Pat
     actual = sock.getsockname()[1]
     key = token or secrets.token_urlsafe(32)
     gw = Gateway(
-        router.Settings(config=config), token=key, token_everywhere=bool(token), host=bind, port=actual
+        router.Settings(config=config), token=key, token_everywhere=everywhere, host=bind, port=actual
     )
     router.load(gw.settings)  # an invalid policy exits 3 here, with every problem, before anything listens
 
@@ -185,7 +197,15 @@ def _stop(home: Path, as_json: bool) -> None:
     )
 
 
-def _detach(home: Path, port: int, bind: str, token: str | None, config: Path | None, as_json: bool) -> None:
+def _detach(
+    home: Path,
+    port: int,
+    bind: str,
+    token: str | None,
+    everywhere: bool,
+    config: Path | None,
+    as_json: bool,
+) -> None:
     from llm_router.gateway.server import PortInUse, read_state
     from llm_router.gateway.server import bind as bind_socket
 
@@ -209,6 +229,8 @@ def _detach(home: Path, port: int, bind: str, token: str | None, config: Path | 
     ]
     if config is not None:
         argv += ["--config", str(config)]
+    if everywhere:
+        argv.append("--token-everywhere")  # the token itself goes in the environment, never on argv
     env = dict(os.environ)
     if token:
         env["LLM_ROUTER_GATEWAY_TOKEN"] = token

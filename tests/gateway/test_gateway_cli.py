@@ -215,3 +215,47 @@ def test_an_invalid_policy_exits_3_before_listening(tmp_path: Path, fake: FakePr
     out = cli(environment(tmp_path, fake), "serve", "--port", str(free_port()), "--config", str(bad))
     assert out.returncode == 3
     assert "bad.yaml" in out.stderr
+
+
+def test_on_loopback_the_token_variable_alone_leaves_the_apis_open(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    env = {**environment(tmp_path, fake), "LLM_ROUTER_GATEWAY_TOKEN": "exported-for-codex"}
+    port = free_port()
+    assert cli(env, "serve", "--port", str(port), "--detach").returncode == 0
+    try:
+        url = f"http://127.0.0.1:{port}"
+        body = {
+            "model": "claude-sonnet-4-6",
+            "max_tokens": 10,
+            "messages": [{"role": "user", "content": "2+2?"}],
+        }
+        assert (
+            httpx.post(url + "/v1/messages", json=body, headers={"x-api-key": "own"}, timeout=60).status_code
+            == 200
+        )
+        decide = {"prompt": "2+2?"}
+        assert httpx.post(url + "/internal/decide", json=decide, timeout=60).status_code == 401
+        headers = {"x-llm-router-token": "exported-for-codex"}
+        assert (
+            httpx.post(url + "/internal/decide", json=decide, headers=headers, timeout=60).status_code == 200
+        )
+    finally:
+        cli(env, "serve", "--stop")
+
+
+def test_on_loopback_a_token_given_as_an_option_is_required_everywhere(
+    tmp_path: Path, fake: FakeProvider
+) -> None:
+    env = environment(tmp_path, fake)
+    port = free_port()
+    assert cli(env, "serve", "--port", str(port), "--detach", "--token", "opt-token").returncode == 0
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert httpx.get(url + "/healthz", timeout=10).status_code == 401
+        assert (
+            httpx.get(url + "/healthz", headers={"x-llm-router-token": "opt-token"}, timeout=10).status_code
+            == 200
+        )
+    finally:
+        cli(env, "serve", "--stop")
