@@ -21,6 +21,7 @@ chains:
   complex: [openai/gpt-4o, openai/gpt-4o-mini]
   deep_reasoning: [anthropic/claude-opus-4-5]
   research: [openai/gpt-4o]
+  long_context: [openai/gpt-4o]
 """
 
 

@@ -161,14 +161,3 @@ def test_when_no_model_can_serve_the_request_the_reason_says_so(settings) -> Non
     )
     assert decision.usable == ()
     assert "no model of this chain can serve the request" in decision.reason
-
-
-def test_a_requested_chain_name_is_the_chain_a_route_goes_to(settings) -> None:
-    decision = router.decide(gateway("what is 2+2?", requested_model="complex"), settings=settings())
-    assert (decision.action, decision.tier, decision.rule) == ("route", "complex", "by-difficulty")
-    assert "the client asked for the complex chain" in decision.reason
-
-
-def test_a_requested_chain_name_does_not_override_a_passthrough(settings) -> None:
-    decision = router.decide(gateway("claude: hello", requested_model="complex"), settings=settings())
-    assert decision.action == "passthrough"

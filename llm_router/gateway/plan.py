@@ -47,7 +47,10 @@ def make_plan(
         if kept is not None and (kept.model != PASSTHROUGH or upstream):
             passing = kept.model == PASSTHROUGH
             return Plan(kept.decision, request, None if passing else (kept.model,), passing, True)
-    decision = gw.decide(request)
+    cp = gw.policy()
+    requested = shape.features.requested_model
+    # A tier or chain asked for by name stands where the tier the difficulty picks would (the `tier` knob).
+    decision = gw.decide(request, knobs={"tier": requested} if requested in cp.chains else None)
     if decision.action == "block":
         raise ApiError(403, f"llm-router: {decision.message or decision.reason or 'blocked by the policy'}")
     if named:
@@ -61,7 +64,8 @@ def make_plan(
 
 def _nowhere_to_route(gw: Gateway, decision: Decision, request: Request, upstream: bool) -> Plan:
     """A passthrough decision (a prefix, a rule, an unsure prompt, a suggestion) or a route with no usable
-    model: the upstream when the request can go there, else the policy's default model."""
+    model: the upstream when the request can go there, else the policy's default model, else the configured
+    models of the chain of the decision's tier (what `gateway.default_model: null` means)."""
     cp = gw.policy()
     prefixed = request.prompt.lstrip().lower().startswith(cp.claude_prefix.lower())
     if decision.mode == "zero_claude" and not prefixed:
@@ -77,12 +81,20 @@ def _nowhere_to_route(gw: Gateway, decision: Decision, request: Request, upstrea
     default = gw.config().default_model
     if default:
         return Plan(decision, request, (default,), False, False)
-    raise ApiError(
-        503,
-        f"the decision is {decision.action} (rule {decision.rule}: {decision.reason}) and there is no "
-        f"upstream for this request: {_why(decision)}set gateway.default_model in the policy to answer such "
-        "requests",
-    )
+    # No default model: the chain of the tier the difficulty picks, as inside LiteLLM Proxy.
+    from llm_router.providers.catalogue import configured, provider_of
+
+    tier = decision.tier or cp.tiers[0]
+    have = configured(gw.environment(), files=False)
+    chain = tuple(m for m in cp.chain(tier, decision.profile) if provider_of(m) in have)
+    if not chain:
+        raise ApiError(
+            503,
+            f"the decision is {decision.action} (rule {decision.rule}: {decision.reason}), there is no "
+            f"upstream for this request and no model of the {tier} chain is configured: set "
+            "gateway.default_model, or a key for a model of that chain",
+        )
+    return Plan(decision, request, chain, False, False)
 
 
 def _why(decision: Decision) -> str:

@@ -80,9 +80,9 @@ class Gateway:
         return self._config[1]
 
     # -- the pipeline ---------------------------------------------------------------------------------
-    def decide(self, request: Request) -> Decision:
+    def decide(self, request: Request, knobs: Mapping[str, str] | None = None) -> Decision:
         """The one pipeline's decision for a request."""
-        return router.decide(request, settings=self.settings, policy=self.policy())
+        return router.decide(request, settings=self.settings, knobs=knobs, policy=self.policy())
 
     async def run(
         self, decision: Decision, request: Request, attempt: Attempt, models: Sequence[str] | None = None

@@ -80,10 +80,6 @@ def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
             f"{cp.claude_prefix!r}"
         )
 
-    requested = ctx.request.features.requested_model
-    if action in ("route", "suggest") and requested != route and requested in cp.chains:
-        route = requested  # a client asked for a tier or chain by name (the gateway's `model`)
-        reasons.append(f"the client asked for the {requested} chain")
     tier = _shifted(route if route and route != "auto" else auto, shift, cp.tiers)
     chain: tuple[str, ...] = ()
     if action in ("route", "suggest") and route is not None:
