@@ -129,14 +129,15 @@ def test_a_passthrough_goes_to_the_default_model(gateway, fake: FakeProvider) ->
     assert response.headers["x-llm-router-rule"] == "explicit-claude"
 
 
-def test_without_a_default_model_a_passthrough_goes_to_its_tiers_chain(client, fake: FakeProvider) -> None:
+def test_without_a_default_model_a_passthrough_goes_to_its_tiers_chain(gateway, fake: FakeProvider) -> None:
+    tiers = "".join(f"  {t}: [ollama/llama3.1, openai/gpt-4.1]\n" for t in ("simple", "moderate", "complex"))
+    url = gateway("chains:\n" + tiers).url + "/v1"
+    client = openai.OpenAI(base_url=url, api_key="unused", max_retries=0)
     response = client.chat.completions.with_raw_response.create(
         model="auto", messages=[{"role": "user", "content": "claude: what is 2+2?"}]
     )
     assert response.headers["x-llm-router-rule"] == "explicit-claude"
-    assert (
-        response.headers["x-llm-router-model"] == "openai/gpt-4o-mini"
-    )  # the simple chain's configured model
+    assert response.headers["x-llm-router-model"] == "openai/gpt-4.1"  # its tier's chain's configured model
 
 
 def test_a_passthrough_with_nothing_configured_says_how_to_answer_it(gateway, fake: FakeProvider) -> None:
