@@ -12,6 +12,7 @@ from llm_router import paths
 from llm_router.classify import compile_classifier
 from llm_router.errors import PolicyError
 from llm_router.policy.compiled import (
+    MEDIA_KINDS,
     Action,
     BudgetSpec,
     CompiledPolicy,
@@ -40,6 +41,8 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
     data: Mapping[str, Any] = loaded.data
     tiers = tuple(data.get("tiers") or DEFAULT_TIERS)
     chains = _chains(data.get("chains") or {}, issues)
+    media_section = data.get("media") or {}
+    media = _chains({k: v for k, v in media_section.items() if k in MEDIA_KINDS}, issues, "/media")
     presets = _presets(data.get("policies") or DEFAULT_PRESETS, tiers, issues)
     budgets = _budgets(data.get("budgets") or [], issues)
     classifier, classifier_issues = compile_classifier(data.get("classifier") or {}, _builtin(loaded))
@@ -69,6 +72,7 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         baseline_model=data.get("baseline_model"),
         data=data,
         names_used=frozenset().union(*(r.names for r in rules)),
+        media=media,
     )
 
 
@@ -100,12 +104,14 @@ def _builtin(loaded: LoadedPolicy) -> Callable[[str], bool]:
     return builtin
 
 
-def _chains(raw: Mapping[str, Any], issues: list[Issue]) -> dict[str, dict[str, tuple[str, ...]]]:
+def _chains(
+    raw: Mapping[str, Any], issues: list[Issue], section: str = "/chains"
+) -> dict[str, dict[str, tuple[str, ...]]]:
     chains: dict[str, dict[str, tuple[str, ...]]] = {}
     for name, value in raw.items():
         by_profile = {"*": value} if isinstance(value, list) else dict(value)
         for profile, models in by_profile.items():
-            pointer = f"/chains/{name}" + ("" if profile == "*" else f"/{profile}")
+            pointer = f"{section}/{name}" + ("" if profile == "*" else f"/{profile}")
             for i, model in enumerate(models):
                 provider = provider_of(model)
                 if "/" not in model or provider not in PROVIDERS:
@@ -207,13 +213,13 @@ def _rules(
         action = then.get("action") or ("route" if route else None)
         if action == "route" and route is None:
             route = "auto"
-        if route is not None and route != "auto" and route not in chains:
+        if route is not None and route not in ("auto", "media") and route not in chains:
             issues.append(
                 Issue(
                     f"{pointer}/then/route",
                     "unknown-chain",
                     f"no chain named {route!r}",
-                    "chains: " + ", ".join(sorted(chains)) + ", or auto",
+                    "chains: " + ", ".join(sorted(chains)) + ", auto, or media (the media chain of the kind)",
                 )
             )
         if action in ("suggest",) and route is None:

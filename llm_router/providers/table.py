@@ -47,6 +47,33 @@ PROVIDERS: dict[str, Provider] = {
         ),
         Provider("huggingface", ("HF_TOKEN", "HUGGINGFACE_API_KEY"), base_env=("HUGGINGFACE_API_BASE",)),
         Provider("codex", (), kind="command"),
+        # Media providers llm-router calls over their own HTTP APIs (llm_router/media/): each key goes
+        # only to its provider's base URL, which a test may point at a stand-in.
+        Provider("fal_ai", ("FAL_KEY",), base_env=("FAL_API_BASE",), default_base="https://queue.fal.run"),
+        Provider(
+            "stability",
+            ("STABILITY_API_KEY",),
+            base_env=("STABILITY_API_BASE",),
+            default_base="https://api.stability.ai",
+        ),
+        Provider(
+            "elevenlabs",
+            ("ELEVENLABS_API_KEY",),
+            base_env=("ELEVENLABS_API_BASE",),
+            default_base="https://api.elevenlabs.io",
+        ),
+        Provider(
+            "runwayml",
+            ("RUNWAYML_API_SECRET",),
+            base_env=("RUNWAYML_API_BASE",),
+            default_base="https://api.dev.runwayml.com",
+        ),
+        Provider(
+            "replicate",
+            ("REPLICATE_API_TOKEN",),
+            base_env=("REPLICATE_API_BASE",),
+            default_base="https://api.replicate.com",
+        ),
     )
 }
 

@@ -101,3 +101,9 @@ def m001_initial(db) -> None:  # type: ignore[no-untyped-def]
     )
     db["decisions"].create_index(["time"])
     db["decisions"].create_index(["host", "action", "time"])
+
+
+@migration
+def m003_usage_media(db) -> None:  # type: ignore[no-untyped-def]
+    db["usage"].add_column("kind", str)  # NULL for a text prompt
+    db["usage"].add_column("units", float)

@@ -34,6 +34,8 @@ class UsageRow:
     rule: str = ""
     policy_revision: str = ""
     decision_id: str = ""
+    kind: str | None = None  # image | video | speech | transcription for a media request; None for text
+    units: float | None = None  # of a media result: images, seconds of video or audio, characters spoken
 
 
 _COLUMNS = tuple(UsageRow.__dataclass_fields__)

@@ -1,0 +1,45 @@
+"""Which way a media request goes to its provider: LiteLLM for the providers it serves, the provider's own
+HTTP API for fal, Stability, ElevenLabs, Runway and Replicate."""
+
+from __future__ import annotations
+
+from llm_router.execute.dispatch import Failure
+from llm_router.media.calls import MediaCall
+from llm_router.media.job import MediaReply
+
+# provider -> the kinds llm-router sends it (the others fail as bad_request before any network call)
+SUPPORTED: dict[str, frozenset[str]] = {
+    "openai": frozenset({"image", "speech", "transcription"}),
+    "gemini": frozenset({"image", "speech"}),
+    "fal_ai": frozenset({"image", "video", "speech"}),
+    "replicate": frozenset({"image", "video", "speech"}),
+    "runwayml": frozenset({"image", "video"}),
+    "stability": frozenset({"image"}),
+    "elevenlabs": frozenset({"speech", "transcription"}),
+}
+
+
+def supports(model: str, kind: str) -> bool:
+    """Whether llm-router can send a `kind` request to `model`'s provider."""
+    return kind in SUPPORTED.get(model.split("/", 1)[0], frozenset())
+
+
+def dispatch(call: MediaCall) -> MediaReply:
+    """Send one media request to its provider."""
+    from llm_router.media import direct, queued
+    from llm_router.media.via_litellm import via_litellm
+
+    provider = call.model.split("/", 1)[0]
+    if not supports(call.model, call.job.kind):
+        raise Failure("bad_request", f"llm-router does not send {call.job.kind} requests to {provider}")
+    if provider == "fal_ai":
+        return queued.run_queued(call, queued.FAL)
+    if provider == "replicate":
+        return queued.run_queued(call, queued.REPLICATE)
+    if provider == "runwayml":
+        return queued.run_queued(call, queued.RUNWAY)
+    if provider == "stability":
+        return direct.stability(call)
+    if provider == "elevenlabs":
+        return direct.elevenlabs(call)
+    return via_litellm(call)
