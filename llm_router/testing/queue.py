@@ -1,0 +1,172 @@
+"""A stand-in for a fal-style job queue on 127.0.0.1 (https://docs.fal.ai/model-endpoints/queue): submit,
+status, result, with scripted faults, for llm-router's tests and team policy repos::
+
+    with FakeQueue(polls=2) as fake:           # each job is IN_QUEUE, IN_PROGRESS, then COMPLETED
+        fake.script("fal-ai/flux/schnell", "500", "ok")
+        env = fake.env()                        # FAL_KEY and FAL_API_BASE
+
+POST /{app}[/{subpath}] queues a job; GET /{owner}/{app}/requests/{id}/status answers its status;
+GET /{owner}/{app}/requests/{id} its output (`images` for an image app, `video` for one whose id names video).
+Results are files on the same server (`/files/...`), fetched without the key as from fal's CDN.
+
+Steps (per app, one per submitted job): ok, 401, 429, 500, 503 (the submit fails), fail (the job ends with an
+error), stuck (never completes), lost (its status is a 404).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from llm_router.testing.media import png
+from llm_router.testing.provider import _Server
+
+QUEUE_STEPS = ("ok", "401", "429", "500", "503", "fail", "stuck", "lost")
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64  # an MP4 header, enough to sniff
+
+
+@dataclass
+class QueuedJob:
+    """One job the stand-in accepted."""
+
+    id: str
+    app: str
+    step: str
+    body: Mapping[str, Any]
+    polls: int = 0
+    authorization: list[str] = field(default_factory=list)  # the credential of each request about it
+
+
+class FakeQueue:
+    """A fal-style queue that answers by script. Use as a context manager."""
+
+    def __init__(self, *, polls: int = 2):
+        self.polls = polls  # status requests before a job completes
+        self.jobs: dict[str, QueuedJob] = {}
+        self.downloads: list[str] = []  # the credential header each file download carried ("" for none)
+        self._scripts: dict[str, tuple[list[str], list[int]]] = {}
+        self._lock = threading.Lock()
+        self._server = _Server(("127.0.0.1", 0), _handler(self))
+
+    def script(self, app: str, *steps: str) -> FakeQueue:
+        """What the next jobs submitted to `app` do, in order; the last step repeats."""
+        for step in steps:
+            if step not in QUEUE_STEPS:
+                raise ValueError(f"unknown step {step!r}; known: {', '.join(QUEUE_STEPS)}")
+        with self._lock:
+            self._scripts[app.removeprefix("fal_ai/")] = (list(steps) or ["ok"], [0])
+        return self
+
+    def _take(self, app: str) -> str:
+        with self._lock:
+            steps, position = self._scripts.setdefault(app, (["ok"], [0]))
+            step = steps[min(position[0], len(steps) - 1)]
+            position[0] += 1
+            return step
+
+    def submitted(self, app: str) -> list[QueuedJob]:
+        return [j for j in self.jobs.values() if j.app == app.removeprefix("fal_ai/")]
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def env(self, key: str = "fal-test-key-0123456789") -> dict[str, str]:
+        """FAL_KEY and FAL_API_BASE pointing at this stand-in."""
+        return {"FAL_KEY": key, "FAL_API_BASE": self.url}
+
+    def start(self) -> FakeQueue:
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeQueue:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _handler(fake: FakeQueue) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _send(self, code: int, body: bytes, kind: str) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _json(self, code: int, payload: Any) -> None:
+            self._send(code, json.dumps(payload).encode(), "application/json")
+
+        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            app = self.path.strip("/")
+            step = fake._take(app)
+            if step in ("401", "429", "500", "503"):
+                self._json(int(step), {"detail": f"scripted {step}"})
+                return
+            job = QueuedJob(uuid.uuid4().hex, app, step, json.loads(raw or b"{}"))
+            job.authorization.append(self.headers.get("Authorization", ""))
+            fake.jobs[job.id] = job
+            base = f"{fake.url}/{'/'.join(app.split('/')[:2])}/requests/{job.id}"
+            self._json(
+                200,
+                {
+                    "request_id": job.id,
+                    "status_url": f"{base}/status",
+                    "response_url": base,
+                    "cancel_url": f"{base}/cancel",
+                },
+            )
+
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            if self.path.startswith("/files/"):
+                fake.downloads.append(self.headers.get("Authorization", ""))
+                if self.path.endswith(".mp4"):
+                    self._send(200, MP4, "video/mp4")
+                else:
+                    self._send(200, png(), "image/png")
+                return
+            parts = self.path.split("?", 1)[0].strip("/").split("/")
+            if "requests" not in parts:
+                self._json(404, {"detail": f"no route {self.path}"})
+                return
+            job = fake.jobs.get(parts[parts.index("requests") + 1])
+            if job is None or job.step == "lost":
+                self._json(404, {"detail": "request not found"})
+                return
+            job.authorization.append(self.headers.get("Authorization", ""))
+            if parts[-1] == "status":
+                job.polls += 1
+                if job.step == "stuck" or job.polls <= fake.polls // 2:
+                    self._json(200, {"status": "IN_QUEUE", "queue_position": 0})
+                elif job.polls <= fake.polls:
+                    self._json(200, {"status": "IN_PROGRESS", "logs": []})
+                else:
+                    self._json(200, {"status": "COMPLETED", "logs": []})
+                return
+            if job.step == "fail":
+                self._json(500, {"detail": "the model failed on this input"})
+            elif "video" in job.app:
+                video = {"url": f"{fake.url}/files/{job.id}.mp4", "content_type": "video/mp4"}
+                self._json(200, {"video": video})
+            else:
+                url = f"{fake.url}/files/{job.id}.png"
+                self._json(200, {"images": [{"url": url, "content_type": "image/png"}], "seed": 42})
+
+    return Handler
