@@ -17,11 +17,17 @@ SUPPORTED: dict[str, frozenset[str]] = {
     "stability": frozenset({"image"}),
     "elevenlabs": frozenset({"speech", "transcription"}),
 }
+HTTP_PROVIDERS = frozenset({"fal_ai", "replicate", "runwayml", "stability", "elevenlabs"})
 
 
 def supports(model: str, kind: str) -> bool:
     """Whether llm-router can send a `kind` request to `model`'s provider."""
     return kind in SUPPORTED.get(model.split("/", 1)[0], frozenset())
+
+
+def uses_litellm(model: str) -> bool:
+    """Whether requests to `model` go through LiteLLM (not a provider's own HTTP API)."""
+    return model.split("/", 1)[0] not in HTTP_PROVIDERS
 
 
 def dispatch(call: MediaCall) -> MediaReply:

@@ -17,13 +17,13 @@ from llm_router.decision import Decision, Request
 from llm_router.errors import BudgetExceeded, ProviderError, RouterError
 from llm_router.execute import Attempt, Options
 from llm_router.execute.attempts import STOP, Walk
-from llm_router.execute.dispatch import Failure
+from llm_router.execute.dispatch import Failure, litellm_module
 from llm_router.execute.record import Recorder
 from llm_router.execute.scrub import scrub
 from llm_router.media import costs, files, jobs
 from llm_router.media.calls import MediaCall, MediaDispatch, Pending, Submitted
 from llm_router.media.dispatch import dispatch as default_dispatch
-from llm_router.media.dispatch import supports
+from llm_router.media.dispatch import supports, uses_litellm
 from llm_router.media.job import UNITS, MediaJob, MediaReply, MediaResult
 from llm_router.providers.catalogue import PROVIDERS, configured, credentials, how_to_configure, provider_of
 from llm_router.providers.catalogue import secrets as known_secrets
@@ -104,6 +104,8 @@ def execute_media(
             resume=where.resume if where.resume and where.resume.model == model else None,
             sleep=sleep,
         )
+        if dispatch is default_dispatch and uses_litellm(model):
+            litellm_module()  # import it before the clock starts: the latency is the provider's
         started = time.perf_counter()
         try:
             reply = dispatch(call)
