@@ -93,9 +93,7 @@ def tool_names(slim: str, tiers: Mapping[str, str] | None = None) -> list[str]:
         return tiers.get(name) or next(mode for mode in order if name in SLIM_MODES[mode])
 
     return [
-        name
-        for name in FULL
-        if tiers.get(name) != "off" and order.index(first(name)) <= order.index(slim)
+        name for name in FULL if tiers.get(name) != "off" and order.index(first(name)) <= order.index(slim)
     ]
 
 

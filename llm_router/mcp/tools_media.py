@@ -45,7 +45,7 @@ def media_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
                 decision, request, job, settings=s.settings, models=[model] if model else None, out_dir=folder
             )
         except MediaPending as pending:
-            return {"pending": True, "job_id": pending.job_id, "model": model_of(pending), "resume": pending.resume}
+            return pending_answer(pending)
         return answer(result)
 
     async def llm_image(
@@ -77,7 +77,7 @@ def media_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
                 try:
                     return answer(router.resume_media(resume_job_id, settings=s.settings))
                 except MediaPending as pending:
-                    return {"pending": True, "job_id": pending.job_id, "resume": pending.resume}
+                    return pending_answer(pending)
 
             return MediaAnswer(**await blocking(resume))  # type: ignore[typeddict-item]
         if not prompt.strip():
@@ -98,8 +98,9 @@ def media_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
     return {f.__name__: f for f in (llm_image, llm_video, llm_audio)}
 
 
-def model_of(pending: Any) -> str:
-    return str(pending.model)
+def pending_answer(pending: Any) -> dict[str, Any]:
+    """The answer for a job still running: its id and how to resume it."""
+    return {"pending": True, "job_id": pending.job_id, "model": pending.model, "resume": pending.resume}
 
 
 def answer(result: Any) -> dict[str, Any]:
