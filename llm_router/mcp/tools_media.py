@@ -79,7 +79,8 @@ def media_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
                 except MediaPending as pending:
                     return pending_answer(pending)
 
-            return MediaAnswer(**await blocking(resume))  # type: ignore[typeddict-item]
+            resumed: dict[str, Any] = await blocking(resume)
+            return MediaAnswer(**resumed)  # type: ignore[typeddict-item]
         if not prompt.strip():
             raise ToolError("prompt is empty (give a prompt, or resume_job_id)")
         result = await blocking(run, "video", prompt, model, out_dir, seconds=seconds, size=ratio)
