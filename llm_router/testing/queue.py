@@ -7,7 +7,8 @@ status, result, with scripted faults, for llm-router's tests and team policy rep
 
 POST /{app}[/{subpath}] queues a job; GET /{owner}/{app}/requests/{id}/status answers its status;
 GET /{owner}/{app}/requests/{id} its output (`images` for an image app, `video` for one whose id names video).
-Results are files on the same server (`/files/...`), fetched without the key as from fal's CDN.
+Results are files on the same server under another origin (`http://localhost:PORT/files/...`, where the API is
+`http://127.0.0.1:PORT`), as fal's are on its CDN: a client must fetch them without the key.
 
 Steps (per app, one per submitted job): ok, 401, 429, 500, 503 (the submit fails), fail (the job ends with an
 error), stuck (never completes), lost (its status is a 404).
@@ -76,6 +77,11 @@ class FakeQueue:
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    @property
+    def cdn(self) -> str:
+        """The origin result files are served from: this server, named differently from the API."""
+        return self.url.replace("127.0.0.1", "localhost")
 
     def env(self, key: str = "fal-test-key-0123456789") -> dict[str, str]:
         """FAL_KEY and FAL_API_BASE pointing at this stand-in."""
@@ -163,10 +169,10 @@ def _handler(fake: FakeQueue) -> type[BaseHTTPRequestHandler]:
             if job.step == "fail":
                 self._json(500, {"detail": "the model failed on this input"})
             elif "video" in job.app:
-                video = {"url": f"{fake.url}/files/{job.id}.mp4", "content_type": "video/mp4"}
+                video = {"url": f"{fake.cdn}/files/{job.id}.mp4", "content_type": "video/mp4"}
                 self._json(200, {"video": video})
             else:
-                url = f"{fake.url}/files/{job.id}.png"
+                url = f"{fake.cdn}/files/{job.id}.png"
                 self._json(200, {"images": [{"url": url, "content_type": "image/png"}], "seed": 42})
 
     return Handler
