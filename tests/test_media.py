@@ -339,3 +339,16 @@ async def test_llm_image_returns_the_path_and_the_image_as_a_content_block(opena
     image = next(block for block in result.content if block.type == "image")
     assert base64.b64decode(image.data) == Path(answer["path"]).read_bytes()
     assert answer["cost_usd"] == pytest.approx(0.042) and answer["decision_id"]
+
+
+def test_savings_count_media_against_their_kinds_baseline_apart_from_prompts(
+    openai: FakeMedia, fal: FakeQueue, policy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    media("image", "a red square", policy)
+    code, out, err = cli("savings", "--json", "--config", str(policy), capsys=capsys)
+    report = json.loads(out)
+    assert code == 0, err
+    assert report["calls"] == 0 and report["cost_usd"] == 0  # the prompts' saving holds no media row
+    image = report["media"]["image"]
+    assert image["calls"] == 1 and image["cost_usd"] == pytest.approx(0.003)
+    assert image["baseline_model"] == "openai/gpt-image-1" and image["saved_usd"] == pytest.approx(0.039)
