@@ -10,6 +10,7 @@ import struct
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,11 +76,13 @@ def cli(*argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     return code, out, err
 
 
-def media(kind: str, prompt: str, config: Path, **options: object) -> object:
+def media(kind: str, prompt: str, config: Path, models: list[str] | None = None, **options: object) -> Any:
+    """Decide and run one media request, as the CLI does."""
     settings = router.Settings(config=config)
     request = Request(prompt, host="cli", event=kind)
     decision = router.decide(request, settings=settings)
-    return router.run_media(decision, request, MediaJob(kind, prompt, **options), settings=settings)  # type: ignore[arg-type]
+    job = MediaJob(kind, prompt, **options)  # type: ignore[arg-type]
+    return router.run_media(decision, request, job, settings=settings, models=models)
 
 
 def usage_rows(home: Path) -> list[dict[str, object]]:
@@ -147,9 +150,9 @@ def test_image_command_writes_a_valid_png_and_prints_its_path_and_cost(
 
 def test_results_are_private_files_in_folders_llm_router_creates(openai: FakeMedia, tmp_path: Path) -> None:
     result = media("image", "a red square", _empty(tmp_path))
-    assert stat.S_IMODE(result.path.stat().st_mode) == 0o600  # type: ignore[attr-defined]
-    assert stat.S_IMODE(result.sidecar.stat().st_mode) == 0o600  # type: ignore[attr-defined]
-    assert stat.S_IMODE(result.path.parent.stat().st_mode) == 0o700  # type: ignore[attr-defined]
+    assert stat.S_IMODE(result.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(result.sidecar.stat().st_mode) == 0o600
+    assert stat.S_IMODE(result.path.parent.stat().st_mode) == 0o700
 
 
 def _empty(tmp_path: Path) -> Path:
@@ -160,9 +163,9 @@ def _empty(tmp_path: Path) -> Path:
 
 def test_the_sidecar_keeps_the_prompts_hash_not_the_prompt(openai: FakeMedia, tmp_path: Path) -> None:
     result = media("image", "a secret red square", _empty(tmp_path))
-    sidecar = json.loads(result.sidecar.read_text())  # type: ignore[attr-defined]
+    sidecar = json.loads(result.sidecar.read_text())
     assert "prompt" not in sidecar and len(sidecar["prompt_sha256"]) == 64
-    assert sidecar["model"] == "openai/gpt-image-1" and sidecar["decision_id"] == result.decision_id  # type: ignore[attr-defined]
+    assert sidecar["model"] == "openai/gpt-image-1" and sidecar["decision_id"] == result.decision_id
     assert sidecar["cost_usd"] == pytest.approx(0.042) and sidecar["seconds"] >= 0
 
 
@@ -172,12 +175,12 @@ def test_the_sidecar_keeps_the_prompt_when_store_prompts_is_on(
     (home / ".llm-router").mkdir()
     (home / ".llm-router" / "config.yaml").write_text("store_prompts: true\n")
     result = media("image", "a red square", _empty(tmp_path))
-    assert json.loads(result.sidecar.read_text())["prompt"] == "a red square"  # type: ignore[attr-defined]
+    assert json.loads(result.sidecar.read_text())["prompt"] == "a red square"
 
 
 def test_an_image_given_as_a_url_is_downloaded(openai: FakeMedia, tmp_path: Path) -> None:
     openai.script("gpt-image-1", "url")
-    assert_valid_png(media("image", "a red square", _empty(tmp_path)).path.read_bytes())  # type: ignore[attr-defined]
+    assert_valid_png(media("image", "a red square", _empty(tmp_path)).path.read_bytes())
 
 
 def test_a_failing_model_falls_back_along_the_chain_with_one_usage_row_per_attempt(
@@ -185,7 +188,7 @@ def test_a_failing_model_falls_back_along_the_chain_with_one_usage_row_per_attem
 ) -> None:
     fal.script(FAL, "401")
     result = media("image", "a red square", policy)
-    assert result.model == "openai/gpt-image-1"  # type: ignore[attr-defined]
+    assert result.model == "openai/gpt-image-1"
     rows = usage_rows(home)
     assert [(r["model"], r["outcome"], r["kind"]) for r in rows] == [
         (FAL, "auth", "image"),
@@ -205,8 +208,8 @@ def test_every_model_failing_is_exit_code_5(openai: FakeMedia, capsys: pytest.Ca
 
 def test_speech_is_saved_and_priced_per_character(openai: FakeMedia, policy: Path) -> None:
     result = media("speech", "hello world", policy)
-    assert result.path.read_bytes()[:4] == b"RIFF"  # type: ignore[attr-defined]
-    assert result.cost_usd == pytest.approx(11 * 15e-6)  # type: ignore[attr-defined]
+    assert result.path.read_bytes()[:4] == b"RIFF"
+    assert result.cost_usd == pytest.approx(11 * 15e-6)
 
 
 def test_transcription_returns_the_text_priced_by_the_seconds_of_audio(
@@ -230,7 +233,7 @@ def test_a_queued_job_is_polled_to_completion_and_its_file_fetched_without_the_k
 ) -> None:
     result = media("image", "a red square", policy)
     (job,) = fal.submitted(FAL)
-    assert result.provider_job_id == job.id and result.cost_usd == pytest.approx(0.003)  # type: ignore[attr-defined]
+    assert result.provider_job_id == job.id and result.cost_usd == pytest.approx(0.003)
     assert set(job.authorization) == {"Key fal-test-key-0123456789"} and job.polls == 3
     assert fal.downloads == [""]
 
@@ -239,7 +242,7 @@ def test_a_failed_queued_job_falls_back_to_the_next_model(
     openai: FakeMedia, fal: FakeQueue, policy: Path
 ) -> None:
     fal.script(FAL, "fail")
-    assert media("image", "a red square", policy).model == "openai/gpt-image-1"  # type: ignore[attr-defined]
+    assert media("image", "a red square", policy).model == "openai/gpt-image-1"
 
 
 def test_a_video_that_outlives_the_wait_is_kept_and_resumed_by_its_id(
@@ -352,3 +355,76 @@ def test_savings_count_media_against_their_kinds_baseline_apart_from_prompts(
     image = report["media"]["image"]
     assert image["calls"] == 1 and image["cost_usd"] == pytest.approx(0.003)
     assert image["baseline_model"] == "openai/gpt-image-1" and image["saved_usd"] == pytest.approx(0.039)
+
+
+# -- the other providers' own APIs -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def direct(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMedia]:
+    """Stability's and ElevenLabs' APIs on 127.0.0.1, with their keys and base URLs set."""
+    with FakeMedia() as fake:
+        for name, value in (fake.stability_env() | fake.elevenlabs_env()).items():
+            monkeypatch.setenv(name, value)
+        yield fake
+
+
+def test_stability_gets_a_multipart_form_with_its_bearer_key(direct: FakeMedia, tmp_path: Path) -> None:
+    result = media("image", "a red square", _empty(tmp_path), models=["stability/stable-image-core"])
+    assert_valid_png(result.path.read_bytes())
+    (seen,) = direct.seen
+    assert seen.path == "/v2beta/stable-image/generate/core" and seen.authorization.startswith("Bearer sk-")
+    assert seen.body["prompt"] == "a red square" and seen.body["output_format"] == "png"
+    assert result.cost_usd == pytest.approx(0.03)
+
+
+def test_an_image_stability_filters_moves_to_the_next_model(
+    direct: FakeMedia, openai: FakeMedia, tmp_path: Path
+) -> None:
+    direct.script("stable-image-core", "filtered")
+    models = ["stability/stable-image-core", "openai/gpt-image-1"]
+    result = media("image", "a red square", _empty(tmp_path), models=models)
+    assert result.model == "openai/gpt-image-1" and result.attempts[0].outcome == "refusal"
+
+
+def test_elevenlabs_speaks_with_its_own_key_header(direct: FakeMedia, tmp_path: Path) -> None:
+    result = media("speech", "hello", _empty(tmp_path), models=["elevenlabs/eleven_multilingual_v2"])
+    (seen,) = direct.seen
+    assert seen.path.startswith("/v1/text-to-speech/") and seen.authorization.startswith("xi-test-")
+    assert result.path.suffix == ".mp3" and result.cost_usd == pytest.approx(5 * 0.00018)
+
+
+def test_elevenlabs_transcribes_priced_by_its_word_timings(direct: FakeMedia, tmp_path: Path) -> None:
+    recording = tmp_path / "talk.mp3"
+    recording.write_bytes(b"ID3" + b"\x00" * 32)
+    settings = router.Settings(config=_empty(tmp_path))
+    request = Request("transcribe talk.mp3", event="transcription")
+    job = MediaJob("transcription", "", audio=recording)
+    decision = router.decide(request, settings=settings)
+    result = router.run_media(decision, request, job, settings=settings, models=["elevenlabs/scribe_v1"])
+    assert result.text == "a transcript from the stand-in" and result.units == 3.0
+    assert direct.seen[0].body["file"] == "<file>" and direct.seen[0].body["model_id"] == "scribe_v1"
+
+
+def test_a_replicate_prediction_is_polled_until_it_succeeds(
+    fal: FakeQueue, monkeypatch: pytest.MonkeyPatch, policy: Path
+) -> None:
+    for name, value in fal.replicate_env().items():
+        monkeypatch.setenv(name, value)
+    model = "replicate/black-forest-labs/flux-schnell"
+    result = media("image", "a red square", policy, models=[model])
+    (job,) = fal.submitted("black-forest-labs/flux-schnell")
+    assert job.api == "replicate" and job.body == {"input": {"prompt": "a red square"}}
+    assert set(job.authorization) == {"Bearer r8_test_key_0123456789"} and fal.downloads == [""]
+    assert result.provider_job_id == job.id and not result.priced and result.warnings
+
+
+def test_a_runway_task_is_polled_with_its_version_header(
+    fal: FakeQueue, monkeypatch: pytest.MonkeyPatch, policy: Path
+) -> None:
+    for name, value in fal.runway_env().items():
+        monkeypatch.setenv(name, value)
+    result = media("video", "waves", policy, models=["runwayml/gen4.5"], seconds=4, size="16:9")
+    (job,) = fal.submitted("gen4.5")
+    assert job.body == {"model": "gen4.5", "promptText": "waves", "duration": 4, "ratio": "1280:720"}
+    assert result.mime == "video/mp4" and result.cost_usd == pytest.approx(4 * 0.12)

@@ -1,15 +1,19 @@
-"""A stand-in for OpenAI's media endpoints on 127.0.0.1, for llm-router's tests and team policy repos.
+"""A stand-in for media endpoints answered in one request, on 127.0.0.1, for llm-router's tests and team
+policy repos.
 
-`FakeMedia` answers `/v1/images/generations` (a real PNG, as `b64_json` or as a `url` on the same server),
-`/v1/audio/speech` (a real WAV) and `/v1/audio/transcriptions` (JSON, with the duration for `verbose_json`),
-and plays a script of faults per model, as `FakeProvider` does for chat::
+`FakeMedia` answers OpenAI's `/v1/images/generations` (a real PNG, as `b64_json` or as a `url` on the same
+server), `/v1/audio/speech` (a real WAV) and `/v1/audio/transcriptions` (JSON, with the duration for
+`verbose_json`); Stability's `/v2beta/stable-image/generate/{core,ultra,sd3}` (PNG bytes, `finish-reason` and
+`seed` headers); ElevenLabs' `/v1/text-to-speech/{voice}` (MP3 bytes) and `/v1/speech-to-text` (JSON with
+word timings). It plays a script of faults per model, as `FakeProvider` does for chat::
 
     with FakeMedia() as fake:
         fake.script("gpt-image-1", "500", "ok")   # a 500, then an image (the last step repeats)
         env = fake.env()                           # OPENAI_API_KEY and OPENAI_BASE_URL
 
 Steps: ok, url (the image as a URL), 401, 429, 500, 503, slow[:SECONDS], refused (the connection is closed
-without a reply), garbage (200 with a body that is not JSON), empty (no image or no audio).
+without a reply), garbage (200 with a body that is not JSON), empty (no image or no audio), filtered
+(Stability's CONTENT_FILTERED). The credential each request carried (Authorization or xi-api-key) is kept.
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ from typing import Any
 
 from llm_router.testing.provider import _Server
 
-MEDIA_STEPS = ("ok", "url", "401", "429", "500", "503", "slow", "refused", "garbage", "empty")
+MEDIA_STEPS = ("ok", "url", "401", "429", "500", "503", "slow", "refused", "garbage", "empty", "filtered")
+MP3 = (
+    b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" + b"\x00" * 64
+)  # an MP3 header, enough to sniff
 TRANSCRIPT = "a transcript from the stand-in"
 
 
@@ -106,6 +113,14 @@ class FakeMedia:
         """OPENAI_API_KEY and OPENAI_BASE_URL pointing at this stand-in."""
         return {"OPENAI_API_KEY": key, "OPENAI_BASE_URL": self.url + "/v1"}
 
+    def stability_env(self, key: str = "sk-test-stability-0123456789") -> dict[str, str]:
+        """STABILITY_API_KEY and STABILITY_API_BASE pointing at this stand-in."""
+        return {"STABILITY_API_KEY": key, "STABILITY_API_BASE": self.url}
+
+    def elevenlabs_env(self, key: str = "xi-test-elevenlabs-0123456789") -> dict[str, str]:
+        """ELEVENLABS_API_KEY and ELEVENLABS_API_BASE pointing at this stand-in."""
+        return {"ELEVENLABS_API_KEY": key, "ELEVENLABS_API_BASE": self.url}
+
     def start(self) -> FakeMedia:
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         return self
@@ -174,9 +189,15 @@ def _handler(fake: FakeMedia) -> type[BaseHTTPRequestHandler]:
                     body = json.loads(raw or b"{}")
                 except ValueError:
                     body = {}
-            model = _bare(str(body.get("model") or ""))
+            path = self.path.split("?", 1)[0]
+            endpoint = path.rsplit("/", 1)[-1]
+            if path.startswith("/v2beta/stable-image/generate/"):
+                model = str(body.get("model") or f"stable-image-{endpoint}")
+            else:
+                model = _bare(str(body.get("model") or body.get("model_id") or ""))
             step = fake._take(model)
-            fake.seen.append(MediaSeen(self.path, model, step, body, self.headers.get("Authorization", "")))
+            credential = self.headers.get("Authorization") or self.headers.get("xi-api-key") or ""
+            fake.seen.append(MediaSeen(path, model, step, body, credential))
             name, _, arg = step.partition(":")
             if name == "refused":
                 self.close_connection = True
@@ -193,7 +214,20 @@ def _handler(fake: FakeMedia) -> type[BaseHTTPRequestHandler]:
             if name == "garbage":
                 self._send(200, b"<html>not json</html>", "application/json")
                 return
-            if self.path.endswith("/images/generations"):
+            if path.startswith("/v2beta/stable-image/generate/"):
+                reason = "CONTENT_FILTERED" if name == "filtered" else "SUCCESS"
+                self._send(
+                    200,
+                    b"" if name == "empty" else png(),
+                    "image/png",
+                    {"finish-reason": reason, "seed": "7"},
+                )
+            elif path.startswith("/v1/text-to-speech/"):
+                self._send(200, b"" if name == "empty" else MP3, "audio/mpeg", {"request-id": "req-1"})
+            elif path == "/v1/speech-to-text":
+                words = [{"text": "a", "start": 0.0, "end": fake.audio_seconds}]
+                self._json(200, {"text": TRANSCRIPT, "language_code": "en", "words": words})
+            elif self.path.endswith("/images/generations"):
                 self._image(name)
             elif self.path.endswith("/audio/speech"):
                 self._send(200, b"" if name == "empty" else wav(1.0), "audio/wav")
