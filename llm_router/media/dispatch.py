@@ -10,7 +10,7 @@ from llm_router.media.job import MediaReply
 # provider -> the kinds llm-router sends it (the others fail as bad_request before any network call)
 SUPPORTED: dict[str, frozenset[str]] = {
     "openai": frozenset({"image", "speech", "transcription"}),
-    "gemini": frozenset({"image", "speech"}),
+    "gemini": frozenset({"image"}),  # Imagen through litellm.image_generation
     "fal_ai": frozenset({"image", "video", "speech"}),
     "replicate": frozenset({"image", "video", "speech"}),
     "runwayml": frozenset({"image", "video"}),
