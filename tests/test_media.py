@@ -428,3 +428,38 @@ def test_a_runway_task_is_polled_with_its_version_header(
     (job,) = fal.submitted("gen4.5")
     assert job.body == {"model": "gen4.5", "promptText": "waves", "duration": 4, "ratio": "1280:720"}
     assert result.mime == "video/mp4" and result.cost_usd == pytest.approx(4 * 0.12)
+
+
+def test_a_size_that_is_neither_dimensions_nor_a_ratio_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = cli("image", "a red square", "--size", "huge", capsys=capsys)
+    assert code == 2 and "WIDTHxHEIGHT" in err
+
+
+def test_an_interrupted_wait_keeps_the_queued_job_and_names_its_id(fal: FakeQueue, home: Path) -> None:
+    import os
+
+    from llm_router.execute import Options
+    from llm_router.media.run import MediaPending, MediaSettings, Where, execute_media
+    from llm_router.testing import make_decision
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt  # what Ctrl-C does to the wait between two status requests
+
+    model = "fal_ai/fal-ai/kling-video/text-to-video"
+    with pytest.raises(MediaPending) as caught:
+        execute_media(
+            make_decision([model]),
+            Request("a cat", event="video"),
+            MediaJob("video", "a cat"),
+            [model],
+            env=dict(os.environ),
+            options=Options(),
+            conn=None,
+            where=Where(home / ".llm-router", home / "out"),
+            media=MediaSettings(poll_s=0.01, wait_s=5),
+            sleep=interrupt,
+        )
+    assert (home / ".llm-router" / "media" / "jobs" / f"{caught.value.job_id}.json").is_file()
+    assert caught.value.resume == f"llm-router video --resume {caught.value.job_id}"

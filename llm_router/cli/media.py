@@ -94,6 +94,15 @@ def _report(make: Any, as_json: bool, extra: dict[str, Any] | None = None) -> No
     )
 
 
+def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """WIDTHxHEIGHT or W:H, else a usage error."""
+    import re
+
+    if value is None or re.fullmatch(r"\d{2,5}x\d{2,5}|\d{1,5}:\d{1,5}", value.strip().lower()):
+        return value.strip().lower() if value else None
+    raise click.BadParameter(f"{value!r}: give WIDTHxHEIGHT (1024x1024) or an aspect ratio (16:9)")
+
+
 def _text(value: str | None, what: str) -> str:
     from llm_router.cli.prompt import read_prompt
 
@@ -107,7 +116,9 @@ def _text(value: str | None, what: str) -> str:
 @click.argument("prompt", required=False)
 @MODEL_OPTION
 @OUT_OPTION
-@click.option("--size", metavar="WxH", help="Image size, e.g. 1024x1024 (or an aspect ratio, e.g. 16:9).")
+@click.option(
+    "--size", metavar="WxH", callback=_size, help="Image size, e.g. 1024x1024 (or an aspect ratio: 16:9)."
+)
 @click.option("--quality", metavar="Q", help="Image quality the provider knows (low, medium, high, hd, ...).")
 @JSON_OPTION
 @QUIET_OPTION
@@ -145,7 +156,7 @@ def image(
 @MODEL_OPTION
 @OUT_OPTION
 @click.option("--seconds", type=click.FloatRange(1, 60), help="How long the video should be.")
-@click.option("--ratio", "size", metavar="W:H", help="Aspect ratio, e.g. 16:9.")
+@click.option("--ratio", "size", metavar="W:H", callback=_size, help="Aspect ratio, e.g. 16:9.")
 @click.option("--resume", "resume", metavar="JOB_ID", help="Wait again for a job that was left running.")
 @JSON_OPTION
 @QUIET_OPTION

@@ -123,6 +123,12 @@ def execute_media(
         except Pending as pending:
             # No row yet: the attempt has not ended. It is recorded when the job is resumed and finishes.
             raise MediaPending(run.job_ids[model], job.kind, model, pending.waited_s) from None
+        except KeyboardInterrupt:
+            if model not in run.job_ids:
+                raise
+            # Interrupted while a queued job runs at the provider: it is kept, and the user told its id.
+            waited = time.perf_counter() - started
+            raise MediaPending(run.job_ids[model], job.kind, model, waited) from None
         attempt = run.record(model, "ok", time.perf_counter() - started, "", reply)
         run.walk.succeeded(model)
         return run.finish(attempt, reply)
