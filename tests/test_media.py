@@ -463,3 +463,26 @@ def test_an_interrupted_wait_keeps_the_queued_job_and_names_its_id(fal: FakeQueu
         )
     assert (home / ".llm-router" / "media" / "jobs" / f"{caught.value.job_id}.json").is_file()
     assert caught.value.resume == f"llm-router video --resume {caught.value.job_id}"
+
+
+# -- privacy ----------------------------------------------------------------------------------------------
+
+SECRET = "Zanzibar quokkas juggle seventeen tangerines at dawn in marmalade light"
+
+
+def test_no_piece_of_the_prompt_reaches_the_home_and_every_file_there_is_private(
+    openai: FakeMedia, fal: FakeQueue, policy: Path, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    openai.script("gpt-image-1", "url")  # its answer carries no revised prompt either way
+    assert cli("image", SECRET, "--config", str(policy), "-q", capsys=capsys)[0] == 0
+    policy.write_text(
+        policy.read_text().replace("wait_s: 5", "wait_s: 1").replace("poll_s: 0.01", "poll_s: 0.2")
+    )
+    fal.script("fal-ai/kling-video/text-to-video", "stuck")
+    assert cli("video", SECRET, "--config", str(policy), "-q", capsys=capsys)[0] == 1  # a job file is kept
+    root = home / ".llm-router"
+    wanted = {SECRET[i : i + 12].encode() for i in range(len(SECRET) - 11)}
+    holding = [p.name for p in root.rglob("*") if p.is_file() and any(w in p.read_bytes() for w in wanted)]
+    assert holding == []
+    loose = [p.name for p in root.rglob("*") if stat.S_IMODE(p.stat().st_mode) not in (0o600, 0o700)]
+    assert loose == [] and {p.suffix for p in (root / "media").iterdir()} >= {".png", ".json", ""}

@@ -7,6 +7,7 @@ import io
 import wave
 from pathlib import Path
 
+from llm_router import fileio
 from llm_router.execute.dispatch import Failure
 
 MAX_AUDIO_BYTES = 25 << 20  # OpenAI's limit for one transcription upload; the others' are larger
@@ -15,15 +16,9 @@ MAX_AUDIO_BYTES = 25 << 20  # OpenAI's limit for one transcription upload; the o
 def read_audio(path: Path, limit: int = MAX_AUDIO_BYTES) -> bytes:
     """The bytes of a regular audio file of at most `limit` bytes, or a Failure saying why not."""
     try:
-        if not path.is_file():
-            raise Failure("bad_request", f"{path} is not a regular file")
-        size = path.stat().st_size
-        if size > limit:
-            raise Failure("bad_request", f"{path} is {size >> 20} MiB; at most {limit >> 20} MiB is sent")
-        with path.open("rb") as handle:
-            return handle.read(limit + 1)[:limit]
-    except OSError as exc:
-        raise Failure("bad_request", f"cannot read {path}: {exc.strerror or exc}") from None
+        return fileio.read_bounded(path, limit=limit, what="audio file")
+    except OSError as exc:  # RefusedFile (a fifo, a device, too large) names the file and why
+        raise Failure("bad_request", f"cannot send {path}: {exc.strerror or exc}") from None
 
 
 def audio_seconds(data: bytes) -> float | None:

@@ -1,5 +1,6 @@
 """Saving a media result where the user asked (default `$LLM_ROUTER_HOME/media/`): the file, named for its
-kind, time and decision, and a JSON sidecar beside it. Folders llm-router creates are 0700, files 0600."""
+kind, time and decision, and a JSON sidecar beside it, through `llm_router.fileio` (folders llm-router
+creates 0700, files 0600)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-DIR_MODE = 0o700
-FILE_MODE = 0o600
+from llm_router import fileio
 
 _EXTENSIONS = {
     "image/png": "png",
@@ -63,45 +63,34 @@ def sniff(data: bytes, mime: str = "") -> tuple[str, str]:
     return mime or "application/octet-stream", _EXTENSIONS.get(mime, "bin")
 
 
-def private_dir(path: Path) -> Path:
-    """`path`, created with every missing folder 0700; an existing folder is the user's and kept as it is."""
-    missing = []
-    for parent in (path, *path.parents):
-        if parent.exists():
-            break
-        missing.append(parent)
-    for folder in reversed(missing):
-        try:
-            folder.mkdir(mode=DIR_MODE)
-        except FileExistsError:
-            continue
-        os.chmod(folder, DIR_MODE)  # mkdir's mode is masked by the umask
-    return path
-
-
-def write_new(folder: Path, stem: str, ext: str, data: bytes) -> Path:
-    """A new 0600 file `stem.ext` in `folder` (`stem-2.ext`, ... when the name is taken); never replaces."""
+def free_name(folder: Path, stem: str, ext: str) -> Path:
+    """`folder/stem.ext`, or `stem-2.ext`, ... when that name is taken: a result never replaces a file."""
     for n in range(1, 1000):
         path = folder / (f"{stem}.{ext}" if n == 1 else f"{stem}-{n}.{ext}")
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-        except FileExistsError:
-            continue
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(path, FILE_MODE)
-        return path
+        if not os.path.lexists(path):
+            return path
     raise FileExistsError(f"no free name for {stem}.{ext} in {folder}")
 
 
 def save(
-    folder: Path, kind: str, decision_id: str, data: bytes, mime: str, sidecar: Mapping[str, Any]
+    folder: Path,
+    kind: str,
+    decision_id: str,
+    data: bytes,
+    mime: str,
+    sidecar: Mapping[str, Any],
+    home: Path | None = None,
 ) -> tuple[Path, Path]:
-    """Write a result and its sidecar (`NAME.EXT.json`); returns both paths."""
-    private_dir(folder)
+    """Write a result and its sidecar (`NAME.EXT.json`), 0600 each; returns both paths. Missing folders are
+    made 0700; a folder under the llm-router `home` is made 0700 too, one of the user's elsewhere is left as
+    it is."""
+    if home is not None and folder.resolve().is_relative_to(home.resolve()):
+        fileio.private_dir(folder)
     mime, ext = sniff(data, mime)
     stem = f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}-{decision_id[:8]}"
-    path = write_new(folder, stem, ext, data)
+    path = free_name(folder, stem, ext)
+    fileio.write_private(path, data)
     meta = {"file": path.name, "mime": mime, "bytes": len(data), **sidecar}
-    side = write_new(folder, path.name, "json", (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
+    side = free_name(folder, path.name, "json")
+    fileio.write_private(side, json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return path, side

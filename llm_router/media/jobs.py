@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from llm_router import fileio
 from llm_router.errors import RouterError
-from llm_router.media.files import FILE_MODE, private_dir
 
-MAX_STATE_BYTES = 256 << 10
+MAX_STATE_BYTES = 1 << 20  # a job file holds the decision that started it
 
 
 def jobs_dir(home: Path) -> Path:
@@ -27,13 +26,10 @@ def job_id(model: str, provider_job_id: str) -> str:
 
 def keep(home: Path, state: Mapping[str, Any]) -> Path:
     """Write a job's state (replacing an earlier one of the same id)."""
-    folder = private_dir(jobs_dir(home))
+    folder = jobs_dir(home)
+    fileio.private_dir(folder)
     path = folder / f"{state['id']}.json"
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(dict(state), handle, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    fileio.write_private(path, json.dumps(dict(state), indent=2, sort_keys=True))
     return path
 
 
@@ -43,9 +39,7 @@ def load(home: Path, ident: str) -> dict[str, Any]:
         raise RouterError(f"{ident!r} is not a job id (ids are hexadecimal; see {jobs_dir(home)})")
     path = jobs_dir(home) / f"{ident}.json"
     try:
-        if path.stat().st_size > MAX_STATE_BYTES:
-            raise RouterError(f"{path} is larger than {MAX_STATE_BYTES >> 10} KiB: not a job file")
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(fileio.read_bounded(path, limit=MAX_STATE_BYTES, what="media job file"))
     except FileNotFoundError:
         known = sorted(p.stem for p in jobs_dir(home).glob("*.json")) if jobs_dir(home).is_dir() else []
         raise RouterError(

@@ -25,9 +25,12 @@ from llm_router.media.calls import MediaCall, MediaDispatch, Pending, Submitted
 from llm_router.media.dispatch import dispatch as default_dispatch
 from llm_router.media.dispatch import supports, uses_litellm
 from llm_router.media.job import UNITS, MediaJob, MediaReply, MediaResult
+from llm_router.privacy import stored_decision, withhold
 from llm_router.providers.catalogue import PROVIDERS, configured, credentials, how_to_configure, provider_of
 from llm_router.providers.catalogue import secrets as known_secrets
 from llm_router.store import usage
+
+PROMPT_META = frozenset({"revised_prompt"})  # what a provider says back that is the prompt, rewritten
 
 
 class MediaPending(RouterError):
@@ -203,7 +206,7 @@ class _MediaRun:
             "kind": self.job.kind,
             "submitted": submitted.to_dict(),
             "submitted_at": self.clock(),
-            "decision": self.decision.to_dict(),
+            "decision": stored_decision(self.decision.to_dict(), keep_prompts=self.options.store_prompts),
             "request": {"host": self.request.host, "session": self.request.session, "cwd": self.request.cwd},
             "prompt_sha256": self.prompt_sha256,
             "prompt_chars": self.prompt_chars,
@@ -227,6 +230,8 @@ class _MediaRun:
         provider = provider_of(model)
         if outcome == "auth":
             error = f"{error}; {provider} is misconfigured: check its key ({how_to_configure(provider)})"
+        if not self.options.store_prompts:  # a provider's error (a content filter's) may quote the prompt
+            error = withhold(error, [self.request.prompt])
         usd, baseline, units = 0.0, 0.0, None
         if reply is not None:
             units = reply.units
@@ -283,12 +288,20 @@ class _MediaRun:
             "options": self.job.options(),
             "prompt_sha256": self.prompt_sha256,
             "prompt_chars": self.prompt_chars,
-            **{k: v for k, v in reply.meta.items() if v is not None},
+            **{k: v for k, v in reply.meta.items() if v is not None and k not in PROMPT_META},
         }
+        if self.options.store_prompts:
+            sidecar.update({k: v for k, v in reply.meta.items() if v is not None and k in PROMPT_META})
         if self.options.store_prompts and self.request.prompt:
             sidecar["prompt"] = self.request.prompt
         path, side = files.save(
-            self.where.out_dir, self.job.kind, self.decision.id, reply.data, reply.mime, sidecar
+            self.where.out_dir,
+            self.job.kind,
+            self.decision.id,
+            reply.data,
+            reply.mime,
+            sidecar,
+            home=self.where.home,
         )
         self.forget_job(attempt.model)
         return MediaResult(
