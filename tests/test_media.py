@@ -486,3 +486,14 @@ def test_no_piece_of_the_prompt_reaches_the_home_and_every_file_there_is_private
     assert holding == []
     loose = [p.name for p in root.rglob("*") if stat.S_IMODE(p.stat().st_mode) not in (0o600, 0o700)]
     assert loose == [] and {p.suffix for p in (root / "media").iterdir()} >= {".png", ".json", ""}
+
+
+def test_a_media_chain_naming_a_provider_not_sent_that_kind_is_a_located_policy_error(tmp_path: Path) -> None:
+    from llm_router.errors import PolicyError
+
+    config = tmp_path / "bad.yaml"
+    config.write_text("media:\n  speech: [openai/tts-1, stability/stable-image-core]\n")
+    with pytest.raises(PolicyError) as caught:
+        router.load(router.Settings(config=config))
+    (problem,) = [p for p in caught.value.problems if p.code == "unsupported-media"]
+    assert (problem.line, problem.pointer) == (2, "/media/speech/1") and "elevenlabs" in problem.hint

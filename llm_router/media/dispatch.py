@@ -6,23 +6,14 @@ from __future__ import annotations
 from llm_router.execute.dispatch import Failure
 from llm_router.media.calls import MediaCall
 from llm_router.media.job import MediaReply
+from llm_router.providers.table import MEDIA_SUPPORT
 
-# provider -> the kinds llm-router sends it (the others fail as bad_request before any network call)
-SUPPORTED: dict[str, frozenset[str]] = {
-    "openai": frozenset({"image", "speech", "transcription"}),
-    "gemini": frozenset({"image"}),  # Imagen through litellm.image_generation
-    "fal_ai": frozenset({"image", "video", "speech"}),
-    "replicate": frozenset({"image", "video", "speech"}),
-    "runwayml": frozenset({"image", "video"}),
-    "stability": frozenset({"image"}),
-    "elevenlabs": frozenset({"speech", "transcription"}),
-}
 HTTP_PROVIDERS = frozenset({"fal_ai", "replicate", "runwayml", "stability", "elevenlabs"})
 
 
 def supports(model: str, kind: str) -> bool:
     """Whether llm-router can send a `kind` request to `model`'s provider."""
-    return kind in SUPPORTED.get(model.split("/", 1)[0], frozenset())
+    return kind in MEDIA_SUPPORT.get(model.split("/", 1)[0], frozenset())
 
 
 def uses_litellm(model: str) -> bool:

@@ -22,7 +22,7 @@ from llm_router.policy.compiled import (
 from llm_router.policy.expr import ExprError, compile_expr
 from llm_router.policy.namespace import CONTEXT_NAMES
 from llm_router.policy.problems import Issue
-from llm_router.providers.table import PROVIDERS, provider_of
+from llm_router.providers.table import MEDIA_SUPPORT, PROVIDERS, provider_of
 
 if TYPE_CHECKING:
     from llm_router.policy.load import LoadedPolicy
@@ -43,6 +43,7 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
     chains = _chains(data.get("chains") or {}, issues)
     media_section = data.get("media") or {}
     media = _chains({k: v for k, v in media_section.items() if k in MEDIA_KINDS}, issues, "/media")
+    _media_support(media, issues)
     presets = _presets(data.get("policies") or DEFAULT_PRESETS, tiers, issues)
     budgets = _budgets(data.get("budgets") or [], issues)
     classifier, classifier_issues = compile_classifier(data.get("classifier") or {}, _builtin(loaded))
@@ -125,6 +126,24 @@ def _chains(
                     )
         chains[name] = {profile: tuple(models) for profile, models in by_profile.items()}
     return chains
+
+
+def _media_support(media: Mapping[str, Mapping[str, tuple[str, ...]]], issues: list[Issue]) -> None:
+    """A media chain names only models whose provider llm-router sends that kind of request to."""
+    for kind, by_profile in media.items():
+        for profile, models in by_profile.items():
+            for i, model in enumerate(models):
+                provider = provider_of(model)
+                if provider in PROVIDERS and kind not in MEDIA_SUPPORT.get(provider, frozenset()):
+                    able = sorted(p for p, kinds in MEDIA_SUPPORT.items() if kind in kinds)
+                    issues.append(
+                        Issue(
+                            f"/media/{kind}" + ("" if profile == "*" else f"/{profile}") + f"/{i}",
+                            "unsupported-media",
+                            f"llm-router does not send {kind} requests to {provider}",
+                            f"{kind} providers: " + ", ".join(able),
+                        )
+                    )
 
 
 def _presets(raw: Mapping[str, Any], tiers: tuple[str, ...], issues: list[Issue]) -> dict[str, Preset]:

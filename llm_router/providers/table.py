@@ -78,6 +78,19 @@ PROVIDERS: dict[str, Provider] = {
 }
 
 
+# provider -> the media kinds llm-router sends it (llm_router/media/dispatch.py): through LiteLLM for openai
+# and gemini, through the provider's own HTTP API for the others.
+MEDIA_SUPPORT: dict[str, frozenset[str]] = {
+    "openai": frozenset({"image", "speech", "transcription"}),
+    "gemini": frozenset({"image"}),  # Imagen through litellm.image_generation
+    "fal_ai": frozenset({"image", "video", "speech"}),
+    "replicate": frozenset({"image", "video", "speech"}),
+    "runwayml": frozenset({"image", "video"}),
+    "stability": frozenset({"image"}),
+    "elevenlabs": frozenset({"speech", "transcription"}),
+}
+
+
 def provider_of(model: str) -> str:
     """`openai/gpt-4o` -> `openai`."""
     return model.split("/", 1)[0] if "/" in model else model
