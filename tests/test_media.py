@@ -497,3 +497,12 @@ def test_a_media_chain_naming_a_provider_not_sent_that_kind_is_a_located_policy_
         router.load(router.Settings(config=config))
     (problem,) = [p for p in caught.value.problems if p.code == "unsupported-media"]
     assert (problem.line, problem.pointer) == (2, "/media/speech/1") and "elevenlabs" in problem.hint
+
+
+def test_an_openai_video_goes_through_litellms_video_api_and_is_polled(
+    openai: FakeMedia, policy: Path
+) -> None:
+    result = media("video", "waves", policy, models=["openai/sora-2"], seconds=4)
+    ((ident, video),) = openai.videos.items()
+    assert video["body"]["prompt"] == "waves" and video["polls"] == 3
+    assert result.mime == "video/mp4" and result.cost_usd == pytest.approx(4 * 0.1)

@@ -39,28 +39,43 @@ def run_queued(call: MediaCall, queue: Queue) -> MediaReply:
     """Submit the job (or take up `call.resume`), poll it until it is done, and fetch its result."""
     creds = call.credentials
     with Api(creds, queue.auth(creds.get("api_key", "")), call.timeout_s, queue.headers) as api:
-        submitted = call.resume or queue.submit(api, call.model, call.job)
-        if call.resume is None:
-            call.on_submitted(submitted)
-            call.on_progress(f"{call.model}: submitted job {submitted.provider_job_id}")
-        started = call.clock()
-        last = ""
-        while True:
-            status = queue.status(api, submitted)
-            if status.state == "done":
-                call.on_progress(f"{call.model}: done after {call.clock() - started:.0f}s")
-                reply = queue.result(api, submitted, status, call.job)
-                return reply
-            if status.state == "failed":
-                raise Failure("server_error", f"job {submitted.provider_job_id} failed: {status.detail}")
-            waited = call.clock() - started
-            line = f"{call.model}: {status.detail or status.state}"
-            if line != last:
-                call.on_progress(f"{line} ({waited:.0f}s)")
-                last = line
-            if waited + call.poll_s > call.wait_s:
-                raise Pending(submitted, waited)
-            call.sleep(call.poll_s)
+        return poll(
+            call,
+            lambda: queue.submit(api, call.model, call.job),
+            lambda submitted: queue.status(api, submitted),
+            lambda submitted, status: queue.result(api, submitted, status, call.job),
+        )
+
+
+def poll(
+    call: MediaCall,
+    submit: Callable[[], Submitted],
+    status_of: Callable[[Submitted], Status],
+    result_of: Callable[[Submitted, Status], MediaReply],
+) -> MediaReply:
+    """Submit a job (or take up `call.resume`), ask about it every `call.poll_s` seconds, reporting each new
+    state, and fetch its result when it is done; `Pending` after `call.wait_s`, a Failure when it failed."""
+    submitted = call.resume or submit()
+    if call.resume is None:
+        call.on_submitted(submitted)
+        call.on_progress(f"{call.model}: submitted job {submitted.provider_job_id}")
+    started = call.clock()
+    last = ""
+    while True:
+        status = status_of(submitted)
+        if status.state == "done":
+            call.on_progress(f"{call.model}: done after {call.clock() - started:.0f}s")
+            return result_of(submitted, status)
+        if status.state == "failed":
+            raise Failure("server_error", f"job {submitted.provider_job_id} failed: {status.detail}")
+        waited = call.clock() - started
+        line = f"{call.model}: {status.detail or status.state}"
+        if line != last:
+            call.on_progress(f"{line} ({waited:.0f}s)")
+            last = line
+        if waited + call.poll_s > call.wait_s:
+            raise Pending(submitted, waited)
+        call.sleep(call.poll_s)
 
 
 # -- fal: https://docs.fal.ai/model-endpoints/queue ----------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 from llm_router.execute.dispatch import Failure, classify, litellm_module
 from llm_router.media.audio import audio_seconds, read_audio
-from llm_router.media.calls import MediaCall
+from llm_router.media.calls import MediaCall, Pending, Submitted
 from llm_router.media.http import Api
 from llm_router.media.job import MediaReply
 
@@ -44,7 +44,9 @@ def via_litellm(call: MediaCall) -> MediaReply:
             return MediaReply(data, SPEECH_MIME.get(job.audio_format, "audio/mpeg"), float(job.text_chars))
         if job.kind == "transcription":
             return _transcription(litellm, call, common)
-    except Failure:
+        if job.kind == "video":
+            return _video(litellm, call, common)
+    except (Failure, Pending):
         raise
     except Exception as exc:  # a provider library can raise anything; classify names each kind
         raise classify(exc, litellm) from None
@@ -92,6 +94,39 @@ def _transcription(litellm: Any, call: MediaCall, common: dict[str, Any]) -> Med
     return MediaReply(
         text.encode(), "text/plain", seconds or 0.0, text=text, meta={"measured": seconds is not None}
     )
+
+
+def _video(litellm: Any, call: MediaCall, common: dict[str, Any]) -> MediaReply:
+    """A video job through LiteLLM's video API (OpenAI's /videos: create, then status until completed,
+    then content), polled and resumable as a provider's own queue is."""
+    from llm_router.media.queued import Status, poll
+
+    job = call.job
+    ask = {k: v for k, v in common.items() if k != "model"}
+    seconds = str(int(job.video_seconds))
+
+    def submit() -> Submitted:
+        options = {"size": job.size} if job.size and "x" in job.size else {}
+        video = litellm.video_generation(prompt=job.prompt, seconds=seconds, **options, **common)
+        return Submitted(call.model, str(_field(video, "id")))
+
+    def status_of(submitted: Submitted) -> Status:
+        video = litellm.video_status(video_id=submitted.provider_job_id, **ask)
+        state = str(_field(video, "status") or "")
+        if state == "completed":
+            return Status("done")
+        if state == "failed":
+            return Status("failed", str(_field(video, "error") or "no reason given"))
+        progress = _field(video, "progress")
+        return Status("running" if state == "in_progress" else "queued", f"{state} {progress or 0}%")
+
+    def result_of(submitted: Submitted, status: Status) -> MediaReply:
+        data = litellm.video_content(video_id=submitted.provider_job_id, **ask)
+        if not data:
+            raise Failure("empty", f"video {submitted.provider_job_id} has no content")
+        return MediaReply(bytes(data), "video/mp4", job.video_seconds, submitted.provider_job_id)
+
+    return poll(call, submit, status_of, result_of)
 
 
 def _field(obj: Any, name: str) -> Any:

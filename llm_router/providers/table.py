@@ -81,7 +81,7 @@ PROVIDERS: dict[str, Provider] = {
 # provider -> the media kinds llm-router sends it (llm_router/media/dispatch.py): through LiteLLM for openai
 # and gemini, through the provider's own HTTP API for the others.
 MEDIA_SUPPORT: dict[str, frozenset[str]] = {
-    "openai": frozenset({"image", "speech", "transcription"}),
+    "openai": frozenset({"image", "video", "speech", "transcription"}),
     "gemini": frozenset({"image"}),  # Imagen through litellm.image_generation
     "fal_ai": frozenset({"image", "video", "speech"}),
     "replicate": frozenset({"image", "video", "speech"}),

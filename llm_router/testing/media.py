@@ -1,11 +1,13 @@
-"""A stand-in for media endpoints answered in one request, on 127.0.0.1, for llm-router's tests and team
-policy repos.
+"""A stand-in for OpenAI's, Stability's and ElevenLabs' media endpoints on 127.0.0.1, for llm-router's tests
+and team policy repos.
 
 `FakeMedia` answers OpenAI's `/v1/images/generations` (a real PNG, as `b64_json` or as a `url` on the same
 server), `/v1/audio/speech` (a real WAV) and `/v1/audio/transcriptions` (JSON, with the duration for
 `verbose_json`); Stability's `/v2beta/stable-image/generate/{core,ultra,sd3}` (PNG bytes, `finish-reason` and
 `seed` headers); ElevenLabs' `/v1/text-to-speech/{voice}` (MP3 bytes) and `/v1/speech-to-text` (JSON with
-word timings). It plays a script of faults per model, as `FakeProvider` does for chat::
+word timings); and OpenAI's video jobs: POST `/v1/videos`, GET `/v1/videos/{id}` (queued, in_progress, then
+completed after `video_polls` requests) and `/v1/videos/{id}/content` (MP4 bytes). It plays a script of
+faults per model, as `FakeProvider` does for chat::
 
     with FakeMedia() as fake:
         fake.script("gpt-image-1", "500", "ok")   # a 500, then an image (the last step repeats)
@@ -13,7 +15,8 @@ word timings). It plays a script of faults per model, as `FakeProvider` does for
 
 Steps: ok, url (the image as a URL), 401, 429, 500, 503, slow[:SECONDS], refused (the connection is closed
 without a reply), garbage (200 with a body that is not JSON), empty (no image or no audio), filtered
-(Stability's CONTENT_FILTERED). The credential each request carried (Authorization or xi-api-key) is kept.
+(Stability's CONTENT_FILTERED), fail (a video job that fails), stuck (a video job that never completes). The
+credential each request carried (Authorization or xi-api-key) is kept.
 """
 
 from __future__ import annotations
@@ -33,7 +36,22 @@ from typing import Any
 
 from llm_router.testing.provider import _Server
 
-MEDIA_STEPS = ("ok", "url", "401", "429", "500", "503", "slow", "refused", "garbage", "empty", "filtered")
+MEDIA_STEPS = (
+    "ok",
+    "url",
+    "401",
+    "429",
+    "500",
+    "503",
+    "slow",
+    "refused",
+    "garbage",
+    "empty",
+    "filtered",
+    "fail",
+    "stuck",
+)
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64  # an MP4 header, enough to sniff
 MP3 = (
     b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" + b"\x00" * 64
 )  # an MP3 header, enough to sniff
@@ -77,9 +95,11 @@ class MediaSeen:
 class FakeMedia:
     """OpenAI's image, speech and transcription endpoints on 127.0.0.1, answering by script."""
 
-    def __init__(self, *, slow_s: float = 2.0, audio_seconds: float = 3.0):
+    def __init__(self, *, slow_s: float = 2.0, audio_seconds: float = 3.0, video_polls: int = 2):
         self.slow_s = slow_s
         self.audio_seconds = audio_seconds
+        self.video_polls = video_polls
+        self.videos: dict[str, dict[str, Any]] = {}  # id -> {"step", "polls", "body"}
         self.seen: list[MediaSeen] = []
         self._scripts: dict[str, tuple[list[str], list[int]]] = {}
         self._lock = threading.Lock()
@@ -174,8 +194,11 @@ def _handler(fake: FakeMedia) -> type[BaseHTTPRequestHandler]:
             self._send(code, json.dumps(payload).encode(), "application/json", headers)
 
         def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            parts = self.path.split("?", 1)[0].strip("/").split("/")
             if self.path.startswith("/files/") and self.path.endswith(".png"):
                 self._send(200, png(), "image/png")
+            elif parts[:2] == ["v1", "videos"] and len(parts) >= 3 and parts[2] in fake.videos:
+                self._video(parts[2], content=parts[-1] == "content")
             else:
                 self._json(404, {"error": {"message": f"no route {self.path}"}})
 
@@ -227,6 +250,10 @@ def _handler(fake: FakeMedia) -> type[BaseHTTPRequestHandler]:
             elif path == "/v1/speech-to-text":
                 words = [{"text": "a", "start": 0.0, "end": fake.audio_seconds}]
                 self._json(200, {"text": TRANSCRIPT, "language_code": "en", "words": words})
+            elif path == "/v1/videos":
+                ident = f"video_{len(fake.videos) + 1:04d}"
+                fake.videos[ident] = {"step": name, "polls": 0, "body": body}
+                self._json(200, {"id": ident, "object": "video", "status": "queued", "progress": 0, **body})
             elif self.path.endswith("/images/generations"):
                 self._image(name)
             elif self.path.endswith("/audio/speech"):
@@ -238,6 +265,24 @@ def _handler(fake: FakeMedia) -> type[BaseHTTPRequestHandler]:
                 self._json(200, answer)
             else:
                 self._json(404, {"error": {"message": f"no route {self.path}"}})
+
+        def _video(self, ident: str, content: bool) -> None:
+            video = fake.videos[ident]
+            if content:
+                self._send(200, MP4, "video/mp4")
+                return
+            video["polls"] += 1
+            done = video["step"] != "stuck" and video["polls"] > fake.video_polls
+            status = "in_progress" if video["polls"] > fake.video_polls // 2 else "queued"
+            if done:
+                status = "failed" if video["step"] == "fail" else "completed"
+            answer: dict[str, Any] = {"id": ident, "object": "video", "status": status}
+            answer["progress"] = 100 if done else 50
+            if status == "failed":
+                answer["error"] = {"code": "failed", "message": "the model failed"}
+            self._json(
+                200, answer | {"model": video["body"].get("model"), "seconds": video["body"].get("seconds")}
+            )
 
         def _image(self, step: str) -> None:
             created = int(time.time())

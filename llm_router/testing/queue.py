@@ -28,11 +28,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from llm_router.testing.media import png
+from llm_router.testing.media import MP4, png
 from llm_router.testing.provider import _Server
 
 QUEUE_STEPS = ("ok", "401", "429", "500", "503", "fail", "stuck", "lost")
-MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64  # an MP4 header, enough to sniff
 
 
 @dataclass
