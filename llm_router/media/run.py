@@ -9,7 +9,7 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,6 @@ class Where:
     digest: tuple[str, int] | None = None  # (sha256, chars)
     resume: Submitted | None = None
     resume_id: str | None = None
-    extra_state: dict[str, Any] = field(default_factory=dict)
 
 
 def execute_media(
@@ -212,7 +211,6 @@ class _MediaRun:
             "prompt_chars": self.prompt_chars,
             "job": self.job.options(),
             "out_dir": str(self.where.out_dir),
-            **self.where.extra_state,
         }
         if self.options.store_prompts:
             state["prompt"] = self.request.prompt
