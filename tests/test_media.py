@@ -506,3 +506,21 @@ def test_an_openai_video_goes_through_litellms_video_api_and_is_polled(
     ((ident, video),) = openai.videos.items()
     assert video["body"]["prompt"] == "waves" and video["polls"] == 3
     assert result.mime == "video/mp4" and result.cost_usd == pytest.approx(4 * 0.1)
+
+
+@pytest.mark.anyio
+async def test_a_client_lists_the_tools_the_policy_moves_into_its_tier(tmp_path: Path) -> None:
+    import os
+
+    from mcp import Client
+
+    from llm_router.mcp.server import build_server
+    from llm_router.mcp.session import McpSession
+
+    config = tmp_path / "mcp.yaml"
+    config.write_text("mcp:\n  tools: {llm_image: core, llm_usage: off}\n")
+    session = McpSession(env=dict(os.environ), config=config)
+    async with Client(build_server(session, slim="core")) as client:
+        names = [t.name for t in (await client.list_tools()).tools]
+        refused = await client.call_tool("llm_usage", {})
+    assert "llm_image" in names and "llm_usage" not in names and refused.is_error

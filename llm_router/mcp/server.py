@@ -118,12 +118,46 @@ def policy_tiers(session: McpSession) -> dict[str, str]:
 
 
 def build_server(session: McpSession | None = None, slim: str | None = None) -> MCPServer:
-    """The MCP server with the tools of `slim` (default: LLM_ROUTER_SLIM from the session's environment)."""
+    """The MCP server with the tools of `slim` (default: LLM_ROUTER_SLIM from the session's environment), as
+    the policy's `mcp.tools` adjusts them."""
     session = session or McpSession()
     slim = slim or slim_mode(session.env)
-    functions = all_tools(session)
-    tools = [make_tool(name, functions[name]) for name in tool_names(slim, policy_tiers(session))]
-    return MCPServer("llm-router", instructions=INSTRUCTIONS, version=__version__, tools=tools)
+    return RouterServer(session, slim, all_tools(session))
+
+
+class RouterServer(MCPServer):
+    """The server, whose tool list follows the policy's `mcp.tools`. The policy is read when a client first
+    lists or calls tools, not when the server is built: starting it never loads the policy engine."""
+
+    def __init__(self, session: McpSession, slim: str, functions: Mapping[str, Callable[..., Any]]):
+        self._session, self._slim, self._functions = session, slim, functions
+        self._settled = False
+        tools = [make_tool(name, functions[name]) for name in tool_names(slim)]
+        super().__init__("llm-router", instructions=INSTRUCTIONS, version=__version__, tools=tools)
+
+    def settle(self) -> None:
+        """Apply the policy's `mcp.tools` once: add the tools it moves into this mode, drop the others."""
+        if self._settled:
+            return
+        self._settled = True
+        tiers = policy_tiers(self._session)
+        if not tiers:
+            return
+        built = {tool.name: tool for tool in self._tool_manager.list_tools()}
+        wanted = tool_names(self._slim, tiers)
+        # ToolManager can add a function but not a built tool: its table is set in order, as its
+        # constructor sets it.
+        self._tool_manager._tools = {
+            name: built.get(name) or make_tool(name, self._functions[name]) for name in wanted
+        }
+
+    async def list_tools(self) -> list[Any]:
+        self.settle()
+        return await super().list_tools()
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        self.settle()
+        return await super().call_tool(name, arguments, context)
 
 
 class PlainTool(Tool):
