@@ -524,3 +524,20 @@ async def test_a_client_lists_the_tools_the_policy_moves_into_its_tier(tmp_path:
         names = [t.name for t in (await client.list_tools()).tools]
         refused = await client.call_tool("llm_usage", {})
     assert "llm_image" in names and "llm_usage" not in names and refused.is_error
+
+
+def test_lint_names_a_media_model_with_no_price_per_unit(tmp_path: Path) -> None:
+    from llm_router.policy.lint import lint_policy
+
+    config = tmp_path / "p.yaml"
+    config.write_text("media:\n  video: [replicate/minimax/video-01, runwayml/gen4.5]\n")
+    findings = [
+        i for i in lint_policy(router.load(router.Settings(config=config))) if i.code == "unpriced-media"
+    ]
+    assert [i.pointer for i in findings] == ["/media/video/0"] and "usd_per_video_second" in findings[0].hint
+
+
+def test_the_built_in_media_chains_are_all_priced() -> None:
+    from llm_router.policy.lint import lint_policy
+
+    assert [i.pointer for i in lint_policy(router.load()) if i.code == "unpriced-media"] == []
