@@ -258,6 +258,7 @@ def test_a_video_that_outlives_the_wait_is_kept_and_resumed_by_its_id(
         code == 1
         and pending["pending"]
         and pending["resume"] == f"llm-router video --resume {pending['job_id']}"
+        and pending["error"]["code"] == "media-pending"
     )
     state = home / ".llm-router" / "media" / "jobs" / f"{pending['job_id']}.json"
     assert stat.S_IMODE(state.stat().st_mode) == 0o600 and usage_rows(home) == []

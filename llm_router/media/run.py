@@ -37,6 +37,7 @@ class MediaPending(RouterError):
     """A queued job still running at its provider when the wait ran out; resume it by `job_id`."""
 
     exit_code = 1
+    code = "media-pending"
 
     def __init__(self, job_id: str, kind: str, model: str, waited_s: float):
         command = "video" if kind == "video" else "image" if kind == "image" else "audio"
