@@ -3,7 +3,6 @@ rules with `kind` set, executed along the media chain), saved with a JSON sideca
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +69,15 @@ def _report(make: Any, as_json: bool, extra: dict[str, Any] | None = None) -> No
     try:
         result = make()
     except MediaPending as pending:
-        if not as_json:
-            raise
-        emit_json(
-            {"pending": True, "job_id": pending.job_id, "model": pending.model, "resume": pending.resume}
-        )
-        sys.exit(pending.exit_code)
+        if as_json:  # the report of the kept job; the error (code media-pending) becomes its `error` member
+            kept = {
+                "pending": True,
+                "job_id": pending.job_id,
+                "model": pending.model,
+                "resume": pending.resume,
+            }
+            emit_json(kept)
+        raise
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:
