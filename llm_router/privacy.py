@@ -29,6 +29,7 @@ SAFE_NAMES = frozenset(
         "tier",
         "host",
         "event",
+        "kind",  # text, or the media kind the event names
         "session",
         "profile",
         "policy",

@@ -24,7 +24,27 @@ def savings(
         conn, model, per_token, since=since, priced=lambda m: price(m, overrides) is not None, host=host
     )
     report["warnings"] = [unpriced_warning(m) for m in report["unpriced_models"]]
+    report["media"] = media_savings(cp, conn, since)
     return report
+
+
+def media_savings(cp: Any, conn: sqlite3.Connection, since: float | None) -> dict[str, dict[str, Any]]:
+    """Per media kind: what the results cost against the same units on that kind's baseline (its dearest
+    priced model in the policy's media chains), recomputed with today's prices as the text saving is."""
+    from llm_router.media import MediaJob, costs
+    from llm_router.store.usage import media_report
+
+    out = {}
+    for kind, row in media_report(conn, since).items():
+        job = MediaJob(kind, "")
+        model = costs.baseline_model(cp, job)
+        baseline = costs.cost(model, job, row["units"], getattr(cp, "models", None))[0] if model else 0.0
+        out[kind] = row | {
+            "baseline_model": model,
+            "baseline_cost_usd": round(baseline, 8),
+            "saved_usd": round(baseline - row["cost_usd"], 8),
+        }
+    return out
 
 
 def unpriced_warning(row: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from llm_router.execute import Result
     from llm_router.execute.awalk import Attempt, Delivery
     from llm_router.execute.stream import Restart
+    from llm_router.media import MediaJob, MediaResult
     from llm_router.policy.compiled import CompiledPolicy
 
 
@@ -229,6 +230,107 @@ def runnable(decision: Decision) -> tuple[str, ...]:
     )
 
 
+def run_media(
+    decision: Decision,
+    request: Request,
+    job: MediaJob,
+    *,
+    settings: Settings | None = None,
+    models: Sequence[str] | None = None,
+    out_dir: Path | None = None,
+    on_progress: Callable[[str], None] | None = None,
+    policy: CompiledPolicy | None = None,
+) -> MediaResult:
+    """Execute a media decision (its request's event names the kind) through its usable media chain, or
+    `models` when forced: the same walk, breakers, budgets and one usage row per attempt as `run`. The result
+    is saved under `out_dir` (default `$LLM_ROUTER_HOME/media/`) with a JSON sidecar. Raises as `run` does,
+    and MediaPending when a queued job outlives the policy's `media.wait_s` (resume it with
+    `resume_media`)."""
+    from llm_router.media import costs, files
+    from llm_router.media.run import MediaSettings, Where, execute_media
+
+    settings = settings or Settings()
+    cp = policy or load(settings)
+    env, chain = _chain(decision, settings, models)
+    conn, options = _store_and_options(cp, settings)
+    where = Where(settings.home, out_dir or files.media_dir(settings.home))
+    return execute_media(
+        decision,
+        request,
+        job,
+        chain,
+        env=env,
+        options=options,
+        conn=conn,
+        where=where,
+        media=MediaSettings.from_policy(cp.data.get("media")),
+        baseline_model=costs.baseline_model(cp, job),
+        on_progress=on_progress,
+    )
+
+
+def resume_media(
+    job_id: str,
+    *,
+    settings: Settings | None = None,
+    on_progress: Callable[[str], None] | None = None,
+    policy: CompiledPolicy | None = None,
+) -> MediaResult:
+    """Take up a queued media job kept by `run_media` (by its id): wait for it again, then save and record
+    it as the attempt it is, under the decision that started it. Nothing new is submitted."""
+    from llm_router.media import costs, jobs
+    from llm_router.media.calls import Submitted
+    from llm_router.media.job import MediaJob
+    from llm_router.media.run import MediaSettings, Where, execute_media
+    from llm_router.providers.catalogue import environment
+
+    settings = settings or Settings()
+    cp = policy or load(settings)
+    state = jobs.load(settings.home, job_id)
+    submitted = Submitted.from_dict(state["submitted"])
+    decision = Decision.from_dict(state["decision"])
+    asked = state.get("job") or {}
+    job = MediaJob(
+        kind=str(state["kind"]),
+        prompt=str(state.get("prompt") or ""),
+        size=asked.get("size"),
+        quality=asked.get("quality"),
+        seconds=asked.get("seconds"),
+        voice=asked.get("voice"),
+        chars=int(state.get("prompt_chars") or 0),
+    )
+    origin = state.get("request") or {}
+    request = Request(
+        prompt=job.prompt,
+        host=str(origin.get("host") or "cli"),
+        event=job.kind,
+        session=str(origin.get("session") or ""),
+        cwd=str(origin.get("cwd") or ""),
+    )
+    env = environment(settings.env, cwd=settings.cwd, home=settings.home)
+    conn, options = _store_and_options(cp, settings)
+    where = Where(
+        settings.home,
+        Path(state.get("out_dir") or settings.home / "media"),
+        digest=(str(state.get("prompt_sha256") or ""), int(state.get("prompt_chars") or 0)),
+        resume=submitted,
+        resume_id=job_id,
+    )
+    return execute_media(
+        decision,
+        request,
+        job,
+        (submitted.model,),
+        env=env,
+        options=options,
+        conn=conn,
+        where=where,
+        media=MediaSettings.from_policy(cp.data.get("media")),
+        baseline_model=costs.baseline_model(cp, job),
+        on_progress=on_progress,
+    )
+
+
 def _chain(
     decision: Decision, settings: Settings, models: Sequence[str] | None
 ) -> tuple[dict[str, str], tuple[str, ...]]:
@@ -265,7 +367,8 @@ def _chain(
 
 
 def _store_and_options(cp: CompiledPolicy, settings: Settings) -> tuple[Any, Any]:
-    """usage.db (None when it cannot be opened: the run goes on, with a warning) and the execution options."""
+    """The usage.db connection an execution records through (None when the store cannot be used) and the
+    execution options, with the budgets as spent now."""
     from llm_router.execute.options import options_for
     from llm_router.store.state import for_run
 

@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "doctor": ("llm_router.cli.hosts", "doctor", "Check the installation end to end and say what to fix."),
     "hook": ("llm_router.cli.hosts", "hook", "Handle one host hook event (stdin JSON in, host JSON out)."),
     "eval": ("llm_router.cli.eval", "eval_cmd", "Measure routing quality and cost over a dataset."),
+    "image": ("llm_router.cli.media", "image", "Generate an image through the policy's image chain."),
+    "video": ("llm_router.cli.media", "video", "Generate a video (or resume one) through the video chain."),
+    "audio": ("llm_router.cli.media", "audio", "Speak a text through the policy's speech chain."),
+    "transcribe": ("llm_router.cli.media", "transcribe", "Transcribe an audio file through its chain."),
 }
 
 

@@ -193,6 +193,12 @@ def savings(as_json: bool, since: str | None, host: str | None, config: Path | N
     if report["unpriced_models"]:
         names = ", ".join(m["model"] for m in report["unpriced_models"])
         click.echo(f"  left out         {names} (no known price)")
+    for kind, m in report.get("media", {}).items():
+        click.echo(
+            f"{kind}: {count(m['calls'], 'call')}, {usd(m['cost_usd'])} against "
+            f"{usd(m['baseline_cost_usd'])} on {m['baseline_model'] or 'no priced baseline'} "
+            f"(saved {usd(m['saved_usd'])})"
+        )
 
 
 @click.command()

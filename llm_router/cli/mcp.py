@@ -68,7 +68,12 @@ def _print_tool_sizes() -> None:
     for mode in SLIM_MODES:
         tools = anyio.run(tool_schemas, build_server(McpSession(env=dict(os.environ)), slim=mode))
         names = [t["name"] for t in tools]
-        out[mode] = {"tools": names, "count": len(tools), "schema_tokens": schema_tokens(tools)}
+        out[mode] = {
+            "tools": names,
+            "count": len(tools),
+            "schema_tokens": schema_tokens(tools),
+            "tool_tokens": {t["name"]: schema_tokens([t]) for t in tools},
+        }
     emit_json(out)
 
 

@@ -60,6 +60,25 @@ class Answer(TypedDict):
     warnings: list[str]
 
 
+class MediaAnswer(TypedDict, total=False):
+    """Where a media result was saved, what it cost and which decision made it; or, for a job still
+    running, `pending` with the `job_id` to resume it by."""
+
+    path: str
+    sidecar: str
+    kind: str
+    mime: str
+    model: str
+    cost_usd: float
+    priced: bool
+    decision_id: str
+    attempts: int
+    provider_job_id: str | None
+    pending: bool
+    job_id: str
+    resume: str
+
+
 class Report(TypedDict):
     """A report from the usage store or a health check, as the store or the check returned it."""
 

@@ -38,10 +38,24 @@ FULL = ROUTING + (
     "llm_providers",
     "llm_policy",
     "llm_check_usage",
+    "llm_image",
+    "llm_video",
+    "llm_audio",
 )
 # The tools that send the prompt to a model (the others only read local state or decide).
 GENERATES = frozenset(
-    {"llm_query", "llm_auto", "llm_stream", "llm_code", "llm_analyze", "llm_research", "llm_generate"}
+    {
+        "llm_query",
+        "llm_auto",
+        "llm_stream",
+        "llm_code",
+        "llm_analyze",
+        "llm_research",
+        "llm_generate",
+        "llm_image",
+        "llm_video",
+        "llm_audio",
+    }
 )
 SLIM_MODES: dict[str, tuple[str, ...]] = {"core": CORE, "routing": ROUTING, "full": FULL}
 
@@ -63,18 +77,87 @@ def slim_mode(env: Mapping[str, str]) -> str:
 def all_tools(session: McpSession) -> dict[str, Callable[..., Any]]:
     """Every tool, bound to the session, by name."""
     from llm_router.mcp.tools_admin import admin_tools
+    from llm_router.mcp.tools_media import media_tools
     from llm_router.mcp.tools_route import routing_tools
 
-    return routing_tools(session) | admin_tools(session)
+    return routing_tools(session) | admin_tools(session) | media_tools(session)
+
+
+def tool_names(slim: str, tiers: Mapping[str, str] | None = None) -> list[str]:
+    """The tools of slim mode `slim`: each tool is in the mode it first appears in and every larger one,
+    unless the policy's `mcp.tools` names another first mode for it (core | routing | full) or `off`."""
+    order = tuple(SLIM_MODES)
+    tiers = tiers or {}
+
+    def first(name: str) -> str:
+        return tiers.get(name) or next(mode for mode in order if name in SLIM_MODES[mode])
+
+    return [
+        name for name in FULL if tiers.get(name) != "off" and order.index(first(name)) <= order.index(slim)
+    ]
+
+
+def policy_tiers(session: McpSession) -> dict[str, str]:
+    """The policy's `mcp.tools` (tool -> first slim mode, or off); nothing when the policy cannot be read
+    (its tools then report the problem) and names that are not tools are left out with a warning."""
+    from llm_router.policy.load import load_policy_partial
+
+    settings = session.settings
+    try:
+        loaded, _ = load_policy_partial(
+            env=settings.env, cwd=settings.cwd, config=settings.config, home=settings.home
+        )
+    except Exception as exc:  # noqa: BLE001 - an unreadable policy must not stop the server
+        log.warning("llm-router: the policy's mcp.tools could not be read: %s", exc)
+        return {}
+    section = (loaded.data.get("mcp") or {}).get("tools") or {}
+    tiers = {str(k): str(v) for k, v in section.items() if k in FULL and v in (*SLIM_MODES, "off")}
+    for name in sorted(set(section) - set(tiers)):
+        log.warning("llm-router: mcp.tools names %r, which is not a tool of this server", name)
+    return tiers
 
 
 def build_server(session: McpSession | None = None, slim: str | None = None) -> MCPServer:
-    """The MCP server with the tools of `slim` (default: LLM_ROUTER_SLIM from the session's environment)."""
+    """The MCP server with the tools of `slim` (default: LLM_ROUTER_SLIM from the session's environment), as
+    the policy's `mcp.tools` adjusts them."""
     session = session or McpSession()
     slim = slim or slim_mode(session.env)
-    functions = all_tools(session)
-    tools = [make_tool(name, functions[name]) for name in SLIM_MODES[slim]]
-    return MCPServer("llm-router", instructions=INSTRUCTIONS, version=__version__, tools=tools)
+    return RouterServer(session, slim, all_tools(session))
+
+
+class RouterServer(MCPServer):
+    """The server, whose tool list follows the policy's `mcp.tools`. The policy is read when a client first
+    lists or calls tools, not when the server is built: starting it never loads the policy engine."""
+
+    def __init__(self, session: McpSession, slim: str, functions: Mapping[str, Callable[..., Any]]):
+        self._session, self._slim, self._functions = session, slim, functions
+        self._settled = False
+        tools = [make_tool(name, functions[name]) for name in tool_names(slim)]
+        super().__init__("llm-router", instructions=INSTRUCTIONS, version=__version__, tools=tools)
+
+    def settle(self) -> None:
+        """Apply the policy's `mcp.tools` once: add the tools it moves into this mode, drop the others."""
+        if self._settled:
+            return
+        self._settled = True
+        tiers = policy_tiers(self._session)
+        if not tiers:
+            return
+        built = {tool.name: tool for tool in self._tool_manager.list_tools()}
+        wanted = tool_names(self._slim, tiers)
+        # ToolManager can add a function but not a built tool: its table is set in order, as its
+        # constructor sets it.
+        self._tool_manager._tools = {
+            name: built.get(name) or make_tool(name, self._functions[name]) for name in wanted
+        }
+
+    async def list_tools(self) -> list[Any]:
+        self.settle()
+        return await super().list_tools()
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        self.settle()
+        return await super().call_tool(name, arguments, context)
 
 
 class PlainTool(Tool):

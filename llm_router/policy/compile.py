@@ -12,6 +12,7 @@ from llm_router import paths
 from llm_router.classify import compile_classifier
 from llm_router.errors import PolicyError
 from llm_router.policy.compiled import (
+    MEDIA_KINDS,
     Action,
     BudgetSpec,
     CompiledPolicy,
@@ -21,7 +22,7 @@ from llm_router.policy.compiled import (
 from llm_router.policy.expr import ExprError, compile_expr
 from llm_router.policy.namespace import CONTEXT_NAMES
 from llm_router.policy.problems import Issue
-from llm_router.providers.table import PROVIDERS, provider_of
+from llm_router.providers.table import MEDIA_SUPPORT, PROVIDERS, provider_of
 
 if TYPE_CHECKING:
     from llm_router.policy.load import LoadedPolicy
@@ -40,6 +41,9 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
     data: Mapping[str, Any] = loaded.data
     tiers = tuple(data.get("tiers") or DEFAULT_TIERS)
     chains = _chains(data.get("chains") or {}, issues)
+    media_section = data.get("media") or {}
+    media = _chains({k: v for k, v in media_section.items() if k in MEDIA_KINDS}, issues, "/media")
+    _media_support(media, issues)
     presets = _presets(data.get("policies") or DEFAULT_PRESETS, tiers, issues)
     budgets = _budgets(data.get("budgets") or [], issues)
     classifier, classifier_issues = compile_classifier(data.get("classifier") or {}, _builtin(loaded))
@@ -70,6 +74,7 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         data=data,
         names_used=frozenset().union(*(r.names for r in rules)),
         gateway=dict(data.get("gateway") or {}),
+        media=media,
     )
 
 
@@ -101,12 +106,14 @@ def _builtin(loaded: LoadedPolicy) -> Callable[[str], bool]:
     return builtin
 
 
-def _chains(raw: Mapping[str, Any], issues: list[Issue]) -> dict[str, dict[str, tuple[str, ...]]]:
+def _chains(
+    raw: Mapping[str, Any], issues: list[Issue], section: str = "/chains"
+) -> dict[str, dict[str, tuple[str, ...]]]:
     chains: dict[str, dict[str, tuple[str, ...]]] = {}
     for name, value in raw.items():
         by_profile = {"*": value} if isinstance(value, list) else dict(value)
         for profile, models in by_profile.items():
-            pointer = f"/chains/{name}" + ("" if profile == "*" else f"/{profile}")
+            pointer = f"{section}/{name}" + ("" if profile == "*" else f"/{profile}")
             for i, model in enumerate(models):
                 provider = provider_of(model)
                 if "/" not in model or provider not in PROVIDERS:
@@ -120,6 +127,24 @@ def _chains(raw: Mapping[str, Any], issues: list[Issue]) -> dict[str, dict[str, 
                     )
         chains[name] = {profile: tuple(models) for profile, models in by_profile.items()}
     return chains
+
+
+def _media_support(media: Mapping[str, Mapping[str, tuple[str, ...]]], issues: list[Issue]) -> None:
+    """A media chain names only models whose provider llm-router sends that kind of request to."""
+    for kind, by_profile in media.items():
+        for profile, models in by_profile.items():
+            for i, model in enumerate(models):
+                provider = provider_of(model)
+                if provider in PROVIDERS and kind not in MEDIA_SUPPORT.get(provider, frozenset()):
+                    able = sorted(p for p, kinds in MEDIA_SUPPORT.items() if kind in kinds)
+                    issues.append(
+                        Issue(
+                            f"/media/{kind}" + ("" if profile == "*" else f"/{profile}") + f"/{i}",
+                            "unsupported-media",
+                            f"llm-router does not send {kind} requests to {provider}",
+                            f"{kind} providers: " + ", ".join(able),
+                        )
+                    )
 
 
 def _presets(raw: Mapping[str, Any], tiers: tuple[str, ...], issues: list[Issue]) -> dict[str, Preset]:
@@ -208,13 +233,13 @@ def _rules(
         action = then.get("action") or ("route" if route else None)
         if action == "route" and route is None:
             route = "auto"
-        if route is not None and route != "auto" and route not in chains:
+        if route is not None and route not in ("auto", "media") and route not in chains:
             issues.append(
                 Issue(
                     f"{pointer}/then/route",
                     "unknown-chain",
                     f"no chain named {route!r}",
-                    "chains: " + ", ".join(sorted(chains)) + ", or auto",
+                    "chains: " + ", ".join(sorted(chains)) + ", auto, or media (the media chain of the kind)",
                 )
             )
         if action in ("suggest",) and route is None:

@@ -15,6 +15,7 @@ PROFILES = ("budget", "balanced", "premium")
 POLICIES = ("aggressive", "balanced", "conservative")
 ENFORCE_MODES = ("smart", "hard", "soft", "off")
 MODES = ("normal", "zero_claude")
+MEDIA_KINDS = ("image", "video", "speech", "transcription")  # a Request's event names one for a media request
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})  # an immutable default for mapping fields
@@ -89,6 +90,8 @@ class CompiledPolicy(NamedTuple):
     baseline_model: str | None = None
     data: Mapping[str, Any] = _EMPTY  # the merged document, for `policy show`
     names_used: frozenset[str] = frozenset()  # every context name some rule uses
+    # media kind (image, video, speech, transcription) -> profile (or "*") -> models, cheapest first
+    media: Mapping[str, Mapping[str, tuple[str, ...]]] = _EMPTY
     gateway: Mapping[str, Any] = _EMPTY  # the `gateway:` section (llm_router.gateway.config reads it)
 
     @property
@@ -100,6 +103,16 @@ class CompiledPolicy(NamedTuple):
         """The models of chain `name` under `profile`: its own list for that profile, else the list for every
         profile, else the balanced one."""
         by_profile = self.chains.get(name)
+        if not by_profile:
+            return ()
+        for key in (profile, "*", "balanced"):
+            if key in by_profile:
+                return by_profile[key]
+        return next(iter(by_profile.values()))
+
+    def media_chain(self, kind: str, profile: str) -> tuple[str, ...]:
+        """The models of the media chain of `kind` under `profile`, as `chain` picks a profile's list."""
+        by_profile = self.media.get(kind)
         if not by_profile:
             return ()
         for key in (profile, "*", "balanced"):

@@ -12,7 +12,7 @@ from typing import Any, overload
 
 from llm_router.decision import BudgetState, Context, Decision, TraceStep, step_json
 from llm_router.policy import namespace
-from llm_router.policy.compiled import CompiledPolicy, CompiledRule
+from llm_router.policy.compiled import MEDIA_KINDS, PROFILES, CompiledPolicy, CompiledRule
 from llm_router.policy.expr import ExprBudgetError, ExprRuntimeError, Meter
 from llm_router.providers.table import how_to_configure, provider_of
 
@@ -80,10 +80,22 @@ def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
             f"{cp.claude_prefix!r}"
         )
 
-    tier = _shifted(route if route and route != "auto" else auto, shift, cp.tiers)
+    shifted = _shifted(route if route and route != "auto" else auto, shift, cp.tiers)
+    tier: str | None = shifted
     chain: tuple[str, ...] = ()
-    if action in ("route", "suggest") and route is not None:
-        chain = cp.chain(tier if route == "auto" or route in cp.tiers else route, knobs["profile"])
+    kind = ctx.request.event if ctx.request.event in MEDIA_KINDS else None
+    if action in ("route", "suggest") and kind is not None and route in ("auto", "media"):
+        # A media request goes to its kind's media chain; a downgrade or upgrade moves to the list of a
+        # cheaper or dearer profile, as tiers move for a prompt.
+        profile = _shifted(knobs["profile"], shift, PROFILES)
+        chain, tier = cp.media_chain(kind, profile), kind
+        if profile != knobs["profile"]:
+            reasons.append(f"the {kind} chain of the {profile} profile")
+    elif action in ("route", "suggest") and route == "media":
+        tier = None
+        reasons.append("a text prompt has no media chain")
+    elif action in ("route", "suggest") and route is not None:
+        chain = cp.chain(shifted if route == "auto" or route in cp.tiers else route, knobs["profile"])
         if route not in ("auto", *cp.tiers):
             tier = route
     usable, unusable = _usable(chain, ctx)

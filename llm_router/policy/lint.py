@@ -1,6 +1,6 @@
 """`policy lint`: what is valid but probably wrong: rules that can never decide, chains nothing routes to,
-models with no known price, budgets that can never apply, and regexes with nested quantifiers (which
-`policy validate` warns about too)."""
+models with no known price (media models with no price per unit), budgets that can never apply, and regexes
+with nested quantifiers (which `policy validate` warns about too)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ def lint_policy(
         *_rules(cp, builtin),
         *_chains(cp),
         *_models(cp, known_model),
+        *_media(cp),
         *_budgets(cp),
         *pattern_warnings(cp),
     ]
@@ -152,6 +153,28 @@ def _models(cp: CompiledPolicy, known_model: Callable[[str], bool]) -> list[Issu
                             "unknown-model",
                             f"{model!r} is not in LiteLLM's price table",
                             f"declare its prices under `models: {{{model}: ...}}`, or check the spelling",
+                        )
+                    )
+    return findings
+
+
+def _media(cp: CompiledPolicy) -> list[Issue]:
+    """Media models with no price per unit: their results would be recorded at $0."""
+    from llm_router.providers.prices import MEDIA_PRICE_KEYS, unit_price
+
+    findings = []
+    for kind, by_profile in cp.media.items():
+        for profile, models in by_profile.items():
+            base = f"/media/{kind}" + ("" if profile == "*" else f"/{profile}")
+            for i, model in enumerate(models):
+                if unit_price(model, kind, cp.models, size="1024x1024") is None:
+                    key = MEDIA_PRICE_KEYS[kind][0]
+                    findings.append(
+                        Issue(
+                            f"{base}/{i}",
+                            "unpriced-media",
+                            f"no price per unit is known for {model!r}: its {kind} results would cost $0",
+                            f"declare one under `models: {{{model}: {{{key}: ...}}}}`",
                         )
                     )
     return findings

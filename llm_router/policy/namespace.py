@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 from llm_router.decision import BudgetState, Context
+from llm_router.policy.compiled import MEDIA_KINDS
 from llm_router.providers.table import PROVIDERS
 
 CONTEXT_NAMES = frozenset(
@@ -24,6 +25,7 @@ CONTEXT_NAMES = frozenset(
         "tier",
         "host",
         "event",
+        "kind",
         "session",
         "profile",
         "policy",
@@ -119,6 +121,7 @@ def build(
         "tier": tier,
         "host": r.host,
         "event": r.event,
+        "kind": r.event if r.event in MEDIA_KINDS else "text",
         "session": r.session,
         "profile": knobs["profile"],
         "policy": knobs["policy"],

@@ -47,7 +47,47 @@ PROVIDERS: dict[str, Provider] = {
         ),
         Provider("huggingface", ("HF_TOKEN", "HUGGINGFACE_API_KEY"), base_env=("HUGGINGFACE_API_BASE",)),
         Provider("codex", (), kind="command"),
+        # Media providers llm-router calls over their own HTTP APIs (llm_router/media/): each key goes
+        # only to its provider's base URL, which a test may point at a stand-in.
+        Provider("fal_ai", ("FAL_KEY",), base_env=("FAL_API_BASE",), default_base="https://queue.fal.run"),
+        Provider(
+            "stability",
+            ("STABILITY_API_KEY",),
+            base_env=("STABILITY_API_BASE",),
+            default_base="https://api.stability.ai",
+        ),
+        Provider(
+            "elevenlabs",
+            ("ELEVENLABS_API_KEY",),
+            base_env=("ELEVENLABS_API_BASE",),
+            default_base="https://api.elevenlabs.io",
+        ),
+        Provider(
+            "runwayml",
+            ("RUNWAYML_API_SECRET",),
+            base_env=("RUNWAYML_API_BASE",),
+            default_base="https://api.dev.runwayml.com",
+        ),
+        Provider(
+            "replicate",
+            ("REPLICATE_API_TOKEN",),
+            base_env=("REPLICATE_API_BASE",),
+            default_base="https://api.replicate.com",
+        ),
     )
+}
+
+
+# provider -> the media kinds llm-router sends it (llm_router/media/dispatch.py): through LiteLLM for openai
+# and gemini, through the provider's own HTTP API for the others.
+MEDIA_SUPPORT: dict[str, frozenset[str]] = {
+    "openai": frozenset({"image", "video", "speech", "transcription"}),
+    "gemini": frozenset({"image"}),  # Imagen through litellm.image_generation
+    "fal_ai": frozenset({"image", "video", "speech"}),
+    "replicate": frozenset({"image", "video", "speech"}),
+    "runwayml": frozenset({"image", "video"}),
+    "stability": frozenset({"image"}),
+    "elevenlabs": frozenset({"speech", "transcription"}),
 }
 
 

@@ -107,3 +107,9 @@ def m001_initial(db) -> None:  # type: ignore[no-untyped-def]
 def m002_usage_user_agent(db) -> None:  # type: ignore[no-untyped-def]
     db["usage"].add_column("user_agent", str)
     db["usage"].create_index(["host", "time"])
+
+
+@migration
+def m003_usage_media(db) -> None:  # type: ignore[no-untyped-def]
+    db["usage"].add_column("kind", str)  # NULL for a text prompt
+    db["usage"].add_column("units", float)

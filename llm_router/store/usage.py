@@ -35,6 +35,8 @@ class UsageRow:
     policy_revision: str = ""
     decision_id: str = ""
     user_agent: str = ""  # the client program (the gateway's callers), when known
+    kind: str | None = None  # image | video | speech | transcription for a media request; None for text
+    units: float | None = None  # of a media result: images, seconds of video or audio, characters spoken
 
 
 _COLUMNS = tuple(UsageRow.__dataclass_fields__)
@@ -137,8 +139,9 @@ def savings_report(
     """What the successful calls (of one host, when given) would have cost on the one baseline model, against
     what every attempt cost. `baseline_price` is (USD per input token, USD per output token). Calls to a model
     `priced` says has no known price are left out of every figure (counted at $0 they would look like a 100%
-    saving) and listed under `unpriced_models`."""
+    saving) and listed under `unpriced_models`. Media calls are left out too (see media_report)."""
     where, args = _where(since, None, host)
+    where = f"{where} AND kind IS NULL" if where else " WHERE kind IS NULL"  # media: see media_report
     rows = conn.execute(
         "SELECT model, COALESCE(SUM(outcome = 'ok'), 0) AS calls, "
         "COALESCE(SUM(CASE WHEN outcome = 'ok' THEN tokens_in END), 0) AS tokens_in, "
@@ -173,4 +176,26 @@ def savings_report(
         "saved_usd": baseline - cost,
         "saved_pct": round(100.0 * (baseline - cost) / baseline, 2) if baseline > 0 else None,
         "unpriced_models": unpriced,
+    }
+
+
+def media_report(conn: sqlite3.Connection, since: float | None = None) -> dict[str, dict[str, Any]]:
+    """Per media kind: calls (successful attempts), attempts, units produced and what every attempt cost."""
+    where, args = _where(since, None)
+    where = f"{where} AND kind IS NOT NULL" if where else " WHERE kind IS NOT NULL"
+    rows = conn.execute(
+        "SELECT kind, COALESCE(SUM(outcome = 'ok'), 0) AS calls, COUNT(*) AS attempts, "
+        "COALESCE(SUM(CASE WHEN outcome = 'ok' THEN units END), 0.0) AS units, "
+        "COALESCE(SUM(cost_usd), 0.0) AS cost_usd "
+        f"FROM usage{where} GROUP BY kind ORDER BY kind",
+        args,
+    ).fetchall()
+    return {
+        r["kind"]: {
+            "calls": r["calls"],
+            "attempts": r["attempts"],
+            "units": r["units"],
+            "cost_usd": round(r["cost_usd"], 8),
+        }
+        for r in rows
     }
