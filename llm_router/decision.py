@@ -90,17 +90,30 @@ class Features(NamedTuple):
 
 
 class BudgetState(NamedTuple):
-    """A budget of the policy and what the usage log says has been spent against it this period."""
+    """A budget of the policy and what has been used against it in its current period.
+
+    A USD budget (`kind` "usd") counts `spent_usd` of `limit_usd` from usage.db this calendar `period`. A
+    subscription budget (`kind` "subscription") counts `used` of `limit` in `unit` (tokens or messages) of the
+    host's own Claude subscription in a rolling `period` ("5h" or "week"); it meters the host's model, so it
+    never rules out a model of a chain.
+    """
 
     id: str
-    period: str  # day | week | month
+    period: str  # day | week | month; a subscription's window: 5h | week
     limit_usd: float
     spent_usd: float = 0.0
     provider: str | None = None
     model: str | None = None
+    kind: str = "usd"  # usd | subscription
+    unit: str = "usd"  # usd | tokens | messages
+    limit: float = 0.0  # a subscription's limit, in `unit`
+    used: float = 0.0  # a subscription's use in its current window, in `unit`
+    resets_at: float | None = None  # when a subscription's current window ends (epoch seconds)
 
     @property
     def used_pct(self) -> float:
+        if self.kind == "subscription":
+            return 100.0 * self.used / self.limit if self.limit > 0 else 100.0
         return 100.0 * self.spent_usd / self.limit_usd if self.limit_usd > 0 else 100.0
 
     @property
@@ -108,10 +121,21 @@ class BudgetState(NamedTuple):
         return max(0.0, self.limit_usd - self.spent_usd)
 
     @property
+    def remaining(self) -> float:
+        """What is left, in `unit`."""
+        if self.kind == "subscription":
+            return max(0.0, self.limit - self.used)
+        return self.remaining_usd
+
+    @property
     def exhausted(self) -> bool:
+        if self.kind == "subscription":
+            return self.used >= self.limit
         return self.spent_usd >= self.limit_usd
 
     def applies_to(self, model: str) -> bool:
+        if self.kind == "subscription":
+            return False  # the host's own subscription; chains run on API keys
         provider = model.split("/", 1)[0]
         if self.model is not None:
             return self.model == model
@@ -120,6 +144,19 @@ class BudgetState(NamedTuple):
         return True
 
     def to_dict(self) -> dict[str, Any]:
+        if self.kind == "subscription":
+            return {
+                "id": self.id,
+                "kind": self.kind,
+                "period": self.period,
+                "unit": self.unit,
+                "limit": self.limit,
+                "used": self.used,
+                "used_pct": round(self.used_pct, 2),
+                "remaining": self.remaining,
+                "resets_at": self.resets_at,
+                "model": self.model,
+            }
         return {
             "id": self.id,
             "period": self.period,
@@ -229,6 +266,8 @@ def plain(value: Any) -> Any:
     if isinstance(value, frozenset | set):
         return sorted(value)
     if isinstance(value, BudgetState):
+        if value.kind == "subscription":
+            return {"used_pct": round(value.used_pct, 2), "remaining": value.remaining}
         return {"used_pct": round(value.used_pct, 2), "remaining_usd": round(value.remaining_usd, 6)}
     if isinstance(value, Mapping):
         return {k: plain(v) for k, v in value.items()}

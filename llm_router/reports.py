@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -57,8 +58,23 @@ def unpriced_warning(row: dict[str, Any]) -> str:
     )
 
 
-def budgets(cp: Any, conn: sqlite3.Connection, now: float) -> list[dict[str, Any]]:
-    """Each budget of the policy with what this period has spent against it, and whether it is exhausted."""
+def budgets(
+    cp: Any, conn: sqlite3.Connection, now: float, subscriptions: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Each budget of the policy with what this period has spent against it, and whether it is exhausted;
+    `kind: subscription` budgets from the Claude usage estimate `subscriptions` (see subscription/)."""
+    from llm_router.store.periods import iso_time
     from llm_router.store.state import budget_states
 
-    return [b.to_dict() | {"exhausted": b.exhausted} for b in budget_states(conn, cp.budgets, now).values()]
+    states = budget_states(conn, cp.budgets, now)
+    if subscriptions is not None:
+        from llm_router.subscription import budget_states as subscription_states
+
+        states.update(subscription_states(cp.budgets, subscriptions, now))
+    rows = []
+    for b in states.values():
+        row = b.to_dict() | {"exhausted": b.exhausted}
+        if b.kind == "subscription":
+            row["resets_at"] = iso_time(b.resets_at)
+        rows.append(row)
+    return rows

@@ -93,20 +93,23 @@ LiveState = tuple[frozenset[str], dict[str, BudgetState], frozenset[str]]
 
 
 def live_state(cp: CompiledPolicy, settings: Settings, now: float) -> LiveState:
-    """Configured providers, budget states and open breakers, read from the environment and usage.db."""
+    """Configured providers, budget states and open breakers, read from the environment and usage.db (and,
+    for `kind: subscription` budgets, the cached Claude usage estimate)."""
     from llm_router.providers.catalogue import configured
     from llm_router.store.db import db_path
 
     providers = configured(settings.env, cwd=settings.cwd, home=settings.home)
     path = db_path(settings.env)
     if not path.exists():  # nothing recorded yet: nothing spent, no breaker open
-        unspent = {
-            b.id: BudgetState(b.id, b.period, b.limit_usd, 0.0, b.provider, b.model) for b in cp.budgets
-        }
-        return providers, unspent, frozenset()
-    from llm_router.store import state as store_state
+        budgets, open_breakers = {b.id: b.state() for b in cp.budgets}, frozenset[str]()
+    else:
+        from llm_router.store import state as store_state
 
-    budgets, open_breakers = store_state.read(path, cp, now)
+        budgets, open_breakers = store_state.read(path, cp, now)
+    if any(b.kind == "subscription" for b in cp.budgets):
+        from llm_router.subscription import live_budgets
+
+        budgets.update(live_budgets(cp.budgets, settings.home, settings.env, now))
     return providers, budgets, open_breakers
 
 

@@ -129,9 +129,10 @@ async def test_the_subscription_window_gives_its_times_as_iso_8601(decision: Dec
     save_decision(open_db(db_path()), decision, now=opened)
     window = (await call("llm_check_usage", {})).structured_content["report"]
     assert window["active"] is True
-    assert datetime.fromisoformat(window["started_at"]).timestamp() == int(opened)
+    hour = int(opened) - int(opened) % 3600  # a window opens at the start of its first message's hour
+    assert datetime.fromisoformat(window["started_at"]).timestamp() == hour
     resets = datetime.fromisoformat(window["resets_at"])
-    assert resets.timestamp() == int(opened) + 5 * 3600 and resets.tzinfo is not None
+    assert resets.timestamp() == hour + 5 * 3600 and resets.tzinfo is not None
 
 
 @pytest.fixture

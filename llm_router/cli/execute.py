@@ -206,16 +206,16 @@ def savings(as_json: bool, since: str | None, host: str | None, config: Path | N
 @CONFIG_OPTION
 def budget(as_json: bool, config: Path | None) -> None:
     """Show each budget of the policy, how much of it this period has used, and the Claude window estimate."""
-    from llm_router import reports, router, store
+    from llm_router import reports, router, subscription
     from llm_router.cli.numbers import count, usd
 
     settings = router.Settings(config=config)
     cp = router.load(settings)
     now = time.time()
+    window = subscription.report(cp, settings.home, settings.env, now, max_age_s=60)
     with _reading():
         conn = _open_store()
-        budgets = reports.budgets(cp, conn, now)
-        window = store.subscription_window(conn, now)
+        budgets = reports.budgets(cp, conn, now, subscription.current(settings.home, settings.env, now, 60))
     report = {"budgets": budgets, "claude_subscription_window": window}
     if as_json:
         emit_json(report)
@@ -223,15 +223,25 @@ def budget(as_json: bool, config: Path | None) -> None:
     if not budgets:
         click.echo("No budgets in the policy (add a `budgets:` list to routing.yaml).")
     for b in budgets:
-        scope = b["model"] or b["provider"] or "all models"
         flag = "  EXHAUSTED" if b["exhausted"] else ""
+        if b.get("kind") == "subscription":
+            scope = f"Claude {b['model'] or 'subscription'}"
+            click.echo(
+                f"{b['id']:<24} {scope:<28} {b['period']:<5} {count(int(b['used']), b['unit'][:-1])} of "
+                f"{b['limit']:,.0f} ({b['used_pct']:.1f}%){flag}"
+            )
+            continue
+        scope = b["model"] or b["provider"] or "all models"
         click.echo(
             f"{b['id']:<24} {scope:<28} {b['period']:<5} {usd(b['spent_usd'])} of {usd(b['limit_usd'])} "
             f"({b['used_pct']:.1f}%){flag}"
         )
     if window["active"]:
         resets = datetime.fromisoformat(window["resets_at"]).strftime("%H:%M")
-        click.echo(f"Claude window (estimate): {count(window['prompts'], 'prompt')}, resets at {resets}")
+        click.echo(
+            f"Claude window (estimate from {window['source']}): {count(window['prompts'], 'prompt')}, "
+            f"{count(window['tokens'], 'token')}, resets at {resets}"
+        )
 
 
 @click.command()

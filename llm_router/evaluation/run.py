@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from llm_router.decision import BudgetState, Context, Decision, Request
+from llm_router.decision import Context, Decision, Request
 from llm_router.errors import RouterError
 from llm_router.evaluation import metrics
 from llm_router.evaluation.dataset import Record
@@ -48,7 +48,7 @@ def route_all(
     """Classify each prompt once and evaluate the policy under each preset, as `router.decide` would."""
     from llm_router.policy.evaluate import evaluate
 
-    budgets = {b.id: BudgetState(b.id, b.period, b.limit_usd, 0.0, b.provider, b.model) for b in cp.budgets}
+    budgets = {b.id: b.state() for b in cp.budgets}
     difficulty: list[float] = []
     decisions: dict[str, list[Decision]] = {p: [] for p in presets}
     for r in records:

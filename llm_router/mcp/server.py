@@ -41,6 +41,7 @@ FULL = ROUTING + (
     "llm_image",
     "llm_video",
     "llm_audio",
+    "llm_refresh_claude_usage",
 )
 # The tools that send the prompt to a model (the others only read local state or decide).
 GENERATES = frozenset(

@@ -90,10 +90,14 @@ def savings(session: McpSession, since: str) -> Report:
 def budgets(session: McpSession) -> Report:
     """Each budget of the policy with what has been spent against it this period."""
     from llm_router import reports, router
+    from llm_router.subscription import for_policy
 
-    cp = router.load(session.settings)
+    settings = session.settings
+    cp = router.load(settings)
+    at = now()
+    subscriptions = for_policy(cp, settings.home, settings.env, at)
     with session.db() as conn:
-        return Report(report={"budgets": reports.budgets(cp, conn, now())})
+        return Report(report={"budgets": reports.budgets(cp, conn, at, subscriptions)})
 
 
 def health(session: McpSession, timeout: float) -> Report:
@@ -103,12 +107,19 @@ def health(session: McpSession, timeout: float) -> Report:
     return Report(report=health_report(session.settings, timeout, now()))
 
 
-def subscription(session: McpSession) -> Report:
-    """The estimated Claude subscription window from prompts recorded as let through to Claude Code."""
+def subscription(session: McpSession, rescan: bool = False) -> Report:
+    """The Claude subscription estimate, refreshed now from Claude Code's transcripts (or llm-router's own
+    records), with llm-router's own count of the prompts it let through to Claude Code beside it."""
+    from llm_router import router
     from llm_router.store import subscription_window
+    from llm_router.subscription import report
 
+    settings = session.settings
+    at = now()
+    estimate = report(router.load(settings), settings.home, settings.env, at, rescan=rescan)
     with session.db() as conn:
-        return Report(report=subscription_window(conn, now()))
+        estimate["llm_router"] = subscription_window(conn, at)
+    return Report(report=estimate)
 
 
 def admin_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
@@ -128,9 +139,15 @@ def admin_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
         return await blocking(budgets, s)
 
     async def llm_check_usage() -> Report:
-        """Estimate the current 5-hour Claude subscription window (prompts, tokens, reset time) from local
-        records of the prompts llm-router let through to Claude Code."""
+        """Estimate Claude subscription use: the current 5-hour window (prompts, tokens, reset time) and the
+        last 7 days, per model, and each subscription budget's percent used. From Claude Code's local
+        transcripts (read incrementally) and llm-router's records; no network, no credentials."""
         return await blocking(subscription, s)
+
+    async def llm_refresh_claude_usage() -> Report:
+        """Re-read Claude Code's recent transcripts from the start (not only what was appended) and answer
+        the estimate as llm_check_usage does; the policy's subscription budgets use it from now on."""
+        return await blocking(subscription, s, True)
 
     async def llm_health(
         timeout: Annotated[float, Field(gt=0, le=60, description="Seconds per check")] = 5.0,
@@ -192,5 +209,6 @@ def admin_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
             llm_policy,
             llm_set_mode,
             llm_check_usage,
+            llm_refresh_claude_usage,
         )
     }

@@ -192,8 +192,28 @@ def _budgets(raw: list[Mapping[str, Any]], issues: list[Issue]) -> list[BudgetSp
                     "one of " + ", ".join(sorted(PROVIDERS)),
                 )
             )
-        budgets.append(BudgetSpec(b["id"], b["period"], float(b["limit_usd"]), provider, b.get("model")))
+        if b.get("kind") == "subscription":
+            budgets.append(_subscription(b))
+        else:
+            budgets.append(BudgetSpec(b["id"], b["period"], float(b["limit_usd"]), provider, b.get("model")))
     return budgets
+
+
+def _subscription(b: Mapping[str, Any]) -> BudgetSpec:
+    """A `kind: subscription` budget (the schema has checked its keys)."""
+    unit = "tokens" if "limit_tokens" in b else "messages"
+    return BudgetSpec(
+        b["id"],
+        b["window"],
+        0.0,
+        None,
+        b.get("model"),
+        kind="subscription",
+        unit=unit,
+        limit=float(b["limit_tokens"] if unit == "tokens" else b["limit_messages"]),
+        token_kinds=tuple(b.get("token_kinds") or ("input", "output")),
+        refresh_s=60.0 * float(b.get("refresh_minutes", 5)),
+    )
 
 
 def _rules(

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from llm_router.decision import BudgetState
+
 if TYPE_CHECKING:
     from llm_router.classify import Classifier
     from llm_router.policy.expr import Expr
@@ -64,11 +66,36 @@ class Preset(NamedTuple):
 
 
 class BudgetSpec(NamedTuple):
+    """A budget as the policy declares it: USD per calendar period, or a share of a Claude subscription."""
+
     id: str
-    period: str  # day | week | month
+    period: str  # day | week | month; a subscription's window: 5h | week
     limit_usd: float
     provider: str | None = None
-    model: str | None = None
+    model: str | None = None  # a LiteLLM id; for a subscription, a Claude model family (opus, sonnet, haiku)
+    kind: str = "usd"  # usd | subscription
+    unit: str = "usd"  # a subscription's: tokens | messages
+    limit: float = 0.0  # a subscription's limit in `unit`
+    token_kinds: tuple[str, ...] = ("input", "output")  # which usage fields a token limit counts
+    refresh_s: float = 300.0  # a subscription's estimate is rescanned at most this often on the hook path
+
+    def state(self, spent: float = 0.0, resets_at: float | None = None) -> BudgetState:
+        """This budget with `spent` used against it (USD, or the subscription's unit)."""
+        if self.kind == "subscription":
+            return BudgetState(
+                self.id,
+                self.period,
+                0.0,
+                0.0,
+                None,
+                self.model,
+                kind="subscription",
+                unit=self.unit,
+                limit=self.limit,
+                used=spent,
+                resets_at=resets_at,
+            )
+        return BudgetState(self.id, self.period, self.limit_usd, spent, self.provider, self.model)
 
 
 class CompiledPolicy(NamedTuple):

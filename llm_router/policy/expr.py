@@ -35,6 +35,7 @@ MAX_POWER = 64  # largest constant exponent of **
 # Budget and provider-health fields, and the str methods an expression may call.
 ATTRIBUTES = frozenset(
     {"used_pct", "remaining_usd", "spent_usd", "limit_usd", "exhausted", "period"}
+    | {"kind", "unit", "used", "limit", "remaining", "resets_at"}
     | {"configured", "breaker_open", "usable"}
 )
 STR_METHODS = frozenset(

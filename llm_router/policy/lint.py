@@ -185,6 +185,8 @@ def _budgets(cp: CompiledPolicy) -> list[Issue]:
     providers = {provider_of(m) for m in models}
     findings = []
     for i, b in enumerate(cp.budgets):
+        if b.kind == "subscription":  # meters the host's own Claude, not the chains
+            continue
         if b.model is not None and b.model not in models:
             findings.append(
                 Issue(

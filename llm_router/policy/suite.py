@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llm_router import fileio, paths
-from llm_router.decision import BudgetState, Context, Decision, Request, RequestFeatures
+from llm_router.decision import Context, Decision, Request, RequestFeatures
 from llm_router.errors import PolicyError
 from llm_router.policy.problems import Problem
 from llm_router.policy.yamlsource import Positions, parse, pointer_join
@@ -356,8 +356,10 @@ def _context(cp: CompiledPolicy, prompt: str, c: Mapping[str, Any]) -> Context:
     budgets = {}
     for b in cp.budgets:
         state = spent.get(b.id, {})
-        usd = state["spent_usd"] if "spent_usd" in state else state.get("used_pct", 0) * b.limit_usd / 100
-        budgets[b.id] = BudgetState(b.id, b.period, b.limit_usd, float(usd), b.provider, b.model)
+        limit = b.limit if b.kind == "subscription" else b.limit_usd
+        key = "used" if b.kind == "subscription" else "spent_usd"
+        spent_now = state[key] if key in state else state.get("used_pct", 0) * limit / 100
+        budgets[b.id] = b.state(float(spent_now))
     return Context(
         request=request,
         features=features,

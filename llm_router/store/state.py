@@ -50,6 +50,9 @@ def budget_states(
     """Each budget spec with what has been spent against it this period (nothing without a database)."""
     out: dict[str, BudgetState] = {}
     for b in specs:
+        if getattr(b, "kind", "usd") == "subscription":  # estimated from transcripts: see subscription/
+            out[b.id] = b.state()
+            continue
         used = spent(conn, b, now) if conn is not None else 0.0
         out[b.id] = BudgetState(b.id, b.period, float(b.limit_usd), used, b.provider, b.model)
     return out

@@ -1,0 +1,216 @@
+"""The Claude subscription estimate kept under `$LLM_ROUTER_HOME`: refreshed from Claude Code's transcripts
+(or, without them, from llm-router's own records of the prompts it let through), cached in a small file that
+a decision reads cheaply, and turned into the states of the policy's `kind: subscription` budgets.
+
+Files (private, 0600):
+- `claude-usage.json`: the summary a decision reads: when it was scanned and, per model, the tokens and
+  prompts of the current 5-hour window and of the last seven days. A few KB.
+- `claude-usage.state.json`: how far each transcript was read and the per-minute figures of the last week,
+  so that a refresh reads only what was appended since. Read only when refreshing.
+A refresh is taken by one process at a time (`claude-usage.lock`); the others use the summary they have.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from llm_router import fileio
+from llm_router.decision import BudgetState
+from llm_router.subscription import transcripts, windows
+
+SUMMARY = "claude-usage.json"
+STATE = "claude-usage.state.json"
+LOCK = "claude-usage.lock"
+VERSION = 1
+SUMMARY_LIMIT = 1 << 20
+STATE_LIMIT = 64 << 20
+LOCK_STALE_S = 120.0
+DEFAULT_REFRESH_S = 300.0
+
+
+def read_summary(home: Path) -> dict[str, Any] | None:
+    """The cached summary, or None when there is none (or it is unreadable, or of another version)."""
+    try:
+        data = json.loads(fileio.read_bounded(home / SUMMARY, limit=SUMMARY_LIMIT, what="usage estimate"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("version") == VERSION else None
+
+
+def current(home: Path, env: Mapping[str, str], now: float, max_age_s: float) -> dict[str, Any]:
+    """The summary, refreshed first when it is missing or older than `max_age_s` (0: always)."""
+    cached = read_summary(home)
+    if cached is not None and max_age_s > 0 and 0 <= now - float(cached.get("scanned_at", 0)) < max_age_s:
+        return cached
+    fresh = refresh(home, env, now)
+    return fresh if fresh is not None else (cached or empty_summary(now))
+
+
+def empty_summary(now: float) -> dict[str, Any]:
+    """A summary with nothing counted (no transcripts, no records)."""
+    return {
+        "version": VERSION,
+        "scanned_at": now,
+        "source": "none",
+        **windows.summary(windows.empty_usage(), now),
+        "transcripts": {"folders": [], "files": 0, "bytes_read": 0, "incomplete": False},
+    }
+
+
+def refresh(home: Path, env: Mapping[str, str], now: float) -> dict[str, Any] | None:
+    """Scan what was appended to the transcripts since the last scan and write a new summary; None when
+    another process is refreshing right now."""
+    with _lock(home) as locked:
+        if not locked:
+            return None
+        folders = transcripts.roots(env)
+        if folders:
+            usage, info = _scan(home, folders, now)
+            source = "claude-code transcripts"
+        else:
+            usage, info = _from_records(home, now), {"folders": [], "files": 0, "bytes_read": 0}
+            source = "llm-router records" if any(usage["waiting"].values()) else "none"
+        result = {
+            "version": VERSION,
+            "scanned_at": now,
+            "source": source,
+            **windows.summary(usage, now),
+            "transcripts": {**info, "incomplete": bool(info.get("incomplete"))},
+        }
+        fileio.write_private(home / SUMMARY, json.dumps(result, separators=(",", ":")))
+        return result
+
+
+def _scan(home: Path, folders: list[str], now: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read the new lines of every recent transcript into the kept state, bounded by READ_BUDGET."""
+    state = _read_state(home)
+    files: dict[str, list[int]] = state["files"]
+    usage: dict[str, Any] = state["usage"]
+    found = transcripts.transcript_files(folders, now - windows.KEEP_S)
+    budget, read, incomplete = transcripts.READ_BUDGET, 0, False
+    for path, st in found:
+        before = files.get(path)
+        prior = transcripts.FileState(*before) if before and len(before) == 3 else None
+        if prior is not None and prior.ino == st.st_ino and prior.offset == st.st_size:
+            continue
+        if budget - read <= 0:
+            incomplete = True
+            break
+        entries, after, used = transcripts.read_new(path, st, prior, budget - read)
+        read += used
+        incomplete = incomplete or after.offset < st.st_size
+        windows.add(usage, path, entries)
+        files[path] = after.to_list()
+    live = {path for path, _ in found}
+    state["files"] = {p: v for p, v in files.items() if p in live}
+    windows.prune(usage, now, live)
+    fileio.write_private(home / STATE, json.dumps(state, separators=(",", ":")))
+    info = {"folders": folders, "files": len(found), "bytes_read": read, "incomplete": incomplete}
+    return usage, info
+
+
+def forget(home: Path) -> None:
+    """Drop the kept scan state, so that the next refresh reads every recent transcript again."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(home / STATE)
+
+
+def _read_state(home: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(fileio.read_bounded(home / STATE, limit=STATE_LIMIT, what="usage scan state"))
+    except (OSError, ValueError):
+        data = None
+    if not isinstance(data, dict) or data.get("version") != VERSION:
+        return {"version": VERSION, "files": {}, "usage": windows.empty_usage()}
+    return data
+
+
+def _from_records(home: Path, now: float) -> dict[str, Any]:
+    """Without transcripts: the prompts llm-router's hooks saw Claude Code send (and did not block) this
+    week, as prompts of an unknown model."""
+    usage = windows.empty_usage()
+    path = home / "usage.db"
+    if not path.exists():
+        return usage
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)
+        try:
+            rows = conn.execute(
+                "SELECT id, time FROM decisions WHERE host = 'claude-code' AND action != 'block' "
+                "AND time > ? AND time <= ? ORDER BY time LIMIT 100000",
+                (now - windows.WEEK_S, now),
+            ).fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return usage
+    entries = [transcripts.Entry(str(key), float(at), "prompt") for key, at in rows]
+    windows.add(usage, "llm-router", entries)
+    return usage
+
+
+@contextlib.contextmanager
+def _lock(home: Path) -> Any:
+    """True inside when this process holds the refresh lock; False when another one does."""
+    fileio.private_dir(home)
+    path = home / LOCK
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, fileio.FILE_MODE)
+    except FileExistsError:
+        try:
+            stale = time.time() - os.stat(path).st_mtime > LOCK_STALE_S
+        except OSError:
+            stale = True
+        if not stale:
+            yield False
+            return
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, fileio.FILE_MODE)
+        except FileExistsError:
+            yield False
+            return
+    os.close(fd)
+    try:
+        yield True
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def budget_states(specs: Iterable[Any], summary: Mapping[str, Any], now: float) -> dict[str, BudgetState]:
+    """The states of the `kind: subscription` budgets among `specs`, from a summary, at `now`."""
+    out: dict[str, BudgetState] = {}
+    for b in specs:
+        if getattr(b, "kind", "usd") != "subscription":
+            continue
+        if b.period == "5h":
+            window = summary.get("five_hour") or {}
+            end = window.get("end")
+            if end is None or now >= float(end):  # closed since the scan: nothing used in a new one yet
+                out[b.id] = b.state(0.0)
+                continue
+            out[b.id] = b.state(windows.used(window, b.unit, b.token_kinds, b.model), float(end))
+        else:
+            out[b.id] = b.state(windows.used(summary.get("week") or {}, b.unit, b.token_kinds, b.model))
+    return out
+
+
+def live_budgets(
+    specs: Iterable[Any], home: Path, env: Mapping[str, str], now: float
+) -> dict[str, BudgetState]:
+    """What a decision sees of the subscription budgets: from the cached summary, rescanned only when it is
+    older than the smallest `refresh_minutes` of those budgets."""
+    subs = [b for b in specs if getattr(b, "kind", "usd") == "subscription"]
+    if not subs:
+        return {}
+    max_age = min(float(getattr(b, "refresh_s", DEFAULT_REFRESH_S)) for b in subs)
+    return budget_states(subs, current(home, env, now, max_age), now)
