@@ -42,6 +42,10 @@ FULL = ROUTING + (
     "llm_video",
     "llm_audio",
     "llm_refresh_claude_usage",
+    "llm_fs_find",
+    "llm_fs_edit_many",
+    "llm_fs_analyze",
+    "llm_fs_undo",
 )
 # The tools that send the prompt to a model (the others only read local state or decide).
 GENERATES = frozenset(
@@ -57,7 +61,9 @@ GENERATES = frozenset(
         "llm_video",
         "llm_audio",
     }
+    | {"llm_fs_edit_many", "llm_fs_analyze"}
 )
+CHANGES = frozenset({"llm_set_mode", "llm_fs_undo"})  # tools that change state without calling a model
 SLIM_MODES: dict[str, tuple[str, ...]] = {"core": CORE, "routing": ROUTING, "full": FULL}
 
 INSTRUCTIONS = (
@@ -78,10 +84,11 @@ def slim_mode(env: Mapping[str, str]) -> str:
 def all_tools(session: McpSession) -> dict[str, Callable[..., Any]]:
     """Every tool, bound to the session, by name."""
     from llm_router.mcp.tools_admin import admin_tools
+    from llm_router.mcp.tools_fs import fs_tools
     from llm_router.mcp.tools_media import media_tools
     from llm_router.mcp.tools_route import routing_tools
 
-    return routing_tools(session) | admin_tools(session) | media_tools(session)
+    return routing_tools(session) | admin_tools(session) | media_tools(session) | fs_tools(session)
 
 
 def tool_names(slim: str, tiers: Mapping[str, str] | None = None) -> list[str]:
@@ -198,7 +205,7 @@ def argument_errors(tool: str, accepted: list[str], error: ValidationError) -> s
 def make_tool(name: str, fn: Callable[..., Any]) -> Tool:
     """A tool that refuses unknown arguments (its input schema says `additionalProperties: false`), whose
     advertised schemas carry no generated titles (they cost tokens and say nothing)."""
-    read_only = name not in GENERATES and name != "llm_set_mode"
+    read_only = name not in GENERATES and name not in CHANGES
     tool = PlainTool.from_function(
         fn,
         name=name,

@@ -32,7 +32,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -81,7 +81,7 @@ class Seen:
 class _Script:
     steps: list[str] = field(default_factory=lambda: ["ok"])
     position: int = 0
-    answer: str | None = None
+    answer: str | Callable[[str], str] | None = None
     tool_call: Mapping[str, Any] | None = None
 
     def next(self) -> str:
@@ -109,11 +109,12 @@ class FakeProvider:
         self,
         model: str,
         *steps: str,
-        answer: str | None = None,
+        answer: str | Callable[[str], str] | None = None,
         tool_call: Mapping[str, Any] | None = None,
     ) -> FakeProvider:
-        """What `model` does on its next requests, in order; the last step repeats. `tool_call`
-        (`{"name": ..., "arguments": {...}}`) is the call a `tool` step answers with."""
+        """What `model` does on its next requests, in order; the last step repeats. `answer` is the text of
+        an `ok` step, or a function from the request's prompt text to it (a model that reads its prompt).
+        `tool_call` (`{"name": ..., "arguments": {...}}`) is the call a `tool` step answers with."""
         for step in steps:
             if step.split(":", 1)[0] not in STEPS:
                 raise ValueError(f"unknown step {step!r}; known: {', '.join(STEPS)}")
@@ -125,10 +126,12 @@ class FakeProvider:
         """How many requests reached `model`."""
         return sum(1 for s in self.seen if s.model == _bare(model))
 
-    def answer_for(self, model: str) -> str:
-        """The text an `ok` step answers for `model`."""
+    def answer_for(self, model: str, prompt: str = "") -> str:
+        """The text an `ok` step answers for `model` (to `prompt`, when its answer is a function)."""
         script = self._scripts.get(_bare(model))
-        return script.answer if script and script.answer is not None else f"answer from {_bare(model)}"
+        if script is None or script.answer is None:
+            return f"answer from {_bare(model)}"
+        return script.answer(prompt) if callable(script.answer) else script.answer
 
     def _take(self, model: str) -> str:
         with self._lock:
@@ -314,7 +317,7 @@ def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 return
             if name == "slow":
                 time.sleep(float(arg) if arg else fake.slow_s)
-            text, finish = fake.answer_for(model), "stop"
+            text, finish = fake.answer_for(model, _prompt_text(body)), "stop"
             if name == "empty":
                 text = ""
             elif name == "refusal":

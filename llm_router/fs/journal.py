@@ -1,0 +1,125 @@
+"""The undo journal of the file tools: before an edit writes, what each file held is kept (privately, under
+`$LLM_ROUTER_HOME/fs-undo/`), so `llm-router fs undo` can put it back, file by file, unless a file changed
+again since. The last JOURNALS edits are kept."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from llm_router import fileio
+from llm_router.errors import RouterError
+from llm_router.fs.workspace import HARD_LIMIT, Workspace, WorkspaceError
+
+FOLDER = "fs-undo"
+JOURNALS = 20
+JOURNAL_LIMIT = 64 << 20
+
+
+class Change(NamedTuple):
+    """One file an edit is about to write: its path relative to the root, and its text before and after."""
+
+    path: str
+    before: str
+    after: str
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def folder(home: Path) -> Path:
+    return home / FOLDER
+
+
+def record(home: Path, root: Path, changes: Sequence[Change], what: str) -> str:
+    """Keep `changes` (before the files are written) and return the journal's id."""
+    stamp = time.time()
+    when = time.strftime("%Y%m%d-%H%M%S", time.localtime(stamp))
+    batch = f"{when}-{int(stamp * 1000) % 1000:03d}-{os.getpid()}"
+    entry = {
+        "id": batch,
+        "time": stamp,
+        "root": str(root),
+        "what": what[:200],
+        "files": [{"path": c.path, "before": c.before, "after_sha256": digest(c.after)} for c in changes],
+    }
+    fileio.private_dir(folder(home))
+    fileio.write_private(folder(home) / f"{batch}.json", json.dumps(entry))
+    _prune(home)
+    return batch
+
+
+def _prune(home: Path) -> None:
+    kept = sorted(folder(home).glob("*.json"))
+    for old in kept[:-JOURNALS]:
+        old.unlink(missing_ok=True)
+
+
+def entries(home: Path) -> list[dict[str, Any]]:
+    """The kept edits, newest first, without the files' texts."""
+    out = []
+    for path in sorted(folder(home).glob("*.json"), reverse=True):
+        data = _load(path)
+        if data is not None:
+            out.append(
+                {
+                    "id": data["id"],
+                    "time": data["time"],
+                    "root": data["root"],
+                    "what": data.get("what", ""),
+                    "files": [f["path"] for f in data["files"]],
+                }
+            )
+    return out
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(fileio.read_bounded(path, limit=JOURNAL_LIMIT, what="undo journal"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and "files" in data and "root" in data else None
+
+
+def undo(home: Path, batch: str | None = None) -> dict[str, Any]:
+    """Put back the files of edit `batch` (default: the latest), each only if it still holds what the edit
+    wrote. The journal is removed once every file is restored; a file changed since is left as it is and
+    named, and the journal kept."""
+    names = sorted(folder(home).glob("*.json"), reverse=True)
+    if batch is not None:
+        names = [p for p in names if p.stem == batch]
+        if not names:
+            raise RouterError(f"no edit {batch!r} in the undo journal (llm-router fs undo --list shows them)")
+    if not names:
+        raise RouterError("nothing to undo: the undo journal is empty")
+    path = names[0]
+    data = _load(path)
+    if data is None:
+        raise RouterError(f"the undo journal {path} cannot be read")
+    ws = Workspace(data["root"])
+    results = []
+    for f in data["files"]:
+        results.append(_restore(ws, f))
+    if all(r["status"] in ("restored", "already") for r in results):
+        path.unlink(missing_ok=True)
+    return {"id": data["id"], "root": data["root"], "files": results}
+
+
+def _restore(ws: Workspace, f: dict[str, Any]) -> dict[str, Any]:
+    name = f["path"]
+    try:
+        real, now = ws.read_text(name, HARD_LIMIT)
+    except WorkspaceError as exc:
+        return {"path": name, "status": "error", "error": str(exc)}
+    if now == f["before"]:
+        return {"path": name, "status": "already"}
+    if digest(now) != f["after_sha256"]:
+        return {"path": name, "status": "changed", "error": "changed since the edit; left as it is"}
+    ws.write_text(real, f["before"], HARD_LIMIT)
+    return {"path": name, "status": "restored"}

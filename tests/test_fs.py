@@ -1,0 +1,347 @@
+"""Bulk file work on a temporary git repository: find respects .gitignore, edits come back as diffs that
+apply, a dry run writes nothing, paths outside the root are refused, undo restores. The model is the
+FakeProvider, called through LiteLLM for real, answering diffs of the file in its prompt."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from llm_router import router
+from llm_router.cli import cli
+from llm_router.fs import WorkspaceError, analyze, edit_many, find, undo, undo_entries
+from llm_router.testing import FakeProvider
+
+APP = '''\
+"""The app."""
+
+from util import helper
+
+
+def load_config(path):
+    return open(path).read()
+
+
+def main():
+    return helper(load_config("app.toml"))
+'''
+UTIL = '''\
+def helper(text):
+    """Uses load_config's output."""
+    return text.strip()
+'''
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A git repository with code, an ignored build folder and log, and a binary file."""
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "app.py").write_text(APP)
+    (root / "src" / "util.py").write_text(UTIL)
+    (root / "README.md").write_text("Call load_config() first.\n")
+    (root / ".gitignore").write_text("build/\n*.log\n")
+    (root / "build").mkdir()
+    (root / "build" / "app.py").write_text("load_config = None\n")
+    (root / "debug.log").write_text("load_config failed\n")
+    (root / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00load_config")
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "init")
+    return root
+
+
+def rename_diff(prompt: str) -> str:
+    """What a good model answers: a unified diff renaming load_config to read_config in the file shown."""
+    path = re.search(r"^File (\S+):$", prompt, re.M).group(1)  # type: ignore[union-attr]
+    text = prompt.split("```\n", 1)[1].rsplit("```", 1)[0]
+    after = text.replace("load_config", "read_config")
+    if after == text:
+        return "UNCHANGED"
+    lines = difflib.unified_diff(
+        text.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+    )
+    return "Here is the diff:\n```diff\n" + "".join(lines) + "```\n"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeProvider]:
+    with FakeProvider() as provider:
+        provider.script("gpt-4o-mini", "ok", answer=rename_diff)
+        yield provider
+
+
+def openai_env(fake: FakeProvider) -> dict[str, str]:
+    """OpenAI configured at the stand-in, and nothing else: the simple chain's first usable model is
+    openai/gpt-4o-mini."""
+    return {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.openai_base}
+
+
+@pytest.fixture
+def settings(repo: Path, fake: FakeProvider) -> router.Settings:
+    return router.Settings(env=dict(os.environ) | openai_env(fake), cwd=repo)
+
+
+def snapshot_of(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and ".git" not in p.parts
+    }
+
+
+# -- find ----------------------------------------------------------------------------------------------
+
+
+def test_find_lists_the_files_git_does_not_ignore(repo: Path) -> None:
+    report = find(repo)
+    assert report["listed_by"] == "git"
+    assert report["files"] == [".gitignore", "README.md", "logo.png", "src/app.py", "src/util.py"]
+
+
+def test_find_outside_a_git_repository_applies_the_gitignore_files_itself(repo: Path) -> None:
+    (repo / ".git").rename(repo / "not-git")
+    (repo / "src" / ".gitignore").write_text("util.py\n")
+    report = find(repo, globs=["*.py", "*.log"])
+    assert report["listed_by"] == "walk" and report["files"] == ["src/app.py"]
+
+
+def test_find_finds_a_symbol_across_files_but_not_in_ignored_or_binary_ones(repo: Path) -> None:
+    report = find(repo, pattern="load_config", word=True)
+    assert report["files_with_matches"] == ["README.md", "src/app.py", "src/util.py"]
+    assert {"path": "src/app.py", "line": 6, "text": "def load_config(path):"} in report["matches"]
+
+
+def test_find_by_regular_expression_and_glob(repo: Path) -> None:
+    report = find(repo, globs=["src/*.py"], pattern=r"def \w+\(", regex=True)
+    assert [(m["path"], m["line"]) for m in report["matches"]] == [("src/app.py", 6), ("src/app.py", 10)] + [
+        ("src/util.py", 1)
+    ]
+
+
+def test_find_stops_at_max_results_and_says_so(repo: Path) -> None:
+    report = find(repo, pattern="load_config", max_results=2)
+    assert len(report["matches"]) == 2 and report["truncated"] is True
+
+
+def test_find_leaves_out_links_that_lead_out_of_the_root(repo: Path, tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("load_config = 'outside'\n")
+    (repo / "src" / "leak.py").symlink_to(tmp_path / "secret.txt")
+    report = find(repo, pattern="load_config")
+    assert "src/leak.py" not in report["files_with_matches"]
+
+
+def test_a_bad_regular_expression_is_an_error(repo: Path) -> None:
+    with pytest.raises(WorkspaceError, match="invalid regular expression"):
+        find(repo, pattern="(unclosed", regex=True)
+
+
+# -- edit ----------------------------------------------------------------------------------------------
+
+
+def test_a_dry_run_shows_each_files_diff_and_writes_nothing(repo: Path, settings: router.Settings) -> None:
+    before = snapshot_of(repo)
+    report = edit_many(repo, "rename load_config to read_config", settings=settings, globs=["*.py", "*.md"])
+    assert snapshot_of(repo) == before
+    changed = {f["path"]: f for f in report["files"] if f["status"] == "changed"}
+    assert set(changed) == {"README.md", "src/app.py", "src/util.py"}
+    assert "-def load_config(path):\n+def read_config(path):\n" in changed["src/app.py"]["diff"]
+    assert all(f["decision_id"] and f["model"] == "openai/gpt-4o-mini" for f in changed.values())
+    assert "undo_id" not in report
+
+
+def test_applied_edits_change_exactly_what_the_diffs_say(repo: Path, settings: router.Settings) -> None:
+    report = edit_many(repo, "rename load_config", settings=settings, paths=["src/app.py"], dry_run=False)
+    assert report["files"][0]["written"] is True
+    assert (repo / "src" / "app.py").read_text() == APP.replace("load_config", "read_config")
+    assert git(repo, "status", "--porcelain") == " M src/app.py\n"
+
+
+def test_each_file_is_decided_by_the_policy_and_recorded(repo: Path, settings: router.Settings) -> None:
+    from llm_router.store import open_db
+
+    edit_many(repo, "rename load_config", settings=settings, paths=["src/app.py", "src/util.py"])
+    rows = open_db(settings.home / "usage.db").execute("SELECT rule, decision_id FROM usage").fetchall()
+    assert [r["rule"] for r in rows] == ["bulk-file-work", "bulk-file-work"]
+    assert len({r["decision_id"] for r in rows}) == 2
+
+
+def test_a_file_the_instruction_does_not_concern_is_unchanged(repo: Path, settings: router.Settings) -> None:
+    (repo / "notes.txt").write_text("nothing here\n")
+    report = edit_many(repo, "rename load_config", settings=settings, paths=["notes.txt"], dry_run=False)
+    assert report["files"][0]["status"] == "unchanged" and "undo_id" not in report
+
+
+def test_a_diff_that_does_not_apply_writes_nothing(
+    repo: Path, settings: router.Settings, fake: FakeProvider
+) -> None:
+    wrong = "--- a/src/app.py\n+++ b/src/app.py\n@@ -6,1 +6,1 @@\n-def load_konfig(path):\n+def x(path):\n"
+    fake.script("gpt-4o-mini", "ok", answer=wrong)
+    report = edit_many(repo, "rename", settings=settings, paths=["src/app.py"], dry_run=False)
+    row = report["files"][0]
+    assert row["status"] == "error" and "does not apply" in row["error"]
+    assert (repo / "src" / "app.py").read_text() == APP
+
+
+@pytest.mark.parametrize("path", ["../outside.txt", "src/../../outside.txt"])
+def test_a_path_through_dotdot_is_refused(repo: Path, settings: router.Settings, path: str) -> None:
+    (repo.parent / "outside.txt").write_text("load_config\n")
+    with pytest.raises(WorkspaceError, match=r"'\.\.'"):
+        edit_many(repo, "rename load_config", settings=settings, paths=[path], dry_run=False)
+    assert (repo.parent / "outside.txt").read_text() == "load_config\n"
+
+
+def test_an_absolute_path_outside_the_root_is_refused(repo: Path, settings: router.Settings) -> None:
+    outside = repo.parent / "outside.txt"
+    outside.write_text("load_config\n")
+    with pytest.raises(WorkspaceError, match="outside the workspace root"):
+        edit_many(repo, "rename load_config", settings=settings, paths=[str(outside)], dry_run=False)
+
+
+def test_a_link_leading_out_of_the_root_is_refused(repo: Path, settings: router.Settings) -> None:
+    outside = repo.parent / "outside.py"
+    outside.write_text("load_config = 1\n")
+    (repo / "src" / "link.py").symlink_to(outside)
+    with pytest.raises(WorkspaceError, match="outside the workspace root"):
+        edit_many(repo, "rename load_config", settings=settings, paths=["src/link.py"], dry_run=False)
+    assert outside.read_text() == "load_config = 1\n"
+
+
+def test_a_link_inside_the_root_edits_the_file_it_points_to(repo: Path, settings: router.Settings) -> None:
+    (repo / "alias.py").symlink_to(repo / "src" / "util.py")
+    edit_many(repo, "rename load_config", settings=settings, paths=["alias.py"], dry_run=False)
+    assert (repo / "alias.py").is_symlink() and "read_config" in (repo / "src" / "util.py").read_text()
+
+
+def test_binary_and_oversized_files_are_not_edited(repo: Path, settings: router.Settings) -> None:
+    (repo / "big.py").write_text("load_config = 1\n" * 100)
+    report = edit_many(
+        repo, "rename", settings=settings, paths=["logo.png", "big.py"], dry_run=False, max_bytes=200
+    )
+    errors = {f["path"]: f["error"] for f in report["files"]}
+    assert "binary" in errors["logo.png"] and "limit" in errors["big.py"]
+    assert (repo / "big.py").read_text().count("load_config") == 100
+
+
+def test_every_model_failing_stops_the_edit_and_keeps_what_finished(
+    repo: Path, settings: router.Settings, fake: FakeProvider
+) -> None:
+    fake.script("gpt-4o-mini", "ok", "500", answer=rename_diff)
+    report = edit_many(repo, "rename", settings=settings, paths=["src/app.py", "src/util.py", "README.md"])
+    assert [f["status"] for f in report["files"]] == ["changed", "error"]
+    assert "error" in report
+
+
+# -- undo ----------------------------------------------------------------------------------------------
+
+
+def test_undo_restores_what_an_applied_edit_changed(repo: Path, settings: router.Settings) -> None:
+    before = snapshot_of(repo)
+    edit_many(repo, "rename load_config", settings=settings, globs=["*.py"], dry_run=False)
+    assert snapshot_of(repo) != before
+    report = undo(settings.home)
+    assert {f["status"] for f in report["files"]} == {"restored"}
+    assert snapshot_of(repo) == before and undo_entries(settings.home) == []
+
+
+def test_undo_leaves_a_file_changed_again_since_the_edit(repo: Path, settings: router.Settings) -> None:
+    edit_many(repo, "rename load_config", settings=settings, paths=["src/app.py"], dry_run=False)
+    (repo / "src" / "app.py").write_text("my own work\n")
+    report = undo(settings.home)
+    assert report["files"][0]["status"] == "changed"
+    assert (repo / "src" / "app.py").read_text() == "my own work\n"
+    assert len(undo_entries(settings.home)) == 1
+
+
+def test_the_undo_journal_is_private(repo: Path, settings: router.Settings) -> None:
+    edit_many(repo, "rename load_config", settings=settings, paths=["src/app.py"], dry_run=False)
+    journals = list((settings.home / "fs-undo").iterdir())
+    assert [oct(p.stat().st_mode & 0o777) for p in journals] == ["0o600"]
+    assert oct((settings.home / "fs-undo").stat().st_mode & 0o777) == "0o700"
+
+
+# -- analyze -------------------------------------------------------------------------------------------
+
+
+def test_analyze_summarises_each_file_through_the_policy(
+    repo: Path, settings: router.Settings, fake: FakeProvider
+) -> None:
+    fake.script("gpt-4o-mini", "ok", answer=lambda prompt: f"summary of a {len(prompt)}-character prompt")
+    report = analyze(repo, settings=settings, globs=["src/*.py"])
+    assert [f["path"] for f in report["files"]] == ["src/app.py", "src/util.py"]
+    assert all(f["summary"].startswith("summary of") and f["decision_id"] for f in report["files"])
+
+
+# -- the command line and the MCP tools ------------------------------------------------------------------
+
+
+@pytest.fixture
+def in_repo(repo: Path, fake: FakeProvider, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(repo)
+    for name, value in openai_env(fake).items():
+        monkeypatch.setenv(name, value)
+    return repo
+
+
+def run(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_fs_edit_is_a_dry_run_unless_apply(in_repo: Path) -> None:
+    result = run("fs", "edit", "rename load_config to read_config", "src/app.py")
+    assert result.exit_code == 0 and "+def read_config(path):" in result.stdout
+    assert (in_repo / "src" / "app.py").read_text() == APP
+    applied = run("fs", "edit", "rename load_config to read_config", "src/app.py", "--apply", "--json")
+    assert json.loads(applied.stdout)["undo_id"]
+    assert run("fs", "undo").exit_code == 0 and (in_repo / "src" / "app.py").read_text() == APP
+
+
+def test_fs_edit_refuses_a_path_outside_the_root_with_exit_2(in_repo: Path) -> None:
+    result = run("fs", "edit", "rename", "../elsewhere.py")
+    assert result.exit_code == 2 and "'..'" in result.stderr
+
+
+def test_fs_find_prints_path_line_and_text(in_repo: Path) -> None:
+    result = run("fs", "find", "--grep", "load_config", "--word", "*.py")
+    assert result.stdout.splitlines()[0] == "src/app.py:6: def load_config(path):"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_mcp_fs_tools_find_a_symbol_and_a_dry_run_changes_no_file(in_repo: Path) -> None:
+    from mcp import Client
+
+    from llm_router.mcp.server import build_server
+    from llm_router.mcp.session import McpSession
+
+    before = snapshot_of(in_repo)
+    async with Client(build_server(McpSession(env=dict(os.environ), cwd=in_repo))) as client:
+        found = await client.call_tool("llm_fs_find", {"pattern": "load_config", "word": True})
+        edited = await client.call_tool(
+            "llm_fs_edit_many", {"instruction": "rename load_config", "globs": ["*.py"]}
+        )
+        outside = await client.call_tool("llm_fs_edit_many", {"instruction": "x", "paths": ["/etc/passwd"]})
+    assert found.structured_content["report"]["files_with_matches"] == [
+        "README.md",
+        "src/app.py",
+        "src/util.py",
+    ]
+    assert edited.structured_content["report"]["changed"] == 2 and snapshot_of(in_repo) == before
+    assert outside.is_error and "outside the workspace root" in outside.content[0].text
