@@ -209,7 +209,7 @@ sys.addaudithook(_record_opens)
 
 def test_the_cached_estimate_is_private(home: Path, claude: Path) -> None:
     estimate(home, at("09:00:00"))
-    for name in ("claude-usage.json", "claude-usage.state.json"):
+    for name in ("claude-usage.json", "claude-usage.state.json", "claude-usage.seen.json"):
         assert stat.S_IMODE((home / ".llm-router" / name).stat().st_mode) == 0o600
 
 

@@ -5,8 +5,10 @@ a decision reads cheaply, and turned into the states of the policy's `kind: subs
 Files (private, 0600):
 - `claude-usage.json`: the summary a decision reads: when it was scanned and, per model, the tokens and
   prompts of the current 5-hour window and of the last seven days. A few KB.
-- `claude-usage.state.json`: how far each transcript was read and the per-minute figures of the last week,
+- `claude-usage.state.json`: how far each transcript was read and the hourly figures of the last week,
   so that a refresh reads only what was appended since. Read only when refreshing.
+- `claude-usage.seen.json`: the responses and prompts already counted (to count each once), read only when
+  some transcript has new lines.
 A refresh is taken by one process at a time (`claude-usage.lock`); the others use the summary they have.
 """
 
@@ -27,6 +29,7 @@ from llm_router.subscription import transcripts, windows
 
 SUMMARY = "claude-usage.json"
 STATE = "claude-usage.state.json"
+SEEN = "claude-usage.seen.json"
 LOCK = "claude-usage.lock"
 VERSION = 1
 SUMMARY_LIMIT = 1 << 20
@@ -89,17 +92,22 @@ def refresh(home: Path, env: Mapping[str, str], now: float) -> dict[str, Any] | 
 
 
 def _scan(home: Path, folders: list[str], now: float) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Read the new lines of every recent transcript into the kept state, bounded by READ_BUDGET."""
+    """Read the new lines of every recent transcript into the kept state, bounded by READ_BUDGET. The
+    entries already counted (the larger part of the state) are read only when some file has new lines."""
     state = _read_state(home)
     files: dict[str, list[int]] = state["files"]
     usage: dict[str, Any] = state["usage"]
     found = transcripts.transcript_files(folders, now - windows.KEEP_S)
-    budget, read, incomplete = transcripts.READ_BUDGET, 0, False
+    todo = []
     for path, st in found:
         before = files.get(path)
         prior = transcripts.FileState(*before) if before and len(before) == 3 else None
-        if prior is not None and prior.ino == st.st_ino and prior.offset == st.st_size:
-            continue
+        if prior is None or prior.ino != st.st_ino or prior.offset != st.st_size:
+            todo.append((path, st, prior))
+    if todo:
+        usage["seen"] = _read_seen(home)
+    budget, read, incomplete = transcripts.READ_BUDGET, 0, False
+    for path, st, prior in todo:
         if budget - read <= 0:
             incomplete = True
             break
@@ -111,6 +119,11 @@ def _scan(home: Path, folders: list[str], now: float) -> tuple[dict[str, Any], d
     live = {path for path, _ in found}
     state["files"] = {p: v for p, v in files.items() if p in live}
     windows.prune(usage, now, live)
+    if todo:
+        seen = usage.pop("seen")
+        fileio.write_private(
+            home / SEEN, json.dumps({"version": VERSION, "seen": seen}, separators=(",", ":"))
+        )
     fileio.write_private(home / STATE, json.dumps(state, separators=(",", ":")))
     info = {"folders": folders, "files": len(found), "bytes_read": read, "incomplete": incomplete}
     return usage, info
@@ -118,18 +131,31 @@ def _scan(home: Path, folders: list[str], now: float) -> tuple[dict[str, Any], d
 
 def forget(home: Path) -> None:
     """Drop the kept scan state, so that the next refresh reads every recent transcript again."""
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(home / STATE)
+    for name in (STATE, SEEN):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(home / name)
 
 
 def _read_state(home: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(fileio.read_bounded(home / STATE, limit=STATE_LIMIT, what="usage scan state"))
-    except (OSError, ValueError):
-        data = None
-    if not isinstance(data, dict) or data.get("version") != VERSION:
-        return {"version": VERSION, "files": {}, "usage": windows.empty_usage()}
+    data = _read_json(home / STATE, "usage scan state")
+    if data is None or not isinstance(data.get("usage"), dict):
+        return {"version": VERSION, "files": {}, "usage": {"hours": {}, "waiting": {}}}
+    data["usage"].pop("seen", None)
     return data
+
+
+def _read_seen(home: Path) -> dict[str, list[Any]]:
+    data = _read_json(home / SEEN, "usage scan state")
+    seen = data.get("seen") if data is not None else None
+    return seen if isinstance(seen, dict) else {}
+
+
+def _read_json(path: Path, what: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(fileio.read_bounded(path, limit=STATE_LIMIT, what=what))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("version") == VERSION else None
 
 
 def _from_records(home: Path, now: float) -> dict[str, Any]:
