@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -392,3 +393,28 @@ async def test_refresh_claude_usage_reads_the_transcripts_again_from_the_start(
     report = await call_tool("llm_refresh_claude_usage")
     assert report["transcripts"]["bytes_read"] > 1000
     assert [b["id"] for b in report["budgets"]] == ["claude-5h", "claude-week-opus"]
+
+
+def test_the_prompt_hook_with_a_subscription_budget_imports_no_heavy_library(
+    policy: router.Settings, claude: Path
+) -> None:
+    event = {
+        "session_id": "s",
+        "transcript_path": "/dev/null",
+        "cwd": str(Path.cwd()),
+        "permission_mode": "default",
+        "hook_event_name": "UserPromptSubmit",
+        "prompt": "what is 2+2?",
+    }
+    argv = [sys.executable, "-X", "importtime", "-m", "llm_router.hosts.hook", "claude-code"]
+    for _ in range(2):  # the first run compiles the policy and scans the transcripts; the second reads caches
+        proc = subprocess.run(
+            argv, input=json.dumps(event).encode(), capture_output=True, env=dict(os.environ)
+        )
+    assert proc.returncode == 0
+    modules = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.decode().splitlines()}
+    assert "llm_router" in modules
+    assert modules.isdisjoint(
+        {"litellm", "mcp", "jsonschema", "pydantic", "httpx", "starlette", "sqlite_utils"}
+    )
+    assert (Path(os.environ["LLM_ROUTER_HOME"]) / "claude-usage.json").exists()
