@@ -418,3 +418,16 @@ def test_the_prompt_hook_with_a_subscription_budget_imports_no_heavy_library(
         {"litellm", "mcp", "jsonschema", "pydantic", "httpx", "starlette", "sqlite_utils"}
     )
     assert (Path(os.environ["LLM_ROUTER_HOME"]) / "claude-usage.json").exists()
+
+
+def test_a_decision_reads_a_bounded_part_and_the_next_ones_go_on(
+    policy: router.Settings, claude: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llm_router.subscription import estimate as cached
+
+    monkeypatch.setattr(cached, "DECISION_BUDGET", 1500)
+    cp = router.load(policy)
+    seen = [router.live_state(cp, policy, at("09:00:00"))[1]["claude-5h"].used for _ in range(6)]
+    summary = cached.read_summary(Path(policy.env["LLM_ROUTER_HOME"]))
+    assert seen[0] < 1520 and seen[-1] == 1520 and seen == sorted(seen)
+    assert summary is not None and summary["transcripts"]["incomplete"] is False

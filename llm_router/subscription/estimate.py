@@ -36,6 +36,7 @@ SUMMARY_LIMIT = 1 << 20
 STATE_LIMIT = 64 << 20
 LOCK_STALE_S = 120.0
 DEFAULT_REFRESH_S = 300.0
+DECISION_BUDGET = 8 << 20  # bytes of transcripts one decision may read (READ_BUDGET for the reports)
 
 
 def read_summary(home: Path) -> dict[str, Any] | None:
@@ -47,12 +48,20 @@ def read_summary(home: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and data.get("version") == VERSION else None
 
 
-def current(home: Path, env: Mapping[str, str], now: float, max_age_s: float) -> dict[str, Any]:
-    """The summary, refreshed first when it is missing or older than `max_age_s` (0: always)."""
+def current(
+    home: Path, env: Mapping[str, str], now: float, max_age_s: float, budget: int = transcripts.READ_BUDGET
+) -> dict[str, Any]:
+    """The summary, refreshed first (reading at most `budget` bytes) when it is missing, older than
+    `max_age_s` (0: always), or left incomplete by the last refresh's read budget."""
     cached = read_summary(home)
-    if cached is not None and max_age_s > 0 and 0 <= now - float(cached.get("scanned_at", 0)) < max_age_s:
+    if (
+        cached is not None
+        and max_age_s > 0
+        and 0 <= now - float(cached.get("scanned_at", 0)) < max_age_s
+        and not (cached.get("transcripts") or {}).get("incomplete")
+    ):
         return cached
-    fresh = refresh(home, env, now)
+    fresh = refresh(home, env, now, budget)
     return fresh if fresh is not None else (cached or empty_summary(now))
 
 
@@ -67,15 +76,17 @@ def empty_summary(now: float) -> dict[str, Any]:
     }
 
 
-def refresh(home: Path, env: Mapping[str, str], now: float) -> dict[str, Any] | None:
-    """Scan what was appended to the transcripts since the last scan and write a new summary; None when
-    another process is refreshing right now."""
+def refresh(
+    home: Path, env: Mapping[str, str], now: float, budget: int = transcripts.READ_BUDGET
+) -> dict[str, Any] | None:
+    """Scan what was appended to the transcripts since the last scan (at most `budget` bytes; the rest on
+    the next refresh) and write a new summary; None when another process is refreshing right now."""
     with _lock(home) as locked:
         if not locked:
             return None
         folders = transcripts.roots(env)
         if folders:
-            usage, info = _scan(home, folders, now)
+            usage, info = _scan(home, folders, now, budget)
             source = "claude-code transcripts"
         else:
             usage, info = _from_records(home, now), {"folders": [], "files": 0, "bytes_read": 0}
@@ -91,9 +102,10 @@ def refresh(home: Path, env: Mapping[str, str], now: float) -> dict[str, Any] | 
         return result
 
 
-def _scan(home: Path, folders: list[str], now: float) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Read the new lines of every recent transcript into the kept state, bounded by READ_BUDGET. The
-    entries already counted (the larger part of the state) are read only when some file has new lines."""
+def _scan(home: Path, folders: list[str], now: float, budget: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Read the new lines of every recent transcript into the kept state, at most `budget` bytes. The
+    entries already counted (the larger part of the state) are read only when some file has new lines.
+    `incomplete` says the budget ran out before every new line was read."""
     state = _read_state(home)
     files: dict[str, list[int]] = state["files"]
     usage: dict[str, Any] = state["usage"]
@@ -106,14 +118,14 @@ def _scan(home: Path, folders: list[str], now: float) -> tuple[dict[str, Any], d
             todo.append((path, st, prior))
     if todo:
         usage["seen"] = _read_seen(home)
-    budget, read, incomplete = transcripts.READ_BUDGET, 0, False
+    read, incomplete = 0, False
     for path, st, prior in todo:
         if budget - read <= 0:
             incomplete = True
             break
-        entries, after, used = transcripts.read_new(path, st, prior, budget - read)
+        entries, after, used, cut_short = transcripts.read_new(path, st, prior, budget - read)
         read += used
-        incomplete = incomplete or after.offset < st.st_size
+        incomplete = incomplete or cut_short  # stopped by the budget (a partial last line just waits)
         windows.add(usage, path, entries)
         files[path] = after.to_list()
     live = {path for path, _ in found}
@@ -234,9 +246,10 @@ def live_budgets(
     specs: Iterable[Any], home: Path, env: Mapping[str, str], now: float
 ) -> dict[str, BudgetState]:
     """What a decision sees of the subscription budgets: from the cached summary, rescanned only when it is
-    older than the smallest `refresh_minutes` of those budgets."""
+    older than the smallest `refresh_minutes` of those budgets. A decision reads at most DECISION_BUDGET
+    bytes of transcripts (a hook stays quick); a first scan of a large week goes on over the next ones."""
     subs = [b for b in specs if getattr(b, "kind", "usd") == "subscription"]
     if not subs:
         return {}
     max_age = min(float(getattr(b, "refresh_s", DEFAULT_REFRESH_S)) for b in subs)
-    return budget_states(subs, current(home, env, now, max_age), now)
+    return budget_states(subs, current(home, env, now, max_age, DECISION_BUDGET), now)

@@ -168,29 +168,30 @@ class FileState(NamedTuple):
 
 def read_new(
     path: str, st: os.stat_result, before: FileState | None, budget: int
-) -> tuple[list[Entry], FileState, int]:
+) -> tuple[list[Entry], FileState, int, bool]:
     """The entries of `path` past what `before` read (from the start when the file was replaced or cut
     short, from its last FILE_TAIL bytes when it is new), reading at most `budget` bytes. Returns the
-    entries, the new state and the bytes read. Only complete lines are read; a partial last line waits."""
+    entries, the new state, the bytes read, and whether the budget stopped the read before the end. Only
+    complete lines are taken; a partial last line waits for its end."""
     if before is not None and before.ino == st.st_ino and before.offset <= st.st_size:
         start, skip_partial = before.offset, False
     else:
         start = max(0, st.st_size - FILE_TAIL)
         skip_partial = start > 0
-    if start >= st.st_size:
-        return [], FileState(st.st_ino, st.st_size, start), 0
+    limit = min(budget, st.st_size - start)
+    if limit <= 0:
+        return [], FileState(st.st_ino, st.st_size, start), 0, False
     entries: list[Entry] = []
-    offset, used = start, 0
+    offset = start
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
-        return [], before or FileState(st.st_ino, st.st_size, start), 0
+        return [], before or FileState(st.st_ino, st.st_size, start), 0, False
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            return [], FileState(st.st_ino, st.st_size, st.st_size), 0
+            return [], FileState(st.st_ino, st.st_size, st.st_size), 0, False
         handle.seek(start)
-        for line, end in _lines(handle, start, min(budget, st.st_size - start)):
-            used = end - start
+        for line, end in _lines(handle, start, limit):
             offset = end
             if skip_partial:
                 skip_partial = False
@@ -198,7 +199,7 @@ def read_new(
             entry = entry_of(line) if line else None
             if entry is not None:
                 entries.append(entry)
-    return entries, FileState(st.st_ino, st.st_size, offset), used
+    return entries, FileState(st.st_ino, st.st_size, offset), limit, limit < st.st_size - start
 
 
 def _lines(handle: Any, start: int, limit: int) -> Iterator[tuple[bytes, int]]:
