@@ -34,3 +34,8 @@ def policies_dir() -> Path:
 def schemas_dir() -> Path:
     """The JSON Schemas: routing policy, policy test suites, eval datasets."""
     return _data_dir("schemas")
+
+
+def pipelines_dir() -> Path:
+    """The built-in pipelines (`pipelines/NAME.yaml`)."""
+    return _data_dir("pipelines")

@@ -35,6 +35,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "video": ("llm_router.cli.media", "video", "Generate a video (or resume one) through the video chain."),
     "audio": ("llm_router.cli.media", "audio", "Speak a text through the policy's speech chain."),
     "transcribe": ("llm_router.cli.media", "transcribe", "Transcribe an audio file through its chain."),
+    "pipeline": (
+        "llm_router.cli.pipeline",
+        "pipeline",
+        "List, show and run multi-step pipelines (research, ...).",
+    ),
     "fs": (
         "llm_router.cli.fs",
         "fs",

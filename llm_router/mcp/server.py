@@ -42,6 +42,8 @@ FULL = ROUTING + (
     "llm_video",
     "llm_audio",
     "llm_refresh_claude_usage",
+    "llm_orchestrate",
+    "llm_pipeline_templates",
     "llm_fs_find",
     "llm_fs_edit_many",
     "llm_fs_analyze",
@@ -61,7 +63,7 @@ GENERATES = frozenset(
         "llm_video",
         "llm_audio",
     }
-    | {"llm_fs_edit_many", "llm_fs_analyze"}
+    | {"llm_fs_edit_many", "llm_fs_analyze", "llm_orchestrate"}
 )
 CHANGES = frozenset({"llm_set_mode", "llm_fs_undo"})  # tools that change state without calling a model
 SLIM_MODES: dict[str, tuple[str, ...]] = {"core": CORE, "routing": ROUTING, "full": FULL}
@@ -86,9 +88,11 @@ def all_tools(session: McpSession) -> dict[str, Callable[..., Any]]:
     from llm_router.mcp.tools_admin import admin_tools
     from llm_router.mcp.tools_fs import fs_tools
     from llm_router.mcp.tools_media import media_tools
+    from llm_router.mcp.tools_pipelines import pipeline_tools
     from llm_router.mcp.tools_route import routing_tools
 
-    return routing_tools(session) | admin_tools(session) | media_tools(session) | fs_tools(session)
+    tools = routing_tools(session) | admin_tools(session) | media_tools(session)
+    return tools | fs_tools(session) | pipeline_tools(session)
 
 
 def tool_names(slim: str, tiers: Mapping[str, str] | None = None) -> list[str]:

@@ -1,4 +1,5 @@
-"""Validate one policy document against schemas/routing.schema.json, every error a located Problem.
+"""Validate one policy document against schemas/routing.schema.json (or another of our schemas, such as
+pipeline.schema.json), every error a located Problem.
 
 jsonschema is imported inside `validate` only: the hook path reads the on-disk cache and never gets here.
 """
@@ -21,24 +22,28 @@ _validator_cache: dict[str, Any] = {}
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
 
 
-def load_schema() -> dict[str, Any]:
-    """The routing policy JSON Schema, as data."""
-    return json.loads((paths.schemas_dir() / "routing.schema.json").read_text(encoding="utf-8"))
+ROUTING = "routing.schema.json"
 
 
-def _validator() -> Any:
-    path = str(paths.schemas_dir() / "routing.schema.json")
+def load_schema(name: str = ROUTING) -> dict[str, Any]:
+    """The JSON Schema `name` of schemas/ (by default the routing policy's), as data."""
+    return json.loads((paths.schemas_dir() / name).read_text(encoding="utf-8"))
+
+
+def _validator(name: str = ROUTING) -> Any:
+    path = str(paths.schemas_dir() / name)
     if path not in _validator_cache:
         import jsonschema
 
-        schema = load_schema()
+        schema = load_schema(name)
         _validator_cache[path] = jsonschema.validators.validator_for(schema)(schema)
     return _validator_cache[path]
 
 
-def validate(data: Any, positions: Positions, filename: str) -> list[Problem]:
-    """Every way `data` breaks the routing schema, each located by `positions`."""
-    validator = _validator()
+def validate(data: Any, positions: Positions, filename: str, schema: str = ROUTING) -> list[Problem]:
+    """Every way `data` breaks the schema `schema` (the routing policy's by default), each located by
+    `positions`."""
+    validator = _validator(schema)
     problems: list[Problem] = []
     for error in validator.iter_errors(data):
         problems += _problems(error, validator, positions, filename)
