@@ -166,3 +166,8 @@ def test_the_gitignore_walk_lists_what_git_lists(tree: Path) -> None:
         text=True,
     ).stdout.split()
     assert ours == sorted(listed)
+
+
+def test_lines_added_past_the_end_of_the_file_are_refused() -> None:
+    with pytest.raises(diffs.DiffError, match="adds lines at line 40"):
+        diffs.apply(TEXT, hunk("@@ -40,0 +41,1 @@", "+late"), "f.txt")

@@ -182,7 +182,7 @@ def apply(text: str, diff: str, path: str) -> str:
 def _locate(lines: list[str], old: list[str], h: Hunk, position: int, n: int) -> int:
     """Where hunk `n`'s old lines are: at its stated line, or at the one other place they occur exactly."""
     stated = h.old_start - 1 if h.old_count else h.old_start
-    if stated >= position and lines[stated : stated + len(old)] == old:
+    if position <= stated <= len(lines) and lines[stated : stated + len(old)] == old:
         return stated
     if not old:
         raise DiffError(f"hunk {n} adds lines at line {h.old_start}, which the file does not have")
