@@ -242,7 +242,7 @@ def test_every_model_failing_stops_the_edit_and_keeps_what_finished(
     fake.script("gpt-4o-mini", "ok", "500", answer=rename_diff)
     report = edit_many(repo, "rename", settings=settings, paths=["src/app.py", "src/util.py", "README.md"])
     assert [f["status"] for f in report["files"]] == ["changed", "error"]
-    assert "error" in report
+    assert report["error"]["code"] == "providers-failed" and report["error"]["exit_code"] == 5
 
 
 # -- undo ----------------------------------------------------------------------------------------------
@@ -345,3 +345,14 @@ async def test_mcp_fs_tools_find_a_symbol_and_a_dry_run_changes_no_file(in_repo:
     ]
     assert edited.structured_content["report"]["changed"] == 2 and snapshot_of(in_repo) == before
     assert outside.is_error and "outside the workspace root" in outside.content[0].text
+
+
+def test_fs_edit_json_outside_the_root_is_a_usage_error_object(
+    in_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from llm_router.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["fs", "edit", "--json", "rename", "../elsewhere.py"])
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert exited.value.code == 2 and (error["code"], error["exit_code"]) == ("usage", 2)

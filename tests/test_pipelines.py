@@ -302,7 +302,8 @@ def test_pipeline_run_that_fails_prints_what_finished_and_exits_5(cli_env: None,
     fake.script("gpt-5", "500")
     result = CliRunner().invoke(cli, ["pipeline", "run", "research", "--input", "topic=water", "--json"])
     report = json.loads(result.stdout)
-    assert result.exit_code == 5 and report["error"]["step"] == "synthesis" and len(report["steps"]) == 3
+    assert result.exit_code == 5 and len(report["steps"]) == 3
+    assert (report["error"]["code"], report["error"]["step"]) == ("providers-failed", "synthesis")
 
 
 def test_pipeline_list_shows_the_built_ins(cli_env: None) -> None:

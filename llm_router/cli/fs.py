@@ -116,7 +116,6 @@ def edit(
     (its diff did not apply, it is binary or too large), 5 when no model answered.
     """
     from llm_router import router
-    from llm_router.errors import ProviderError
     from llm_router.fs import edit_many
 
     settings = router.Settings(config=config)
@@ -136,7 +135,7 @@ def edit(
     else:
         _print_edits(report)
     if "error" in report:
-        raise click.exceptions.Exit(ProviderError.exit_code)  # the file's row names the error
+        raise click.exceptions.Exit(report["error"]["exit_code"])  # the file's row names the error
     if any(f["status"] == "error" for f in report["files"]):
         raise click.exceptions.Exit(1)
 
@@ -177,7 +176,6 @@ def analyze(
 ) -> None:
     """Summarise each of PATHS (and the files --glob selects) for context, with a cheap model."""
     from llm_router import router
-    from llm_router.errors import ProviderError
     from llm_router.fs import analyze as run_analyze
 
     report = run_analyze(
@@ -200,7 +198,7 @@ def analyze(
             else:
                 click.echo(f"{f['path']}: {f['error']}", err=True)
     if "error" in report:
-        raise click.exceptions.Exit(ProviderError.exit_code)  # the file's row names the error
+        raise click.exceptions.Exit(report["error"]["exit_code"])  # the file's row names the error
 
 
 @fs.command()

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from llm_router.errors import ProviderError, RouterError
-from llm_router.fs.edit import ask, targets
+from llm_router.fs.edit import ask, error_of, targets
 from llm_router.fs.workspace import Workspace, WorkspaceError
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def analyze(
             decision, result = ask(prompt, "fs_analyze", settings=settings, host=host, models=models)
         except ProviderError as exc:
             results.append(row | {"error": str(exc)})
-            report["error"] = str(exc)
+            report["error"] = error_of(exc)
             break
         except RouterError as exc:
             results.append(row | {"error": str(exc)})

@@ -62,6 +62,11 @@ def ask(
     return decision, router.run(decision, request, settings=settings, models=models)
 
 
+def error_of(exc: RouterError) -> dict[str, Any]:
+    """The `error` member of a report that stopped (as every failing --json document has it)."""
+    return {"code": exc.code, "message": str(exc), "exit_code": exc.exit_code}
+
+
 def targets(ws: Workspace, paths: Iterable[str], globs: Iterable[str], limit: int) -> list[str]:
     """The files named (each checked to be inside the root) and those the globs select (respecting
     .gitignore), relative to the root, without repeats; a WorkspaceError past `limit` files."""
@@ -95,14 +100,15 @@ def edit_many(
 ) -> dict[str, Any]:
     """Apply `instruction` to each file; answers per file its status (changed, unchanged, error), diff,
     decision id and model. With `dry_run` nothing is written. Stops at the first file no model could be
-    tried for (ProviderError), keeping what finished in `files` and the error in `error`."""
+    tried for (ProviderError), keeping what finished in `files` and the error in `error` (`code`,
+    `message`, `exit_code`)."""
     if not instruction.strip():
         raise WorkspaceError("the instruction is empty")
     ws = Workspace(root)
     names = targets(ws, paths, globs, max_files)
     results: list[dict[str, Any]] = []
     pending: list[tuple[Path, journal.Change]] = []
-    stopped: str | None = None
+    stopped: ProviderError | None = None
     for i, name in enumerate(names, 1):
         if progress:
             progress(f"[{i}/{len(names)}] {name}")
@@ -110,7 +116,7 @@ def edit_many(
             row, change = _one(ws, name, instruction, settings, host, models, max_bytes)
         except ProviderError as exc:
             results.append({"path": name, "status": "error", "error": str(exc)})
-            stopped = str(exc)
+            stopped = exc
             break
         results.append(row)
         if change is not None:
@@ -122,7 +128,7 @@ def edit_many(
         "changed": sum(r["status"] == "changed" for r in results),
     }
     if stopped is not None:
-        report["error"] = stopped
+        report["error"] = error_of(stopped)
     if not dry_run and pending:
         undo_id = _write(ws, settings.home, pending, instruction, results, max_bytes)
         if undo_id is not None:

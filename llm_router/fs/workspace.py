@@ -21,6 +21,7 @@ class WorkspaceError(RouterError):
     file, binary, or too large. Exit code 2 (bad input)."""
 
     exit_code = 2
+    code = "usage"
 
 
 class Workspace:

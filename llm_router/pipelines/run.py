@@ -29,6 +29,7 @@ class InputError(RouterError):
     """Inputs that do not fit the pipeline (missing, unknown, too long): a usage error, exit 2."""
 
     exit_code = 2
+    code = "usage"
 
 
 @dataclass
@@ -55,9 +56,10 @@ class Run:
         }
         if self.error is not None:
             out["error"] = {
-                "step": self.failed_step,
+                "code": self.error.code,
                 "message": str(self.error),
                 "exit_code": self.error.exit_code,
+                "step": self.failed_step,
             }
         return out
 
