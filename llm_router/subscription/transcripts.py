@@ -211,15 +211,18 @@ def _lines(handle: Any, start: int, limit: int) -> Iterator[tuple[bytes, int]]:
         if not chunk:
             break
         read += len(chunk)
-        pending += chunk
+        buffer = pending + chunk if pending else chunk
+        at = 0
         while True:
-            cut = pending.find(b"\n")
+            cut = buffer.find(b"\n", at)
             if cut < 0:
                 break
-            line, pending = pending[:cut], pending[cut + 1 :]
-            position += cut + 1
+            line = buffer[at:cut]
+            position += cut + 1 - at
+            at = cut + 1
             yield (b"" if dropping or len(line) > MAX_LINE else line), position
             dropping = False
+        pending = buffer[at:]
         if len(pending) > MAX_LINE:  # the rest of this line is skipped: keep nothing of it
             position += len(pending)
             pending, dropping = b"", True
