@@ -1,7 +1,8 @@
 """Run a pipeline: each step (each item of a fan-out) is decided and executed through the one pipeline
-(`router.decide` / `router.run`, event `pipeline:NAME/STEP`, the step's route asked for by name), so rules
-see it, budgets and breakers apply, a failing model falls back along its chain, and usage is recorded per
-step. When a step still fails, the run stops and keeps what finished."""
+(`router.decide` / `router.run`, event `pipeline:NAME/STEP`, the step's route named through the `tier` knob,
+as a gateway client names a tier or chain), so rules see it, budgets and breakers apply, a failing model
+falls back along its chain, and usage is recorded per step. When a step still fails, the run stops and keeps
+what finished."""
 
 from __future__ import annotations
 
@@ -216,26 +217,20 @@ def decide(
     cp: CompiledPolicy,
     run_id: str,
 ) -> tuple[Decision, Request]:
-    """The decision for one call: the policy's, with the step's routes asked for in order until one has a
-    usable model (the first decision when none has), all against the same live state."""
+    """The decision for one call: the policy's, with the step's routes named in turn (the `tier` knob: a
+    named tier or chain stands where the tier the difficulty picks would) until one has a usable model (the
+    first decision when none has), all against the same live state."""
     from llm_router import router
 
     now = time.time()
     state = router.live_state(cp, settings, now)
-    first: tuple[Decision, Request] | None = None
+    request = Request(prompt, host=host, event=event, session=run_id, cwd=str(settings.cwd))
+    first: Decision | None = None
     for route in routes or (None,):
-        request = _request(prompt, host, event, run_id, str(settings.cwd), route)
-        decision = router.decide(request, settings=settings, knobs=knobs, policy=cp, now=now, state=state)
+        named = dict(knobs or {}) | ({"tier": route} if route else {})
+        decision = router.decide(request, settings=settings, knobs=named, policy=cp, now=now, state=state)
         if decision.action != "route" or decision.usable:
             return decision, request
-        first = first or (decision, request)
+        first = first or decision
     assert first is not None
-    return first
-
-
-def _request(prompt: str, host: str, event: str, session: str, cwd: str, route: str | None) -> Request:
-    """The Request of one call, asking for `route` (a tier or chain name) as a client names a model."""
-    from llm_router.decision import RequestFeatures
-
-    features = RequestFeatures(requested_model=route or "")
-    return Request(prompt, host=host, event=event, session=session, cwd=cwd, features=features)
+    return first, request
