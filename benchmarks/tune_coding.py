@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 YAML = ROOT / "policies" / "classifier.yaml"
 DATA = ROOT / "benchmarks" / "coding_data"
 TUNED = (
+    "sw-code-ask",
     "sw-question",
     "sw-terse",
     "sw-brief",
@@ -45,6 +46,7 @@ TUNED = (
     "sw-implement",
     "sw-artifact",
     "sw-refactor",
+    "sw-restructure",
     "sw-draft",
     "sw-tradeoff",
     "sw-compare",
