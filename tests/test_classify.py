@@ -201,6 +201,18 @@ def test_min_count_gates_a_signal_and_max_count_still_caps_its_weight() -> None:
     assert dict(clf.classify("1 2 3 4").contributions)["signal:n"] == pytest.approx(0.5)
 
 
+def test_a_list_of_regexes_counts_the_hits_of_each() -> None:
+    clf, _ = compile_classifier(
+        {"signals": [{"id": "n", "match": [r"\d", "x"], "weight": 0.5, "max_count": 5}]}
+    )
+    assert dict(clf.classify("1 x 2").contributions)["signal:n"] == pytest.approx(1.5)
+
+
+def test_a_bad_regex_in_a_list_is_an_issue_at_its_index() -> None:
+    _, issues = compile_classifier({"signals": [{"id": "n", "match": ["ok", "ab(c"]}]})
+    assert [(i.pointer, i.code) for i in issues] == [("/classifier/signals/0/match/1", "bad-regex")]
+
+
 def test_disabled_items_are_ignored() -> None:
     clf, _ = compile_classifier({"signals": [{"id": "x", "words": ["x"], "weight": 5, "disabled": True}]})
     assert clf.classify("x").signals == ()

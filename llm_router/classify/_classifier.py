@@ -44,6 +44,21 @@ class Signal(NamedTuple):
     needs: int = 0  # bits of NEEDS_WORKSPACE / NEEDS_TOOLS
 
 
+class AnyOf(NamedTuple):
+    """Several regexes searched one after another as one signal's `match` (a list in the YAML).
+
+    Python's regex engine scans quickly for a pattern whose every alternative starts with a literal, and tries
+    every position of the window for one that does not; a list keeps each pattern on the fast path.
+    """
+
+    patterns: tuple[re.Pattern[str], ...]
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        """The matches of each pattern in turn (not in the order of their positions)."""
+        for pattern in self.patterns:
+            yield from pattern.finditer(text)
+
+
 class Override(NamedTuple):
     """A rule that, when its regex matches, sets some features outright (first match wins)."""
 
