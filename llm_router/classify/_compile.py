@@ -143,6 +143,7 @@ def compile_classifier(
             "lead_filler",
             "signals",
             "rules",
+            "llm",  # the second stage: compiled by llm_router.llmclassify, outside this pure package
         },
         ROOT,
     )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from llm_router.classify import Classifier
+    from llm_router.llmclassify import LlmClassifier
     from llm_router.policy.expr import Expr
 
 PROFILES = ("budget", "balanced", "premium")
@@ -93,6 +94,7 @@ class CompiledPolicy(NamedTuple):
     # media kind (image, video, speech, transcription) -> profile (or "*") -> models, cheapest first
     media: Mapping[str, Mapping[str, tuple[str, ...]]] = _EMPTY
     gateway: Mapping[str, Any] = _EMPTY  # the `gateway:` section (llm_router.gateway.config reads it)
+    classifier_llm: LlmClassifier | None = None  # the second stage, when `classifier.llm.enabled`
 
     @property
     def long_context_tokens(self) -> int:
