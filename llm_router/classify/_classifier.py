@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from llm_router.decision import COMPLEXITIES, Features
 
@@ -51,7 +51,7 @@ class AnyOf(NamedTuple):
     every position of the window for one that does not; a list keeps each pattern on the fast path.
     """
 
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[re.Pattern[str] | Any, ...]  # a user's pattern is a policy.patterns.UserPattern
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """The matches of each pattern in turn (not in the order of their positions)."""
