@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from llm_router.decision import COMPLEXITIES, Features
 
-WORD_PATTERN = r"[a-z][a-z0-9_+#'-]*"  # a word of the lowercased window, e.g. "c++", "lock-free", "don't"
+WORD_PATTERN = r"[a-z][a-z0-9_+#-]*(?:'(?!s\b)[a-z0-9_+#-]+)*"  # a word of the lowercased window: "c++", "lock-free", "don't"; "dijkstra's" is "dijkstra"
 NEEDS_WORKSPACE = 1  # the prompt refers to files, the repository, running tests or commands, or editing
 NEEDS_TOOLS = 2  # answering it takes actions a text-only model cannot take (run, edit, look up live)
 NEEDS = {"workspace": NEEDS_WORKSPACE, "tools": NEEDS_TOOLS}
