@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from llm_router.decision import COMPLEXITIES, Features
 
-# A word of the lowercased window: "c++", "lock-free", "don't"; a possessive is the word itself ("dijkstra"'s").
+# A word of the lowercased window ("c++", "lock-free", "don't"); a possessive is the word itself.
 WORD_PATTERN = r"[a-z][a-z0-9_+#-]*(?:'(?!s\b)[a-z0-9_+#-]+)*"
 NEEDS_WORKSPACE = 1  # the prompt refers to files, the repository, running tests or commands, or editing
 NEEDS_TOOLS = 2  # answering it takes actions a text-only model cannot take (run, edit, look up live)
