@@ -307,6 +307,8 @@ class Decision(NamedTuple):
     policy_revision: str
     needs_workspace: bool = False  # the classifier's features of the same names
     needs_tools: bool = False
+    # What the second-stage classifier (`classifier.llm`) did when enabled: whether it ran, what it said.
+    second_stage: Mapping[str, Any] | None = None
 
     @property
     def executable(self) -> bool:
@@ -328,6 +330,12 @@ class Decision(NamedTuple):
         return f'{_encode(self._summary())[:-1]},"trace":[{trace}],"policy_revision":{revision}}}'
 
     def _summary(self) -> dict[str, Any]:
+        summary = self._fields_summary()
+        if self.second_stage is not None:
+            summary["second_stage"] = dict(self.second_stage)
+        return summary
+
+    def _fields_summary(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "action": self.action,

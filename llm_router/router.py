@@ -121,20 +121,29 @@ def decide(
     policy: CompiledPolicy | None = None,
     now: float | None = None,
     state: LiveState | None = None,
+    second_stage: bool = True,
 ) -> Decision:
     """Classify the prompt and evaluate the policy against the live state (read now unless given, as
-    `route --batch` does once for a whole batch). A whole request (the gateway's) also has the models of the
-    chain that cannot serve it moved to `unusable`: no function calling for tools, no vision for images, a
-    window smaller than its context."""
+    `route --batch` does once for a whole batch). Between the two, when the policy enables `classifier.llm`
+    and the heuristic is unsure, the second-stage classifier may ask a model (`llm_router.llmclassify`);
+    `second_stage=False` skips it (a cold hook process, which must not import LiteLLM). A whole request (the
+    gateway's) also has the models of the chain that cannot serve it moved to `unusable`: no function calling
+    for tools, no vision for images, a window smaller than its context."""
     from llm_router.policy.evaluate import evaluate
 
     settings = settings or Settings()
     cp = policy or load(settings)
     now = time.time() if now is None else now
     providers, budgets, open_breakers = state or live_state(cp, settings, now)
+    features = cp.classifier.classify(request.prompt)
+    stage = None
+    if second_stage and cp.classifier_llm is not None:
+        from llm_router.llmclassify.stage import refine
+
+        features, stage = refine(features, request, cp, settings)
     ctx = Context(
         request=request,
-        features=cp.classifier.classify(request.prompt),
+        features=features,
         now=now,
         configured=providers,
         budgets=budgets,
@@ -142,8 +151,10 @@ def decide(
         knobs=dict(knobs or {}),
     )
     decision = evaluate(cp, ctx)
-    features = request.features
-    if decision.usable and (features.has_tools or features.has_images or features.context_tokens):
+    if stage is not None:
+        decision = decision._replace(second_stage=stage)
+    wants = request.features
+    if decision.usable and (wants.has_tools or wants.has_images or wants.context_tokens):
         decision = _capable(decision, request, ctx.features.tokens, cp)
     return decision
 

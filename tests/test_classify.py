@@ -201,6 +201,18 @@ def test_min_count_gates_a_signal_and_max_count_still_caps_its_weight() -> None:
     assert dict(clf.classify("1 2 3 4").contributions)["signal:n"] == pytest.approx(0.5)
 
 
+def test_a_list_of_regexes_counts_the_hits_of_each() -> None:
+    clf, _ = compile_classifier(
+        {"signals": [{"id": "n", "match": [r"\d", "x"], "weight": 0.5, "max_count": 5}]}
+    )
+    assert dict(clf.classify("1 x 2").contributions)["signal:n"] == pytest.approx(1.5)
+
+
+def test_a_bad_regex_in_a_list_is_an_issue_at_its_index() -> None:
+    _, issues = compile_classifier({"signals": [{"id": "n", "match": ["ok", "ab(c"]}]})
+    assert [(i.pointer, i.code) for i in issues] == [("/classifier/signals/0/match/1", "bad-regex")]
+
+
 def test_disabled_items_are_ignored() -> None:
     clf, _ = compile_classifier({"signals": [{"id": "x", "words": ["x"], "weight": 5, "disabled": True}]})
     assert clf.classify("x").signals == ()
@@ -312,9 +324,10 @@ def test_users_patterns_share_a_quarter_second_per_classification() -> None:
 
 
 def test_only_the_builtin_files_patterns_run_on_re(clf: Classifier) -> None:
-    kinds = {type(s.finditer.__self__).__name__ for s in clf.signals if s.finditer is not None}
+    owners = [s.finditer.__self__ for s in clf.signals if s.finditer is not None]  # type: ignore[union-attr]
+    patterns = [p for o in owners for p in getattr(o, "patterns", (o,))]  # a list of regexes is an AnyOf
     user, _ = compile_classifier({"signals": [{"id": "x", "match": "x+", "weight": 1}]})
-    assert kinds == {"Pattern"}
+    assert {type(p).__name__ for p in patterns} == {"Pattern"}
     assert type(user.signals[0].finditer.__self__).__name__ == "UserPattern"  # type: ignore[union-attr]
 
 
@@ -322,7 +335,8 @@ def test_the_builtin_patterns_hold_no_nested_quantifiers() -> None:
     from llm_router.policy.patterns import nested_quantifiers
 
     section = builtin_section()
-    patterns = [item["match"] for key in ("signals", "rules") for item in section[key] if "match" in item]
+    matches = [item["match"] for key in ("signals", "rules") for item in section[key] if "match" in item]
+    patterns = [p for m in matches for p in (m if isinstance(m, list) else [m])]
     assert len(patterns) >= 10
     assert {p: nested_quantifiers(p) for p in patterns if nested_quantifiers(p)} == {}
 

@@ -137,6 +137,63 @@ def test_latest_and_newest_alone_are_not_research(clf: Classifier, prompt: str) 
     assert clf.classify(prompt).task != "research"
 
 
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "is Spring Boot 2.7 still getting security patches?",
+        "did PyTorch drop support for Python 3.8?",
+        "has Hibernate 7 shipped yet",
+        "any new CVEs for log4j this year?",
+        "pricing of GitHub Copilot for business now",
+        "where does Project Valhalla stand for Java value classes?",
+        "Did Oracle change the licensing of the JDK again recently?",
+    ],
+)
+def test_an_implicit_question_about_current_facts_is_research(clf: Classifier, prompt: str) -> None:
+    assert clf.classify(prompt).task == "research"
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "bump log4j to 2.17.1 in pom.xml",
+        "upgrade the project from Java 11 to Java 21 and fix what breaks",
+        "the export job currently retries forever; make it give up after 5 attempts",
+        "how do i see which jdk maven is using right now",
+        "Tom is 3 times as old as his son. In 10 years he will be twice as old. How old is the son now?",
+        "Why did the Beethoven quartets baffle listeners then, and why are they revered now?",
+    ],
+)
+def test_a_prompt_that_mentions_versions_years_or_now_is_not_research(clf: Classifier, prompt: str) -> None:
+    assert clf.classify(prompt).task != "research"
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "convert OrderService to constructor injection, no behaviour change",
+        "rename getCustomer to findCustomer across the module and update the callers",
+        "extract the retry logic in HttpClientWrapper into a helper, keep the public API identical",
+    ],
+)
+def test_a_change_that_keeps_behaviour_is_a_refactor(clf: Classifier, prompt: str) -> None:
+    f = clf.classify(prompt)
+    assert (f.task, f.complexity) == ("refactor", "moderate")
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "our Spring Boot app's p99 doubled after moving to virtual threads. where do I look?",
+        "training loss goes NaN after ~2k steps with bf16 on 8 GPUs, only with FSDP. fp32 is fine.",
+        "kafka consumer vs staying on the polling job for the next two years, team of 3. what would you do?",
+        "poke holes in our JWT setup: one HS256 secret shared by 6 services",
+    ],
+)
+def test_terse_complex_work_in_other_stacks_is_complex(clf: Classifier, prompt: str) -> None:
+    assert clf.classify(prompt).difficulty >= 0.5
+
+
 def test_an_exam_question_about_software_gets_no_coding_tool_cue(clf: Classifier) -> None:
     f = clf.classify(
         "Which of these prevents SQL injection?\nA. Escaping queries\nB. Merging tables\nAnswer:"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from llm_router.decision import COMPLEXITIES, Features
 
-WORD_PATTERN = r"[a-z][a-z0-9_+#'-]*"  # a word of the lowercased window, e.g. "c++", "lock-free", "don't"
+# A word of the lowercased window ("c++", "lock-free", "don't"); a possessive is the word itself.
+WORD_PATTERN = r"[a-z][a-z0-9_+#-]*(?:'(?!s\b)[a-z0-9_+#-]+)*"
 NEEDS_WORKSPACE = 1  # the prompt refers to files, the repository, running tests or commands, or editing
 NEEDS_TOOLS = 2  # answering it takes actions a text-only model cannot take (run, edit, look up live)
 NEEDS = {"workspace": NEEDS_WORKSPACE, "tools": NEEDS_TOOLS}
@@ -42,6 +43,21 @@ class Signal(NamedTuple):
     requires: tuple[int, ...] = ()  # fires only when one of these (earlier) signals fired
     unless: tuple[int, ...] = ()  # does not fire when one of these (earlier) signals fired
     needs: int = 0  # bits of NEEDS_WORKSPACE / NEEDS_TOOLS
+
+
+class AnyOf(NamedTuple):
+    """Several regexes searched one after another as one signal's `match` (a list in the YAML).
+
+    Python's regex engine scans quickly for a pattern whose every alternative starts with a literal, and tries
+    every position of the window for one that does not; a list keeps each pattern on the fast path.
+    """
+
+    patterns: tuple[re.Pattern[str] | Any, ...]  # a user's pattern is a policy.patterns.UserPattern
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        """The matches of each pattern in turn (not in the order of their positions)."""
+        for pattern in self.patterns:
+            yield from pattern.finditer(text)
 
 
 class Override(NamedTuple):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ from llm_router import fileio, paths
 from llm_router.classify._classifier import (
     NEEDS,
     WORD_PATTERN,
+    AnyOf,
     Classifier,
     ConfidenceParams,
     LengthAdjust,
@@ -142,6 +143,7 @@ def compile_classifier(
             "lead_filler",
             "signals",
             "rules",
+            "llm",  # the second stage: compiled by llm_router.llmclassify, outside this pure package
         },
         ROOT,
     )
@@ -254,7 +256,7 @@ def _signals(ck: _Checker, value: Any) -> list[Signal]:
                     f"{word!r} is not one word",
                     "put it under `phrases`, which match substrings",
                 )
-        pattern = ck.regex(item["match"], f"{at}/match") if "match" in item else None
+        finditer = _finditer(ck, item["match"], f"{at}/match") if "match" in item else None
         if not (words or phrases or lead or "match" in item):
             ck.issue(at, "no-matcher", "a signal needs `words`, `phrases`, `lead` or `match`")
         task = ck.task(item.get("task"), f"{at}/task")
@@ -277,7 +279,7 @@ def _signals(ck: _Checker, value: Any) -> list[Signal]:
                 item["id"],
                 frozenset(words),
                 tuple(phrases),
-                pattern.finditer if pattern is not None else None,
+                finditer,
                 weight,
                 task,
                 votes,
@@ -290,6 +292,19 @@ def _signals(ck: _Checker, value: Any) -> list[Signal]:
             )
         )
     return out
+
+
+def _finditer(ck: _Checker, value: Any, pointer: str) -> Callable[[str], Iterator[object]] | None:
+    """A signal's `match`: one regex, or a list of them searched in turn (each keeps its literal prefix)."""
+    if not isinstance(value, list):
+        pattern = ck.regex(value, pointer)
+        return pattern.finditer if pattern is not None else None
+    if not value:
+        ck.issue(pointer, "bad-type", "expected a regular expression or a non-empty list of them")
+        return None
+    patterns = [ck.regex(v, f"{pointer}/{j}") for j, v in enumerate(value)]
+    found = tuple(p for p in patterns if p is not None)
+    return AnyOf(found).finditer if len(found) == len(patterns) else None
 
 
 def _earlier(ck: _Checker, value: Any, pointer: str, index: Mapping[str, int]) -> tuple[int, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,10 @@ def explain(prompt: str, host: str, config: Path | None, as_json: bool) -> None:
     click.echo("\nclassifier (what raised or lowered the difficulty):")
     for what, effect in features.contributions:
         click.echo(f"  {effect:+.3f}  {what}")
+    if decision.second_stage is not None:
+        click.echo("\nsecond stage (classifier.llm):")
+        for line in second_stage_lines(decision.second_stage):
+            click.echo(f"  {line}")
     click.echo("\nrules, in order:")
     for step in decision.trace:
         mark = "MATCH" if step.matched else "  -  "
@@ -300,6 +305,27 @@ def _nearest(provenance: dict[str, str], pointer: str) -> str:
         if pointer in provenance:
             return provenance[pointer]
     return ""
+
+
+def second_stage_lines(stage: Mapping[str, Any]) -> list[str]:
+    """What the second-stage classifier did, as `policy explain` prints it."""
+    if not stage.get("ran"):
+        return [f"not run: {stage.get('why', '')}"]
+    lines = []
+    for a in stage.get("attempts", ()):
+        spent = f" (${a['cost_usd']:.6f}, {a['latency_s']:.2f}s)" if "cost_usd" in a else ""
+        error = f": {a['error']}" if a.get("error") else ""
+        lines.append(f"asked {a['model']}: {a['outcome']}{spent}{error}")
+    said = stage.get("said")
+    if said:
+        source = "cached answer of" if stage.get("cached") else "answer of"
+        words = ", ".join(f"{k}={json.dumps(v)}" for k, v in said.items())
+        lines.append(f"took the {source} {stage.get('model')}: {words}")
+    else:
+        lines.append(stage.get("why", "no answer taken"))
+    if stage.get("store"):
+        lines.append(f"note: {stage['store']}")
+    return lines
 
 
 def _register_team_commands() -> None:

@@ -30,9 +30,9 @@ def route(prompt: str | None, as_json: bool, host: str, config: Path | None, bat
     """Decide how PROMPT would be routed: action, tier, chain, the deciding rule and why.
 
     PROMPT may be `-` (or left out with stdin not a terminal) to read it from stdin; an empty one is a usage
-    error (exit 2). Nothing is sent to any model. With --batch, decisions are printed as JSON lines; a line
-    that is not a JSON object with a string "prompt" gives {"error": ..., "line": N} and exit code 1 at the
-    end.
+    error (exit 2). Nothing is sent to any model, except the second-stage classifier's when the policy
+    enables `classifier.llm`. With --batch, decisions are printed as JSON lines; a line that is not a JSON
+    object with a string "prompt" gives {"error": ..., "line": N} and exit code 1 at the end.
     """
     from llm_router import router
     from llm_router.cli.prompt import read_prompt

@@ -72,7 +72,8 @@ def decide_prompt(
 
     settings = settings_for(payload)
     request = Request(prompt, host=host, event=event, session=_session(payload), cwd=str(settings.cwd))
-    return decide(request, settings=settings), request, settings
+    # A hook process is cold: the second-stage classifier (it imports LiteLLM) runs on the warm server only.
+    return decide(request, settings=settings, second_stage=False), request, settings
 
 
 def _summary(decision: Decision) -> dict[str, Any]:

@@ -13,6 +13,8 @@ built-in one (see `proxy_policy`); budgets and health read the proxy's own state
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import sys
 import time
@@ -107,9 +109,11 @@ class ProxyHandler(CustomLogger):
         state = await self._live_state(cp, llm_router, served, now)
         request = Request(prompt_of(data), host=HOST, session=str(data.get("user") or ""))
         knobs = None if model == "auto" else {"tier": model}
-        decision = decide(
-            request, settings=self.source.settings, knobs=knobs, policy=cp, now=now, state=state
+        call = functools.partial(
+            decide, request, settings=self.source.settings, knobs=knobs, policy=cp, now=now, state=state
         )
+        # The second-stage classifier (classifier.llm) may wait on a model: off the proxy's event loop then.
+        decision = await asyncio.to_thread(call) if cp.classifier_llm is not None else call()
         target = target_for(decision, cp, served)
         _record(data, decision, target)
         if isinstance(target, Rejection):

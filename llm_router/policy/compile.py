@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from llm_router import paths
 from llm_router.classify import compile_classifier
 from llm_router.errors import PolicyError
+from llm_router.llmclassify.spec import compile_llm
 from llm_router.policy.compiled import (
     MEDIA_KINDS,
     Action,
@@ -48,6 +49,8 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
     budgets = _budgets(data.get("budgets") or [], issues)
     classifier, classifier_issues = compile_classifier(data.get("classifier") or {}, _builtin(loaded))
     issues.extend(classifier_issues)
+    classifier_llm, llm_issues = compile_llm((data.get("classifier") or {}).get("llm"))
+    issues.extend(llm_issues)
     rules = _rules(loaded, data.get("rules") or [], tiers, chains, budgets, issues)
     _subagent_models(data.get("hosts") or {}, tiers, chains, issues)
     policy = str(data.get("policy", "balanced"))
@@ -75,6 +78,7 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         names_used=frozenset().union(*(r.names for r in rules)),
         gateway=dict(data.get("gateway") or {}),
         media=media,
+        classifier_llm=classifier_llm,
     )
 
 

@@ -11,6 +11,7 @@ from llm_router.decision import BudgetState
 
 if TYPE_CHECKING:
     from llm_router.classify import Classifier
+    from llm_router.llmclassify import LlmClassifier
     from llm_router.policy.expr import Expr
 
 PROFILES = ("budget", "balanced", "premium")
@@ -120,6 +121,7 @@ class CompiledPolicy(NamedTuple):
     # media kind (image, video, speech, transcription) -> profile (or "*") -> models, cheapest first
     media: Mapping[str, Mapping[str, tuple[str, ...]]] = _EMPTY
     gateway: Mapping[str, Any] = _EMPTY  # the `gateway:` section (llm_router.gateway.config reads it)
+    classifier_llm: LlmClassifier | None = None  # the second stage, when `classifier.llm.enabled`
 
     @property
     def long_context_tokens(self) -> int:

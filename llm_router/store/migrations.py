@@ -113,3 +113,23 @@ def m002_usage_user_agent(db) -> None:  # type: ignore[no-untyped-def]
 def m003_usage_media(db) -> None:  # type: ignore[no-untyped-def]
     db["usage"].add_column("kind", str)  # NULL for a text prompt
     db["usage"].add_column("units", float)
+
+
+@migration
+def m004_llm_classifications(db) -> None:  # type: ignore[no-untyped-def]
+    # The second-stage classifier's answers, by a hash of (instructions version, models, prompt).
+    db["llm_classifications"].create(
+        {
+            "key": str,
+            "time": float,
+            "version": str,  # the instructions' name and content hash
+            "model": str,  # which model answered
+            "task": str,
+            "complexity": str,
+            "needs_workspace": int,
+            "prompt": str,  # only when config.yaml sets store_prompts: true
+        },
+        pk="key",
+        not_null={"time", "version", "model", "task", "complexity"},
+    )
+    db["llm_classifications"].create_index(["time"])
