@@ -174,3 +174,9 @@ async def test_in_the_home_folder_no_yaml_file_there_is_read(home: Path) -> None
     (home / "routing.yaml").write_text(f"version: 1\nprofile: {SECRET}\n")
     text = error_text(await call({"action": "validate", "path": str(home / "routing.yaml")}, cwd=home))
     assert "is neither" in text and SECRET not in text
+
+
+async def test_the_text_content_is_the_structured_answer_without_indentation() -> None:
+    result = await call({})
+    text = result.content[0].text
+    assert json.loads(text) == result.structured_content and "\n" not in text

@@ -178,16 +178,36 @@ class PlainTool(Tool):
 
     async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
         try:
-            return await super().run(arguments, context, convert_result)
+            result = await super().run(arguments, context, convert_result)
         except ToolError as exc:
             cause = exc.__cause__
             if not isinstance(cause, ValidationError):
                 raise
             raise ToolError(argument_errors(self.name, self.accepted(), cause)) from cause
+        return compact_text(result)
 
     def accepted(self) -> list[str]:
         """The arguments this tool declares, in order."""
         return list(self.parameters.get("properties", {}))
+
+
+def compact_text(result: Any) -> Any:
+    """`result` with the JSON of its text content written without indentation. The SDK renders a tool's
+    structured answer as text indented by two spaces, which costs the host's context a third more for nothing
+    (the llm_policy summary: 12.0k -> 7.7k characters)."""
+    for block in getattr(result, "content", None) or ():
+        text = getattr(block, "text", None)
+        if (
+            getattr(block, "type", None) != "text"
+            or not isinstance(text, str)
+            or not text.startswith(("{", "["))
+        ):
+            continue
+        try:
+            block.text = json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":"))
+        except ValueError:
+            continue
+    return result
 
 
 def argument_errors(tool: str, accepted: list[str], error: ValidationError) -> str:
