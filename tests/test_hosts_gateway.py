@@ -40,8 +40,12 @@ def free_port() -> int:
 
 
 class _Health(BaseHTTPRequestHandler):
+    wanted_token: str | None = None  # a gateway given `--token` wants it on every endpoint
+
     def do_GET(self) -> None:  # noqa: N802 - the http.server naming
         status = 200 if self.path == "/healthz" else 404
+        if self.wanted_token is not None and self.headers.get("x-llm-router-token") != self.wanted_token:
+            status = 401
         body = b'{"ok": true}'
         self.send_response(status)
         self.send_header("content-type", "application/json")
@@ -53,10 +57,12 @@ class _Health(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def gateway(home: Path) -> Iterator[str]:
-    """A server answering /healthz on 127.0.0.1, announced in serve.json as `llm-router serve` does."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+@pytest.fixture(params=[None])
+def gateway(home: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A server answering /healthz on 127.0.0.1, announced in serve.json as `llm-router serve` does (with
+    token "t"); parametrised with a token, it answers 401 to a request that does not carry it."""
+    handler = type("Health", (_Health,), {"wanted_token": request.param})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     url = f"http://127.0.0.1:{server.server_port}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     state = home / ".llm-router"
@@ -254,6 +260,23 @@ def test_doctor_passes_when_the_gateway_answers_where_the_host_points(home: Path
     run("install", "--host", "claude-code", "--gateway-url", gateway)
     checks = doctor_checks()
     assert checks["gateway"]["status"] == "ok" and checks["claude-code gateway"]["status"] == "ok"
+
+
+@pytest.mark.parametrize("gateway", ["t"], indirect=True)
+def test_doctor_sends_the_token_of_a_gateway_that_wants_one(home: Path, gateway: str) -> None:
+    run("install", "--host", "claude-code", "--gateway-url", gateway)
+    assert doctor_checks()["gateway"]["status"] == "ok"
+
+
+@pytest.mark.parametrize("gateway", ["another"], indirect=True)
+def test_doctor_says_a_gateway_wants_its_token(home: Path, gateway: str) -> None:
+    run("install", "--host", "claude-code", "--gateway-url", gateway)
+    check = doctor_checks()["gateway"]
+    assert (
+        check["status"] == "fail"
+        and "401" in check["detail"]
+        and "LLM_ROUTER_GATEWAY_TOKEN" in check["detail"]
+    )
 
 
 def test_doctor_names_a_host_that_points_elsewhere(home: Path, gateway: str) -> None:

@@ -142,7 +142,8 @@ def _install_notes(
             "~/.llm-router/config.yaml (its env: mapping)."
         )
         return
-    up, _ = gateway_link.probe(gateway)
+    serving = gateway_link.read_serve_file(paths.home())
+    up, _ = gateway_link.probe(gateway, token=gateway_link.probe_token(gateway, serving))
     if not up:
         click.echo(
             f"The gateway is not running at {gateway}; until it is, requests from these hosts fail. Start it "

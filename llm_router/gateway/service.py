@@ -8,6 +8,7 @@ import hmac
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from llm_router import router
@@ -149,5 +150,6 @@ class Gateway:
             "policy_revision": cp.revision,
             "policy_problem": self.policy_problem,
             "mode": cp.mode,
-            "started": self.started,
+            "started": datetime.fromtimestamp(self.started, UTC).isoformat(timespec="seconds"),
+            "uptime_s": round(time.time() - self.started, 1),
         }

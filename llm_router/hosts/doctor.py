@@ -273,7 +273,7 @@ def check_gateway(target: Target) -> list[Check]:
     running_url = str(serving["url"]) if serving and serving.get("url") else None
     first = next(iter(linked.values())) or gateway_link.DEFAULT_URL
     url = running_url or first
-    up, detail = gateway_link.probe(url)
+    up, detail = gateway_link.probe(url, token=gateway_link.probe_token(url, serving))
     fix = f"start it: `{gateway_link.start_hint(url)}`"
     if serving is None:
         checks = [Check("gateway", "fail", f"not running (no {gateway_link.SERVE_FILE}); {detail}", fix)]

@@ -49,8 +49,11 @@ def read_serve_file(home: str | os.PathLike[str]) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def probe(url: str, timeout_s: float = PROBE_TIMEOUT_S) -> tuple[bool, str]:
-    """(answers, detail): does GET <url>/healthz answer 200 within the timeout?"""
+def probe(url: str, timeout_s: float = PROBE_TIMEOUT_S, token: str | None = None) -> tuple[bool, str]:
+    """(answers, detail): does GET <url>/healthz answer 200 within the timeout?
+
+    `token` is the gateway's own token (`serve --token`, or the one serve.json holds): a gateway that wants a
+    token on every endpoint answers 401 without it. See `probe_token` for where callers find it."""
     import http.client
 
     parts = urlsplit(url)
@@ -58,16 +61,30 @@ def probe(url: str, timeout_s: float = PROBE_TIMEOUT_S) -> tuple[bool, str]:
     default_port = 443 if parts.scheme == "https" else 80
     conn = cls(parts.hostname or "127.0.0.1", parts.port or default_port, timeout=timeout_s)
     try:
-        conn.request("GET", parts.path.rstrip("/") + HEALTH_PATH)
+        headers = {"x-llm-router-token": token} if token else {}
+        conn.request("GET", parts.path.rstrip("/") + HEALTH_PATH, headers=headers)
         response = conn.getresponse()
         response.read(4096)
     except (OSError, http.client.HTTPException) as exc:
         return False, f"no answer from {url}{HEALTH_PATH} ({exc.__class__.__name__}: {exc})"
     finally:
         conn.close()
+    if response.status == 401:
+        return False, (
+            f"{url}{HEALTH_PATH} answered HTTP 401: the gateway wants its token "
+            f"(set {CODEX_ENV_KEY} to the value given to `serve --token`)"
+        )
     if response.status != 200:
         return False, f"{url}{HEALTH_PATH} answered HTTP {response.status}"
     return True, f"{url}{HEALTH_PATH} answered 200"
+
+
+def probe_token(url: str, serving: dict[str, Any] | None) -> str | None:
+    """The token to probe `url` with: serve.json's when that file describes the server at `url`, else the
+    gateway token in the environment (the one Codex sends), else None."""
+    if serving and serving.get("token") and str(serving.get("url") or "").rstrip("/") == url.rstrip("/"):
+        return str(serving["token"])
+    return os.environ.get(CODEX_ENV_KEY) or None
 
 
 def start_hint(url: str) -> str:

@@ -359,7 +359,7 @@ def on_session_start_via_gateway(host: str, event: str, payload: dict[str, Any])
     url = str(settings.env.get("ANTHROPIC_BASE_URL") if host == "claude-code" else "") or str(
         serving.get("url") or gateway_link.DEFAULT_URL
     )
-    up, detail = gateway_link.probe(url)
+    up, detail = gateway_link.probe(url, token=gateway_link.probe_token(url, serving))
     if not up:
         line = (
             f"llm-router: the gateway is not answering ({detail}), so this tool's requests will fail; "
