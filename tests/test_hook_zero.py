@@ -69,3 +69,13 @@ def test_zero_claude_on_gemini_answers_through_llm_response(env: dict[str, str],
     response = output["hookSpecificOutput"]["llm_response"]
     assert response["candidates"][0]["content"]["parts"][0]["text"] == ANSWER
     assert fake.count("gpt-4o-mini") == 1
+
+
+def test_zero_claude_on_gemini_keeps_no_answer_text_once_delivered(
+    env: dict[str, str], fake: FakeProvider, home: Path
+) -> None:
+    hook("gemini-cli", payload("gemini-cli", "BeforeAgent"), **env)
+    hook("gemini-cli", payload("gemini-cli", "BeforeModel"), **env)
+    sessions = home / ".llm-router" / "sessions"
+    stored = "".join(path.read_text() for path in sessions.rglob("*") if path.is_file())
+    assert stored and ANSWER not in stored

@@ -121,7 +121,9 @@ def _mark_delivered(host: str, sid: str, turn: dict[str, Any]) -> bool:
         answer = current.get("answer")
         if not isinstance(answer, dict) or answer.get("delivered"):
             return False
-        answer["delivered"] = True
+        # Delivered: the answer's text leaves the session file (it held it only to hand it over), and what
+        # stays says who answered, as a usage row would.
+        current["answer"] = {"delivered": True, "model": answer.get("model"), "usage": answer.get("usage")}
         return True
 
 
