@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -94,6 +95,15 @@ def test_with_only_an_ollama_endpoint_an_ollama_model_answers(
     assert code == 0, err
     assert out.strip() == "answer from qwen3:8b"
     assert "ollama/qwen3:8b · 1 attempt" in err
+
+
+def test_the_query_footer_names_input_and_output_tokens(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeProvider() as fake:
+        monkeypatch.setenv("OLLAMA_BASE_URL", fake.url)
+        code, _, err = cli("query", "Say hi", "--models", "ollama/qwen3:8b", capsys=capsys)
+    assert code == 0 and re.search(r"· \d+ input \+ \d+ output tokens ·", err), err
 
 
 def test_a_failing_model_stops_receiving_requests_after_a_few_queries(

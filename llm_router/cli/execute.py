@@ -84,8 +84,8 @@ def query(prompt: str | None, models: str | None, as_json: bool, stream: bool, c
     tried = len(result.attempts)
     baseline = f"baseline {result.baseline_model or 'none'}: ${result.baseline_cost_usd:.6f}"
     click.echo(
-        f"-- {result.model} · {tried} attempt{'s' * (tried != 1)} · {result.tokens_in}+{result.tokens_out} "
-        f"tokens · ${result.cost_usd:.6f} ({baseline})",
+        f"-- {result.model} · {tried} attempt{'s' * (tried != 1)} · {result.tokens_in:,} input + "
+        f"{result.tokens_out:,} output tokens · ${result.cost_usd:.6f} ({baseline})",
         err=True,
     )
 
