@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from llm_router import router
+from llm_router import paths, router
 from llm_router.cli import main
 from llm_router.decision import Decision, Request
 from llm_router.errors import PolicyError
@@ -288,6 +288,15 @@ def test_instructions_without_the_prompt_placeholder_are_refused(tmp_path: Path)
     assert "{prompt}" in str(err.value)
 
 
+def test_a_builtin_name_cannot_climb_out_of_the_policies_folder(tmp_path: Path) -> None:
+    instructions = tmp_path / "elsewhere.txt"
+    instructions.write_text("Classify {prompt} as JSON.")
+    climb = os.path.relpath(instructions.with_suffix(""), paths.policies_dir())
+    with pytest.raises(PolicyError) as err:
+        router.load(router.Settings(config=write_policy(tmp_path, prompt=f"builtin:{climb}")))
+    assert "built-in name" in str(err.value)
+
+
 def test_the_shipped_instructions_are_versioned_by_content(tmp_path: Path) -> None:
     cp = router.load(router.Settings(config=write_policy(tmp_path)))
     assert cp.classifier_llm is not None
@@ -309,7 +318,9 @@ def test_a_fenced_json_answer_is_read() -> None:
         '[{"task": "analysis", "complexity": "complex", "needs_workspace": false}]',
         f"Sure! {COMPLEX}",
         "",
+        "[" * 990 + "]" * 990,  # nested deeper than the JSON parser goes (under the answer limit)
     ],
+    ids=["extra-key", "a-list", "prose-around", "empty", "nested-too-deep"],
 )
 def test_anything_but_the_exact_object_is_a_bad_answer(text: str) -> None:
     with pytest.raises(BadAnswer):

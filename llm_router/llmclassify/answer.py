@@ -47,7 +47,7 @@ def parse(text: str) -> Verdict:
         body = body.strip()
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         raise BadAnswer("garbage", "the answer is not JSON") from None
     if not isinstance(data, dict):
         raise BadAnswer("wrong_schema", "the answer is not a JSON object")

@@ -5,6 +5,7 @@ once when the policy is compiled (as the classifier's lexicon is)."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -142,6 +143,9 @@ def _number(
     return float(value)
 
 
+_BUILTIN_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")  # a file of policies/, never a path
+
+
 def _template(ref: Any, issues: list[Issue]) -> str | None:
     """The instructions named by `prompt`: builtin:NAME (policies/NAME.txt) or an absolute path."""
     at = f"{ROOT}/prompt"
@@ -150,6 +154,11 @@ def _template(ref: Any, issues: list[Issue]) -> str | None:
         return None
     if ref.startswith("builtin:"):
         name = ref[len("builtin:") :]
+        if not _BUILTIN_NAME.fullmatch(name):
+            issues.append(
+                Issue(at, "bad-prompt", f"{ref!r}: a built-in name is letters, digits, '.', '-' and '_' only")
+            )
+            return None
         path = paths.policies_dir() / (name if name.endswith(".txt") else f"{name}.txt")
     else:
         path = Path(ref).expanduser()

@@ -114,6 +114,7 @@ def _ask_chain(
     message = spec.message(request.prompt)
     estimate_in = len(message) // 4 + 1
     deadline = time.monotonic() + spec.timeout_s
+    loaded = False
     for model in spec.models:
         price = prices.price(model, cp.models)
         if provider_of(model) not in have:
@@ -129,6 +130,13 @@ def _ask_chain(
             error = f"its worst case ${worst:.6f} is over max_cost_usd ${spec.max_cost_usd:g}"
             attempts.append({"model": model, "outcome": "over_cost_cap", "error": error})
             continue
+        if not loaded:  # timeout_s bounds the wait on models, not the provider library's first import
+            from llm_router.execute.dispatch import litellm_module
+
+            importing = time.monotonic()
+            litellm_module()
+            deadline += time.monotonic() - importing
+            loaded = True
         left = deadline - time.monotonic()
         if left <= 0:
             attempts.append({"model": model, "outcome": "timeout", "error": "no time left of timeout_s"})
