@@ -123,12 +123,12 @@ class _Meter:
         for _, data in self.parser.feed(chunk):
             try:
                 self._usage(json.loads(data))
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
 
     def done(self) -> None:
         if not self.stream and self.raw:
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(ValueError, RecursionError):
                 self._usage(json.loads(bytes(self.raw)))
 
     def _usage(self, payload: Any) -> None:

@@ -52,7 +52,7 @@ async def json_events(stream: AsyncIterator[Any]) -> AsyncIterator[tuple[str, An
                 return
             try:
                 payload = json.loads(data)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if not event and isinstance(payload, dict):
                 event = str(payload.get("type", ""))

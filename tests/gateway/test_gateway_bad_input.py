@@ -40,6 +40,11 @@ def test_malformed_json_is_a_400_saying_so(url: str) -> None:
     assert "not valid JSON" in message
 
 
+def test_a_body_nested_deeper_than_the_parser_goes_is_a_400(url: str) -> None:
+    status, kind, message = anthropic_error(post(url, raw=b"[" * 100_000 + b"]" * 100_000))
+    assert (status, kind) == (400, "invalid_request_error") and "nested" in message
+
+
 def test_a_body_that_is_not_an_object_is_a_400(url: str) -> None:
     status, _, message = anthropic_error(post(url, [1, 2]))
     assert status == 400 and "JSON object" in message
