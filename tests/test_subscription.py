@@ -165,6 +165,32 @@ def test_a_line_over_the_size_limit_is_skipped(
     assert estimate(home, at("09:20:00"))["tokens"] == 1520 + 2
 
 
+NESTED_TOO_DEEP = {
+    "brackets in a row": '{"usage":' + "[" * 200_000 + "]" * 200_000 + "}",
+    "objects and arrays in turn": '{"type":"user","usage":' + '[{"a":' * 20_000 + "1" + "}]" * 20_000 + "}",
+}
+
+
+@pytest.mark.parametrize("line", NESTED_TOO_DEEP.values(), ids=NESTED_TOO_DEEP.keys())
+def test_a_line_nested_too_deep_to_parse_is_skipped_and_the_lines_after_it_count(
+    home: Path, claude: Path, transcript: Path, line: str
+) -> None:
+    with transcript.open("a") as handle:
+        handle.write(line + "\n")
+    append(transcript, response("msg_after", "09:11:00", "claude-opus-4-5-20251101", 1, 1))
+    assert estimate(home, at("09:20:00"))["tokens"] == 1520 + 2
+
+
+@pytest.mark.parametrize("name", ["claude-usage.json", "claude-usage.state.json", "claude-usage.seen.json"])
+def test_a_kept_estimate_file_nested_too_deep_is_rebuilt(
+    home: Path, claude: Path, transcript: Path, name: str
+) -> None:
+    estimate(home, at("09:00:00"))
+    (home / ".llm-router" / name).write_text('{"version": 1, "usage": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    append(transcript, response("msg_after", "09:11:00", "claude-opus-4-5-20251101", 1, 1))
+    assert estimate(home, at("09:20:00"))["tokens"] == 1520 + 2
+
+
 def test_the_scan_does_not_follow_a_link_out_of_claudes_folder(
     home: Path, claude: Path, tmp_path: Path
 ) -> None:
@@ -431,3 +457,12 @@ def test_a_decision_reads_a_bounded_part_and_the_next_ones_go_on(
     summary = cached.read_summary(Path(policy.env["LLM_ROUTER_HOME"]))
     assert seen[0] < 1520 and seen[-1] == 1520 and seen == sorted(seen)
     assert summary is not None and summary["transcripts"]["incomplete"] is False
+
+
+def test_a_decision_goes_on_when_a_transcript_line_is_nested_too_deep(
+    policy: router.Settings, claude: Path, transcript: Path
+) -> None:
+    with transcript.open("a") as handle:
+        handle.write(NESTED_TOO_DEEP["objects and arrays in turn"] + "\n")
+    append(transcript, response("msg_after", "09:11:00", "claude-opus-4-5-20251101", 1, 1))
+    assert router.live_state(router.load(policy), policy, at("09:20:00"))[1]["claude-5h"].used == 1522

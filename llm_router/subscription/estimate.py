@@ -43,7 +43,7 @@ def read_summary(home: Path) -> dict[str, Any] | None:
     """The cached summary, or None when there is none (or it is unreadable, or of another version)."""
     try:
         data = json.loads(fileio.read_bounded(home / SUMMARY, limit=SUMMARY_LIMIT, what="usage estimate"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) and data.get("version") == VERSION else None
 
@@ -113,11 +113,11 @@ def _scan(home: Path, folders: list[str], now: float, budget: int) -> tuple[dict
     todo = []
     for path, st in found:
         before = files.get(path)
-        prior = transcripts.FileState(*before) if before and len(before) == 3 else None
+        prior = transcripts.FileState.of(before)
         if prior is None or prior.ino != st.st_ino or prior.offset != st.st_size:
             todo.append((path, st, prior))
-    if todo:
-        usage["seen"] = _read_seen(home)
+    if todo:  # what was counted goes with the hourly figures: without them (state lost), count afresh
+        usage["seen"] = _read_seen(home) if files else {}
     read, incomplete = 0, False
     for path, st, prior in todo:
         if budget - read <= 0:
@@ -165,7 +165,7 @@ def _read_seen(home: Path) -> dict[str, list[Any]]:
 def _read_json(path: Path, what: str) -> dict[str, Any] | None:
     try:
         data = json.loads(fileio.read_bounded(path, limit=STATE_LIMIT, what=what))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) and data.get("version") == VERSION else None
 

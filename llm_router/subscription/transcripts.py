@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -32,6 +33,9 @@ READ_BUDGET = 64 << 20  # bytes read per scan, over all files; the rest waits fo
 FILE_TAIL = 32 << 20  # of a file seen for the first time, only its last 32 MiB are read
 MAX_LINE = 4 << 20  # a longer line (a huge tool result) is skipped unread
 CHUNK = 1 << 20
+# Claude Code's lines nest a few levels deep; a run of this many brackets is no transcript line, and is
+# skipped without parsing (json.loads would spend its recursion limit on it, then raise RecursionError).
+_ABSURD_NESTING = re.compile(rb"[\[{](?:\s*[\[{]){63}")
 
 TOKEN_FIELDS = (
     ("input", "input_tokens"),
@@ -110,9 +114,11 @@ def entry_of(line: bytes) -> Entry | None:
     # Cheap tests first: most lines are neither a prompt nor a response with usage.
     if b'"usage"' not in line and b'"user"' not in line:
         return None
+    if _ABSURD_NESTING.search(line):
+        return None
     try:
         data = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # broken, or nested deeper than the parser goes
         return None
     if not isinstance(data, dict):
         return None
@@ -165,6 +171,13 @@ class FileState(NamedTuple):
     def to_list(self) -> list[int]:
         return [self.ino, self.size, self.offset]
 
+    @classmethod
+    def of(cls, kept: Any) -> FileState | None:
+        """The state kept as `to_list` wrote it, or None when it is not that (read the file afresh)."""
+        if isinstance(kept, list) and len(kept) == 3 and all(type(v) is int and v >= 0 for v in kept):
+            return cls(*kept)
+        return None
+
 
 def read_new(
     path: str, st: os.stat_result, before: FileState | None, budget: int
@@ -187,18 +200,21 @@ def read_new(
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         return [], before or FileState(st.st_ino, st.st_size, start), 0, False
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            return [], FileState(st.st_ino, st.st_size, st.st_size), 0, False
-        handle.seek(start)
-        for line, end in _lines(handle, start, limit):
-            offset = end
-            if skip_partial:
-                skip_partial = False
-                continue
-            entry = entry_of(line) if line else None
-            if entry is not None:
-                entries.append(entry)
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return [], FileState(st.st_ino, st.st_size, st.st_size), 0, False
+            handle.seek(start)
+            for line, end in _lines(handle, start, limit):
+                offset = end
+                if skip_partial:
+                    skip_partial = False
+                    continue
+                entry = entry_of(line) if line else None
+                if entry is not None:
+                    entries.append(entry)
+    except OSError:  # the file failed part-way: keep what was read, try the rest on the next scan
+        return entries, FileState(st.st_ino, st.st_size, offset), limit, False
     return entries, FileState(st.st_ino, st.st_size, offset), limit, limit < st.st_size - start
 
 
