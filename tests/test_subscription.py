@@ -466,3 +466,21 @@ def test_a_decision_goes_on_when_a_transcript_line_is_nested_too_deep(
         handle.write(NESTED_TOO_DEEP["objects and arrays in turn"] + "\n")
     append(transcript, response("msg_after", "09:11:00", "claude-opus-4-5-20251101", 1, 1))
     assert router.live_state(router.load(policy), policy, at("09:20:00"))[1]["claude-5h"].used == 1522
+
+
+def test_a_line_longer_than_a_decisions_read_budget_is_skipped_over_the_next_decisions(
+    policy: router.Settings, claude: Path, transcript: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llm_router.subscription import estimate as cached
+
+    monkeypatch.setattr(cached, "DECISION_BUDGET", 3000)
+    monkeypatch.setattr(transcripts, "MAX_LINE", 1000)
+    cp = router.load(policy)
+    router.live_state(cp, policy, at("09:00:00"))
+    big = response("msg_big", "09:10:00", "claude-opus-4-5-20251101", 5, 5)
+    big["message"]["content"] = [{"type": "text", "text": "x" * 20_000}]
+    append(transcript, big, response("msg_after", "09:11:00", "claude-opus-4-5-20251101", 1, 1))
+    seen = [router.live_state(cp, policy, at("09:20:00"))[1]["claude-5h"].used for _ in range(10)]
+    summary = cached.read_summary(Path(policy.env["LLM_ROUTER_HOME"]))
+    assert seen[-1] == 1520 + 2
+    assert summary is not None and summary["transcripts"]["incomplete"] is False

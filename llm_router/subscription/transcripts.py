@@ -31,7 +31,7 @@ MAX_FILES = 5000  # transcript files looked at per scan (the most recently modif
 MAX_DEPTH = 4  # projects/<project>/<session>/subagents/<file>.jsonl
 READ_BUDGET = 64 << 20  # bytes read per scan, over all files; the rest waits for the next scan
 FILE_TAIL = 32 << 20  # of a file seen for the first time, only its last 32 MiB are read
-MAX_LINE = 4 << 20  # a longer line (a huge tool result) is skipped unread
+MAX_LINE = 4 << 20  # a longer line (a huge tool result) is skipped unread; keep it under a decision's budget
 CHUNK = 1 << 20
 # Claude Code's lines nest a few levels deep; a run of this many brackets is no transcript line, and is
 # skipped without parsing (json.loads would spend its recursion limit on it, then raise RecursionError).
@@ -166,16 +166,17 @@ class FileState(NamedTuple):
 
     ino: int
     size: int
-    offset: int  # the byte after the last complete line read
+    offset: int  # the byte after the last complete line read, or how far an overlong line was skipped
+    mid_line: int = 0  # 1: offset is inside a line (skipped, or the tail's cut): skip to its end first
 
     def to_list(self) -> list[int]:
-        return [self.ino, self.size, self.offset]
+        return [self.ino, self.size, self.offset, self.mid_line]
 
     @classmethod
     def of(cls, kept: Any) -> FileState | None:
         """The state kept as `to_list` wrote it, or None when it is not that (read the file afresh)."""
-        if isinstance(kept, list) and len(kept) == 3 and all(type(v) is int and v >= 0 for v in kept):
-            return cls(*kept)
+        if isinstance(kept, list) and len(kept) in (3, 4) and all(type(v) is int and v >= 0 for v in kept):
+            return cls(kept[0], kept[1], kept[2], 1 if kept[3:] and kept[3] else 0)
         return None
 
 
@@ -187,13 +188,13 @@ def read_new(
     entries, the new state, the bytes read, and whether the budget stopped the read before the end. Only
     complete lines are taken; a partial last line waits for its end."""
     if before is not None and before.ino == st.st_ino and before.offset <= st.st_size:
-        start, skip_partial = before.offset, False
+        start, skip_partial = before.offset, bool(before.mid_line)
     else:
         start = max(0, st.st_size - FILE_TAIL)
         skip_partial = start > 0
     limit = min(budget, st.st_size - start)
     if limit <= 0:
-        return [], FileState(st.st_ino, st.st_size, start), 0, False
+        return [], FileState(st.st_ino, st.st_size, start, int(skip_partial)), 0, False
     entries: list[Entry] = []
     offset = start
     try:
@@ -207,6 +208,9 @@ def read_new(
             handle.seek(start)
             for line, end in _lines(handle, start, limit):
                 offset = end
+                if line is None:  # the read ended inside an overlong line, skipped as far as `end`
+                    skip_partial = True
+                    continue
                 if skip_partial:
                     skip_partial = False
                     continue
@@ -214,13 +218,16 @@ def read_new(
                 if entry is not None:
                     entries.append(entry)
     except OSError:  # the file failed part-way: keep what was read, try the rest on the next scan
-        return entries, FileState(st.st_ino, st.st_size, offset), limit, False
-    return entries, FileState(st.st_ino, st.st_size, offset), limit, limit < st.st_size - start
+        return entries, FileState(st.st_ino, st.st_size, offset, int(skip_partial)), limit, False
+    after = FileState(st.st_ino, st.st_size, offset, int(skip_partial))
+    return entries, after, limit, limit < st.st_size - start
 
 
-def _lines(handle: Any, start: int, limit: int) -> Iterator[tuple[bytes, int]]:
+def _lines(handle: Any, start: int, limit: int) -> Iterator[tuple[bytes | None, int]]:
     """Complete lines (without their newline) and the offset just after each, reading at most `limit`
-    bytes; a line longer than MAX_LINE comes back empty (skipped unread as far as possible)."""
+    bytes; a line longer than MAX_LINE comes back empty (skipped unread as far as possible). When the read
+    ends inside such a line, a last (None, offset) says how far it was skipped, so that the next read goes on
+    from there instead of reading it again (a line longer than the budget would stop the scan for good)."""
     position, pending, read, dropping = start, b"", 0, False
     while read < limit:
         chunk = handle.read(min(CHUNK, limit - read))
@@ -242,6 +249,8 @@ def _lines(handle: Any, start: int, limit: int) -> Iterator[tuple[bytes, int]]:
         if len(pending) > MAX_LINE:  # the rest of this line is skipped: keep nothing of it
             position += len(pending)
             pending, dropping = b"", True
+    if dropping:
+        yield None, position
 
 
 _UTC = datetime.fromisoformat("2000-01-01T00:00:00+00:00").tzinfo
