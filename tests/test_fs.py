@@ -144,6 +144,40 @@ def test_find_leaves_out_links_that_lead_out_of_the_root(repo: Path, tmp_path: P
     assert "src/leak.py" not in report["files_with_matches"]
 
 
+@pytest.fixture
+def linked_folder(repo: Path, tmp_path: Path) -> Path:
+    """A committed folder `conf/` replaced by a link to a folder outside the root holding a file of the same
+    name: git still lists conf/settings.py, which now leads out."""
+    (repo / "conf").mkdir()
+    (repo / "conf" / "settings.py").write_text("load_config = 'inside'\n")
+    git(repo, "add", "conf")
+    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "conf")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "settings.py").write_text("load_config = 'outside the root'\n")
+    for child in (repo / "conf").iterdir():
+        child.unlink()
+    (repo / "conf").rmdir()
+    (repo / "conf").symlink_to(outside)
+    return outside
+
+
+def test_find_does_not_list_or_read_files_behind_a_folder_link_leading_out(
+    repo: Path, linked_folder: Path
+) -> None:
+    assert find(repo)["files"] == [".gitignore", "README.md", "logo.png", "src/app.py", "src/util.py"]
+    report = find(repo, pattern="outside the root")
+    assert report["matches"] == [] and report["files_searched"] == 5
+
+
+def test_an_edit_glob_leaves_out_files_behind_a_folder_link_leading_out(
+    repo: Path, settings: router.Settings, linked_folder: Path
+) -> None:
+    with pytest.raises(WorkspaceError, match="no file to work on"):
+        edit_many(repo, "rename load_config", settings=settings, globs=["conf/*.py"], dry_run=False)
+    assert (linked_folder / "settings.py").read_text() == "load_config = 'outside the root'\n"
+
+
 def test_a_bad_regular_expression_is_an_error(repo: Path) -> None:
     with pytest.raises(WorkspaceError, match="invalid regular expression"):
         find(repo, pattern="(unclosed", regex=True)

@@ -73,7 +73,7 @@ def targets(ws: Workspace, paths: Iterable[str], globs: Iterable[str], limit: in
     chosen = [ws.relative(p) for p in paths]
     globs = [g for g in globs if g]
     if globs:
-        chosen += select(ws, globs)[0]
+        chosen += [name for name, _ in select(ws, globs)[0]]
     chosen = list(dict.fromkeys(chosen))
     if not chosen:
         raise WorkspaceError("no file to work on: give paths or a glob that matches some")

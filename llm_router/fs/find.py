@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from llm_router import fileio
@@ -28,23 +29,14 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(f"^{prefix}{body}$", re.DOTALL)
 
 
-def select(ws: Workspace, globs: Iterable[str] | None) -> tuple[list[str], str]:
+def select(ws: Workspace, globs: Iterable[str] | None) -> tuple[list[tuple[str, Path]], str]:
     """The workspace's files (not ignored by .gitignore) matching any of `globs` (all when none), sorted,
-    and how they were listed. Symbolic links leading out of the root are left out."""
+    each with its real path, and how they were listed. A file whose path leads out of the root through a
+    symbolic link (to the file or to any folder on the way) is left out."""
     listed, how = files(ws.root)
     patterns = [glob_regex(g) for g in globs or () if g]
-    chosen = []
-    for name in sorted(listed):
-        if patterns and not any(p.match(name) for p in patterns):
-            continue
-        full = ws.root / name
-        if os.path.islink(full):
-            try:
-                ws.resolve(name)
-            except WorkspaceError:
-                continue
-        chosen.append(name)
-    return chosen, how
+    wanted = (n for n in sorted(listed) if not patterns or any(p.match(n) for p in patterns))
+    return list(ws.resolve_listed(wanted)), how
 
 
 def _matcher(pattern: str, *, regex: bool, word: bool, ignore_case: bool) -> Any:
@@ -83,18 +75,19 @@ def find(
     chosen, how = select(ws, globs)
     base: dict[str, Any] = {"root": str(ws.root), "listed_by": how}
     if not pattern:
-        return base | {"files": chosen[:limit], "count": len(chosen), "truncated": len(chosen) > limit}
+        names = [name for name, _ in chosen[:limit]]
+        return base | {"files": names, "count": len(chosen), "truncated": len(chosen) > limit}
     matcher = _matcher(pattern, regex=regex, word=word, ignore_case=ignore_case)
     matches: list[dict[str, Any]] = []
     with_matches: list[str] = []
     skipped: list[dict[str, str]] = []
     truncated, read = False, 0
-    for name in chosen:
+    for name, real in chosen:
         if len(matches) >= limit or read >= SEARCH_BYTES:
             truncated = True
             break
         try:
-            data = fileio.read_bounded(ws.root / name, limit=SEARCH_FILE_LIMIT, what="file")
+            data = fileio.read_bounded(real, limit=SEARCH_FILE_LIMIT, what="file")
         except fileio.RefusedFile as exc:
             skipped.append({"path": name, "why": exc.reason})
             continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from llm_router import fileio
@@ -56,6 +57,28 @@ class Workspace:
         if not _inside(real, self.root):
             raise WorkspaceError(f"{text}: resolves to {real}, outside the workspace root {self.root}")
         return real
+
+    def resolve_listed(self, names: Iterable[str]) -> Iterator[tuple[str, Path]]:
+        """Each of `names` (relative, as a listing gives them) with its real path, leaving out those that lead
+        out of the root through a link anywhere on the way (a linked folder as much as a linked file).
+        Folders are resolved once each, so a listing of many files costs little more than a walk."""
+        folders: dict[str, Path | None] = {"": self.root}
+        for name in names:
+            parent, _, base = name.rpartition("/")
+            if parent not in folders:
+                try:
+                    folders[parent] = self.resolve(parent)
+                except WorkspaceError:
+                    folders[parent] = None
+            real_parent = folders[parent]
+            if real_parent is None or not base or base in (".", ".."):
+                continue
+            full = real_parent / base
+            if os.path.islink(full):
+                full = Path(os.path.realpath(full))
+                if not _inside(full, self.root):
+                    continue
+            yield name, full
 
     def read_text(self, path: str | os.PathLike[str], limit: int = EDIT_LIMIT) -> tuple[Path, str]:
         """The real path and text of a regular UTF-8 text file inside the root of at most `limit` bytes;
