@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from llm_router import router
 from llm_router.cli import cli
+from llm_router.errors import RouterError
 from llm_router.fs import WorkspaceError, analyze, edit_many, find, undo, undo_entries
 from llm_router.testing import FakeProvider
 
@@ -286,7 +287,7 @@ def test_undo_restores_what_an_applied_edit_changed(repo: Path, settings: router
     before = snapshot_of(repo)
     edit_many(repo, "rename load_config", settings=settings, globs=["*.py"], dry_run=False)
     assert snapshot_of(repo) != before
-    report = undo(settings.home)
+    report = undo(settings.home, repo)
     assert {f["status"] for f in report["files"]} == {"restored"}
     assert snapshot_of(repo) == before and undo_entries(settings.home) == []
 
@@ -294,10 +295,41 @@ def test_undo_restores_what_an_applied_edit_changed(repo: Path, settings: router
 def test_undo_leaves_a_file_changed_again_since_the_edit(repo: Path, settings: router.Settings) -> None:
     edit_many(repo, "rename load_config", settings=settings, paths=["src/app.py"], dry_run=False)
     (repo / "src" / "app.py").write_text("my own work\n")
-    report = undo(settings.home)
+    report = undo(settings.home, repo)
     assert report["files"][0]["status"] == "changed"
     assert (repo / "src" / "app.py").read_text() == "my own work\n"
     assert len(undo_entries(settings.home)) == 1
+
+
+@pytest.fixture
+def other(tmp_path: Path) -> Path:
+    """A second project, not a git repository, with one file the edits change."""
+    root = tmp_path / "other"
+    root.mkdir()
+    (root / "b.py").write_text("load_config = 2\n")
+    return root
+
+
+def test_undo_without_an_id_takes_the_latest_edit_of_this_root_only(
+    repo: Path, other: Path, settings: router.Settings
+) -> None:
+    edit_many(repo, "rename load_config", settings=settings, paths=["src/app.py"], dry_run=False)
+    with pytest.raises(RouterError, match="nothing to undo"):
+        undo(settings.home, other)
+    edit_many(other, "rename load_config", settings=settings, paths=["b.py"], dry_run=False)
+    edited_app = (repo / "src" / "app.py").read_text()
+    assert undo(settings.home, repo)["root"] == os.path.realpath(repo)
+    assert (repo / "src" / "app.py").read_text() == APP and edited_app != APP
+    assert (other / "b.py").read_text() == "read_config = 2\n"
+
+
+def test_undo_of_an_edit_made_under_another_root_is_refused(
+    repo: Path, other: Path, settings: router.Settings
+) -> None:
+    done = edit_many(repo, "rename load_config", settings=settings, paths=["src/app.py"], dry_run=False)
+    with pytest.raises(WorkspaceError, match="was made in") as refused:
+        undo(settings.home, other, done["undo_id"])
+    assert refused.value.exit_code == 2 and "read_config" in (repo / "src" / "app.py").read_text()
 
 
 def test_the_undo_journal_is_private(repo: Path, settings: router.Settings) -> None:
@@ -390,3 +422,25 @@ def test_fs_edit_json_outside_the_root_is_a_usage_error_object(
         main(["fs", "edit", "--json", "rename", "../elsewhere.py"])
     error = json.loads(capsys.readouterr().out)["error"]
     assert exited.value.code == 2 and (error["code"], error["exit_code"]) == ("usage", 2)
+
+
+def test_fs_undo_of_an_edit_made_under_another_root_exits_2(in_repo: Path, other: Path) -> None:
+    applied = run("fs", "edit", "rename load_config", "src/app.py", "--apply", "--json")
+    undo_id = json.loads(applied.stdout)["undo_id"]
+    result = run("fs", "undo", "--root", str(other), undo_id)
+    assert result.exit_code == 2 and "was made in" in result.stderr
+    assert "read_config" in (in_repo / "src" / "app.py").read_text()
+
+
+@pytest.mark.anyio
+async def test_mcp_fs_undo_in_one_project_leaves_anothers_edit_alone(in_repo: Path, other: Path) -> None:
+    from mcp import Client
+
+    from llm_router.mcp.server import build_server
+    from llm_router.mcp.session import McpSession
+
+    assert run("fs", "edit", "rename load_config", "src/app.py", "--apply").exit_code == 0
+    async with Client(build_server(McpSession(env=dict(os.environ), cwd=other))) as client:
+        answer = await client.call_tool("llm_fs_undo", {})
+    assert answer.is_error and "nothing to undo" in answer.content[0].text
+    assert "read_config" in (in_repo / "src" / "app.py").read_text()

@@ -204,11 +204,13 @@ def analyze(
 @fs.command()
 @click.argument("edit_id", required=False)
 @click.option("--list", "list_", is_flag=True, help="List the edits that can be undone, newest first.")
+@ROOT_OPTION
 @JSON_OPTION
-def undo(edit_id: str | None, list_: bool, as_json: bool) -> None:
-    """Put back the files of the last applied edit (or EDIT_ID), each unless it changed again since.
+def undo(edit_id: str | None, list_: bool, root: Path, as_json: bool) -> None:
+    """Put back the files of the last edit applied in the workspace root (or EDIT_ID), each unless it
+    changed again since.
 
-    Exit code 1 when a file was left as it is.
+    An EDIT_ID made under another root is refused (exit 2). Exit code 1 when a file was left as it is.
     """
     from llm_router import paths
     from llm_router.fs import undo as run_undo
@@ -222,7 +224,7 @@ def undo(edit_id: str | None, list_: bool, as_json: bool) -> None:
         for e in [] if as_json else listed:
             click.echo(f"{e['id']}  {len(e['files'])} files in {e['root']}: {e['what']}")
         return
-    report = run_undo(home, edit_id)
+    report = run_undo(home, root, edit_id)
     if as_json:
         emit_json(report)
     else:

@@ -87,22 +87,32 @@ def _load(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and "files" in data and "root" in data else None
 
 
-def undo(home: Path, batch: str | None = None) -> dict[str, Any]:
-    """Put back the files of edit `batch` (default: the latest), each only if it still holds what the edit
-    wrote. The journal is removed once every file is restored; a file changed since is left as it is and
-    named, and the journal kept."""
+def undo(home: Path, root: str | os.PathLike[str], batch: str | None = None) -> dict[str, Any]:
+    """Put back the files of edit `batch` (default: the latest edit made in the workspace `root`), each only
+    if it still holds what the edit wrote. An edit made under another root is refused (WorkspaceError, exit
+    2): a session working in one project never rewrites another's files. The journal is removed once every
+    file is restored; a file changed since is left as it is and named, and the journal kept."""
+    ws = Workspace(root)
     names = sorted(folder(home).glob("*.json"), reverse=True)
     if batch is not None:
         names = [p for p in names if p.stem == batch]
         if not names:
             raise RouterError(f"no edit {batch!r} in the undo journal (llm-router fs undo --list shows them)")
-    if not names:
-        raise RouterError("nothing to undo: the undo journal is empty")
-    path = names[0]
-    data = _load(path)
-    if data is None:
-        raise RouterError(f"the undo journal {path} cannot be read")
-    ws = Workspace(data["root"])
+        data = _load(names[0])
+        if data is None:
+            raise RouterError(f"the undo journal {names[0]} cannot be read")
+        if data["root"] != str(ws.root):
+            raise WorkspaceError(
+                f"edit {batch!r} was made in {data['root']}, not in this workspace ({ws.root}); "
+                f"undo it from there (llm-router fs undo --root {data['root']} {batch})"
+            )
+        path = names[0]
+    else:
+        mine = ((p, _load(p)) for p in names)
+        found = next(((p, d) for p, d in mine if d is not None and d["root"] == str(ws.root)), None)
+        if found is None:
+            raise RouterError(f"nothing to undo: no edit in the undo journal was made in {ws.root}")
+        path, data = found
     results = []
     for f in data["files"]:
         results.append(_restore(ws, f))

@@ -106,9 +106,10 @@ def fs_tools(s: McpSession) -> dict[str, Callable[..., Any]]:
     async def llm_fs_undo(
         edit_id: Annotated[str | None, Field(description="The undo_id an applied edit answered")] = None,
     ) -> Report:
-        """Put back the files of the last applied edit (or edit_id), each unless it changed again since."""
+        """Put back the files of the last edit applied in this workspace (or edit_id, which must have been
+        made in this workspace), each unless it changed again since."""
         from llm_router.fs import undo
 
-        return Report(report=await blocking(undo, s.settings.home, edit_id))
+        return Report(report=await blocking(undo, s.settings.home, s.cwd, edit_id))
 
     return {f.__name__: f for f in (llm_fs_find, llm_fs_edit_many, llm_fs_analyze, llm_fs_undo)}
