@@ -5,6 +5,7 @@ FakeProvider, called through LiteLLM for real, answering diffs of the file in it
 from __future__ import annotations
 
 import difflib
+import importlib
 import json
 import os
 import re
@@ -177,6 +178,36 @@ def test_an_edit_glob_leaves_out_files_behind_a_folder_link_leading_out(
     with pytest.raises(WorkspaceError, match="no file to work on"):
         edit_many(repo, "rename load_config", settings=settings, globs=["conf/*.py"], dry_run=False)
     assert (linked_folder / "settings.py").read_text() == "load_config = 'outside the root'\n"
+
+
+SLOW = "(a|aa)+b"  # backtracks exponentially on a run of a's with no b after it
+SLOW_LINES = ("a" * 26 + "!\n") * 100  # each line alone is quick to search; all of them are not
+
+
+def test_a_slow_pattern_is_stopped_per_file_not_per_line(repo: Path) -> None:
+    (repo / "slow.txt").write_text("ab\n" + SLOW_LINES)
+    report = find(repo, globs=["slow.txt"], pattern=SLOW, regex=True)
+    assert report["matches"] == [{"path": "slow.txt", "line": 1, "text": "ab"}]
+    assert report["skipped"] == [{"path": "slow.txt", "why": "the pattern took longer than 0.5 s"}]
+
+
+def test_a_search_stops_at_its_time_limit_and_says_so(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importlib.import_module("llm_router.fs.find"), "SEARCH_TIMEOUT_S", 0.2)
+    for name in ("slow1.txt", "slow2.txt", "slow3.txt"):
+        (repo / name).write_text(SLOW_LINES)
+    report = find(repo, globs=["slow*.txt"], pattern=SLOW, regex=True)
+    assert report["timed_out"] is True and report["truncated"] is True
+    assert [s["path"] for s in report["skipped"]] == ["slow1.txt"]
+    assert "time limit of 0.2 s ran out" in report["skipped"][0]["why"]
+
+
+def test_a_match_is_reported_on_the_line_it_starts_on(repo: Path) -> None:
+    (repo / "notes.txt").write_text("one\ntwo load_config\nthree load_config load_config\n")
+    report = find(repo, globs=["notes.txt"], pattern="^t.*load_config$", regex=True)
+    assert [(m["line"], m["text"]) for m in report["matches"]] == [
+        (2, "two load_config"),
+        (3, "three load_config load_config"),
+    ]
 
 
 def test_a_bad_regular_expression_is_an_error(repo: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ DEFAULT_RESULTS = 200
 SEARCH_FILE_LIMIT = 2 << 20  # larger files are listed but their content is not searched
 LINE_PREVIEW = 240  # characters of a matching line shown
 REGEX_TIMEOUT_S = 0.5  # per file, for a user's regular expression
+SEARCH_TIMEOUT_S = 10.0  # per search, over all files
 SEARCH_BYTES = 256 << 20  # content read per search, over all files
 
 
@@ -44,7 +46,7 @@ def _matcher(pattern: str, *, regex: bool, word: bool, ignore_case: bool) -> Any
     may backtrack for ever)."""
     import regex as rx
 
-    flags = rx.IGNORECASE if ignore_case else 0
+    flags = rx.MULTILINE | (rx.IGNORECASE if ignore_case else 0)  # ^ and $ at each line, as grep has them
     body = pattern if regex else rx.escape(pattern)
     if word:
         body = rf"(?<![\w]){body}(?![\w])"
@@ -68,7 +70,8 @@ def find(
 
     Answers `{"root", "listed_by", "files": [...]}` without a pattern, `{"root", "listed_by", "matches":
     [{"path", "line", "text"}], "files_with_matches"}` with one; `truncated` says when `max_results` (at most
-    2,000) cut the list, and `skipped` names files not searched (binary, too large, unreadable).
+    2,000) or the search's time limit (SEARCH_TIMEOUT_S; then `timed_out`) cut the list, and `skipped` names
+    files not searched, or not to the end (binary, too large, unreadable, a pattern too slow for the file).
     """
     ws = Workspace(root)
     limit = max(1, min(int(max_results), MAX_RESULTS))
@@ -81,7 +84,8 @@ def find(
     matches: list[dict[str, Any]] = []
     with_matches: list[str] = []
     skipped: list[dict[str, str]] = []
-    truncated, read = False, 0
+    truncated, timed_out, read = False, False, 0
+    deadline = time.monotonic() + SEARCH_TIMEOUT_S
     for name, real in chosen:
         if len(matches) >= limit or read >= SEARCH_BYTES:
             truncated = True
@@ -97,35 +101,57 @@ def find(
         read += len(data)
         if is_binary(data):
             continue
-        found = _search(matcher, data.decode("utf-8"), name, limit - len(matches), skipped)
+        found, timed_out = _search(
+            matcher, data.decode("utf-8"), name, limit - len(matches), deadline, skipped
+        )
         if found:
             with_matches.append(name)
             matches.extend(found)
+        if timed_out:
+            truncated = True
+            break
     return base | {
         "pattern": pattern,
         "matches": matches,
         "files_with_matches": with_matches,
         "files_searched": len(chosen),
         "truncated": truncated,
+        "timed_out": timed_out,
         "skipped": skipped,
     }
 
 
 def _search(
-    matcher: Any, text: str, name: str, room: int, skipped: list[dict[str, str]]
-) -> list[dict[str, Any]]:
+    matcher: Any, text: str, name: str, room: int, deadline: float, skipped: list[dict[str, str]]
+) -> tuple[list[dict[str, Any]], bool]:
+    """The lines of `text` where `matcher` matches (at most `room`), searched over the whole text at once
+    with one time limit for the file (REGEX_TIMEOUT_S, or less when the search's `deadline` is nearer; each
+    call gets what is left of it). A match is reported on the line it starts on, once per line. Answers the
+    lines found and whether the search's own deadline ran out (then the search stops)."""
     found: list[dict[str, Any]] = []
+    limit = min(time.monotonic() + REGEX_TIMEOUT_S, deadline)
+    pos, number, line_start = 0, 1, 0
     try:
-        if matcher.search(text, timeout=REGEX_TIMEOUT_S) is None:
-            return found
-        for number, line in enumerate(text.splitlines(), 1):
-            if matcher.search(line, timeout=REGEX_TIMEOUT_S) is not None:
-                preview = line.strip()
-                if len(preview) > LINE_PREVIEW:
-                    preview = preview[:LINE_PREVIEW] + "…"
-                found.append({"path": name, "line": number, "text": preview})
-                if len(found) >= room:
-                    break
+        while len(found) < room and pos <= len(text):
+            left = limit - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            match = matcher.search(text, pos, timeout=left)
+            if match is None:
+                break
+            start = match.start()
+            number += text.count("\n", line_start, start)
+            line_start = text.rfind("\n", 0, start) + 1
+            line_end = text.find("\n", start)
+            line_end = len(text) if line_end < 0 else line_end
+            preview = text[line_start:line_end].strip()
+            if len(preview) > LINE_PREVIEW:
+                preview = preview[:LINE_PREVIEW] + "…"
+            found.append({"path": name, "line": number, "text": preview})
+            pos = line_end + 1
     except TimeoutError:
+        if limit >= deadline:
+            skipped.append({"path": name, "why": f"the search's time limit of {SEARCH_TIMEOUT_S} s ran out"})
+            return found, True
         skipped.append({"path": name, "why": f"the pattern took longer than {REGEX_TIMEOUT_S} s"})
-    return found
+    return found, False
