@@ -114,6 +114,30 @@ def test_find_lists_the_files_git_does_not_ignore(repo: Path) -> None:
     assert report["files"] == [".gitignore", "README.md", "logo.png", "src/app.py", "src/util.py"]
 
 
+def test_find_runs_no_command_the_repositorys_git_config_names(repo: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    hook = tmp_path / "fsmonitor.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    hook.chmod(0o755)
+    git(repo, "config", "core.fsmonitor", str(hook))
+    report = find(repo, pattern="load_config")
+    assert report["listed_by"] == "git" and report["files_with_matches"]
+    assert not marker.exists()
+
+
+def test_find_lists_the_root_it_is_given_whatever_git_dir_says(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    git(elsewhere, "init", "-q")
+    monkeypatch.setenv("GIT_DIR", str(elsewhere / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(elsewhere))
+    report = find(repo)
+    assert report["listed_by"] == "git"
+    assert report["files"] == [".gitignore", "README.md", "logo.png", "src/app.py", "src/util.py"]
+
+
 def test_find_outside_a_git_repository_applies_the_gitignore_files_itself(repo: Path) -> None:
     (repo / ".git").rename(repo / "not-git")
     (repo / "src" / ".gitignore").write_text("util.py\n")

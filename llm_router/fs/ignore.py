@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -155,26 +155,56 @@ def walk(root: Path, limit: int = MAX_FILES) -> Iterator[str]:
         stack.extend(reversed(subfolders))
 
 
+# A repository's own .git/config can name commands git runs while listing (core.fsmonitor), and the caller's
+# environment can point git elsewhere (GIT_DIR, GIT_CONFIG_*): listing a checked-out repository must not run
+# its code, so those are turned off and git gets a clean environment.
+GIT_SAFETY = (
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "core.untrackedCache=false",
+    "-c",
+    "core.hooksPath=/dev/null",
+)
+
+
+def git_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment the file tools run git in: the caller's without any GIT_* variable, with no system
+    config, no pager, no prompt and no optional locks (a listing never writes the index)."""
+    base = os.environ if env is None else env
+    clean = {k: v for k, v in base.items() if not k.startswith("GIT_")}
+    return clean | {
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_OPTIONAL_LOCKS": "0",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_PAGER": "cat",
+        "PAGER": "cat",
+        "LC_ALL": "C",
+    }
+
+
+def _git(git: str, root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [git, *GIT_SAFETY, "-C", str(root), *args],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        env=git_env(),
+        timeout=GIT_TIMEOUT_S,
+    )
+
+
 def git_files(root: Path, limit: int = MAX_FILES) -> list[str] | None:
     """The files git lists under `root` (tracked, and untracked but not ignored), or None when `root` is
-    not inside a git work tree or git cannot tell."""
+    not inside a git work tree or git cannot tell (in GIT_TIMEOUT_S). Git runs without the repository's
+    commands (GIT_SAFETY) in a clean environment (`git_env`)."""
     git = shutil.which("git")
     if git is None:
         return None
     try:
-        inside = subprocess.run(
-            [git, "-C", str(root), "rev-parse", "--is-inside-work-tree"],
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT_S,
-        )
-        if inside.returncode != 0 or inside.stdout.strip() != "true":
+        inside = _git(git, root, "rev-parse", "--is-inside-work-tree")
+        if inside.returncode != 0 or inside.stdout.strip() != b"true":
             return None
-        listed = subprocess.run(
-            [git, "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True,
-            timeout=GIT_TIMEOUT_S,
-        )
+        listed = _git(git, root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     except (OSError, subprocess.SubprocessError):
         return None
     if listed.returncode != 0:
