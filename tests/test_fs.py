@@ -394,6 +394,55 @@ def test_the_undo_journal_is_private(repo: Path, settings: router.Settings) -> N
     assert oct((settings.home / "fs-undo").stat().st_mode & 0o777) == "0o700"
 
 
+SECRET_INSTRUCTION = "rename load_config, as the Falcon merger memo asks"
+
+
+def journal_texts(settings: router.Settings) -> list[str]:
+    return [p.read_text() for p in sorted((settings.home / "fs-undo").glob("*.json"))]
+
+
+def test_the_undo_journal_keeps_no_instruction_text_by_default(repo: Path, settings: router.Settings) -> None:
+    edit_many(repo, SECRET_INSTRUCTION, settings=settings, paths=["src/app.py"], dry_run=False)
+    assert not any("Falcon" in text for text in journal_texts(settings))
+    assert undo_entries(settings.home)[0]["what"].startswith("[withheld: store_prompts is off]")
+
+
+def test_the_undo_journal_keeps_the_instruction_when_store_prompts_is_on(
+    repo: Path, settings: router.Settings
+) -> None:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    (settings.home / "config.yaml").write_text("store_prompts: true\n")
+    edit_many(repo, SECRET_INSTRUCTION, settings=settings, paths=["src/app.py"], dry_run=False)
+    assert undo_entries(settings.home)[0]["what"] == SECRET_INSTRUCTION
+
+
+def test_the_undo_journal_drops_its_oldest_entries_past_its_byte_bound(
+    repo: Path, settings: router.Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importlib.import_module("llm_router.fs.journal"), "JOURNAL_BYTES", 1200)
+    for path in ("src/app.py", "src/util.py", "README.md"):
+        edit_many(repo, "rename load_config", settings=settings, paths=[path], dry_run=False)
+    assert [e["files"] for e in undo_entries(settings.home)] == [["README.md"], ["src/util.py"]]
+
+
+def test_the_undo_journal_forgets_edits_older_than_thirty_days(repo: Path, settings: router.Settings) -> None:
+    edit_many(repo, "rename load_config", settings=settings, paths=["src/app.py"], dry_run=False)
+    (entry,) = (settings.home / "fs-undo").glob("*.json")
+    month_ago = entry.stat().st_mtime - 31 * 86400
+    os.utime(entry, (month_ago, month_ago))
+    assert undo_entries(settings.home) == [] and not entry.exists()
+
+
+def test_an_edit_whose_undo_journal_would_be_too_large_writes_nothing(
+    repo: Path, settings: router.Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importlib.import_module("llm_router.fs.journal"), "JOURNAL_LIMIT", 100)
+    before = snapshot_of(repo)
+    report = edit_many(repo, "rename load_config", settings=settings, globs=["*.py"], dry_run=False)
+    assert snapshot_of(repo) == before and report["changed"] == 0 and "undo_id" not in report
+    assert all("undo journal" in f["error"] for f in report["files"])
+
+
 # -- analyze -------------------------------------------------------------------------------------------
 
 

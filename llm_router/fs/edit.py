@@ -133,6 +133,7 @@ def edit_many(
         undo_id = _write(ws, settings.home, pending, instruction, results, max_bytes)
         if undo_id is not None:
             report["undo_id"] = undo_id
+        report["changed"] = sum(r["status"] == "changed" for r in results)  # less what failed to be written
     return report
 
 
@@ -202,7 +203,15 @@ def _write(
         ready.append((real, change))
     if not ready:
         return None
-    batch = journal.record(home, ws.root, [c for _, c in ready], instruction)
+    from llm_router.providers.catalogue import user_config
+
+    keep_text = user_config(home).store_prompts
+    try:
+        batch = journal.record(home, ws.root, [c for _, c in ready], instruction, keep_text=keep_text)
+    except WorkspaceError as exc:
+        for _, change in ready:
+            by_path[change.path].update(status="error", error=f"not written: {exc}")
+        return None
     for real, change in ready:
         row = by_path[change.path]
         try:

@@ -1,6 +1,12 @@
 """The undo journal of the file tools: before an edit writes, what each file held is kept (privately, under
-`$LLM_ROUTER_HOME/fs-undo/`), so `llm-router fs undo` can put it back, file by file, unless a file changed
-again since. The last JOURNALS edits are kept."""
+`$LLM_ROUTER_HOME/fs-undo/`, files 0600 in a 0700 folder), so `llm-router fs undo` can put it back, file by
+file, unless a file changed again since.
+
+An entry holds the workspace root, the files' paths and their whole text before the edit (undo needs it), a
+hash of what the edit wrote, and the instruction only when config.yaml says `store_prompts: true` (else its
+length and a hash). An entry is removed when undone; at most JOURNALS entries and JOURNAL_BYTES bytes are
+kept, the oldest going first, and an entry older than KEEP_DAYS days goes the next time the journal is used.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +23,10 @@ from llm_router.errors import RouterError
 from llm_router.fs.workspace import HARD_LIMIT, Workspace, WorkspaceError
 
 FOLDER = "fs-undo"
-JOURNALS = 20
-JOURNAL_LIMIT = 64 << 20
+JOURNALS = 20  # entries kept
+JOURNAL_BYTES = 128 << 20  # bytes kept over all entries
+JOURNAL_LIMIT = 64 << 20  # one entry (an edit whose entry would be larger is not made)
+KEEP_DAYS = 30
 
 
 class Change(NamedTuple):
@@ -37,8 +45,10 @@ def folder(home: Path) -> Path:
     return home / FOLDER
 
 
-def record(home: Path, root: Path, changes: Sequence[Change], what: str) -> str:
-    """Keep `changes` (before the files are written) and return the journal's id."""
+def record(home: Path, root: Path, changes: Sequence[Change], what: str, *, keep_text: bool = False) -> str:
+    """Keep `changes` (before the files are written) and return the journal's id. The instruction `what`
+    is kept only with `keep_text` (config.yaml's `store_prompts`); otherwise its length and hash. A
+    WorkspaceError, and nothing kept, when the entry would be over JOURNAL_LIMIT bytes."""
     stamp = time.time()
     when = time.strftime("%Y%m%d-%H%M%S", time.localtime(stamp))
     batch = f"{when}-{int(stamp * 1000) % 1000:03d}-{os.getpid()}"
@@ -46,23 +56,41 @@ def record(home: Path, root: Path, changes: Sequence[Change], what: str) -> str:
         "id": batch,
         "time": stamp,
         "root": str(root),
-        "what": what[:200],
+        "what": what[:200] if keep_text else f"[withheld: store_prompts is off] ({len(what)} characters)",
+        "what_sha256": digest(what),
         "files": [{"path": c.path, "before": c.before, "after_sha256": digest(c.after)} for c in changes],
     }
+    text = json.dumps(entry)
+    if len(text.encode("utf-8")) > JOURNAL_LIMIT:
+        raise WorkspaceError(
+            f"the undo journal of this edit would be over {JOURNAL_LIMIT:,} bytes; nothing was written "
+            "(edit fewer or smaller files at once)"
+        )
     fileio.private_dir(folder(home))
-    fileio.write_private(folder(home) / f"{batch}.json", json.dumps(entry))
-    _prune(home)
+    fileio.write_private(folder(home) / f"{batch}.json", text)
+    prune(home, keep=batch)
     return batch
 
 
-def _prune(home: Path) -> None:
-    kept = sorted(folder(home).glob("*.json"))
-    for old in kept[:-JOURNALS]:
-        old.unlink(missing_ok=True)
+def prune(home: Path, keep: str | None = None, now: float | None = None) -> None:
+    """Drop the oldest entries past JOURNALS, past JOURNAL_BYTES in all, and those older than KEEP_DAYS;
+    the entry `keep` (the one just written) stays."""
+    cutoff = (time.time() if now is None else now) - KEEP_DAYS * 86400
+    total, count = 0, 0
+    for path in sorted(folder(home).glob("*.json"), reverse=True):  # newest first
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        total, count = total + st.st_size, count + 1
+        if path.stem != keep and (count > JOURNALS or total > JOURNAL_BYTES or st.st_mtime < cutoff):
+            path.unlink(missing_ok=True)
+            total, count = total - st.st_size, count - 1
 
 
 def entries(home: Path) -> list[dict[str, Any]]:
     """The kept edits, newest first, without the files' texts."""
+    prune(home)
     out = []
     for path in sorted(folder(home).glob("*.json"), reverse=True):
         data = _load(path)
@@ -93,6 +121,7 @@ def undo(home: Path, root: str | os.PathLike[str], batch: str | None = None) -> 
     2): a session working in one project never rewrites another's files. The journal is removed once every
     file is restored; a file changed since is left as it is and named, and the journal kept."""
     ws = Workspace(root)
+    prune(home)
     names = sorted(folder(home).glob("*.json"), reverse=True)
     if batch is not None:
         names = [p for p in names if p.stem == batch]
