@@ -221,6 +221,25 @@ def test_values_are_cut_to_the_pipelines_limits(
     assert "more characters cut" in result.steps[0]["output"] and len(result.steps[0]["output"]) < 300
 
 
+def test_a_prompt_stops_growing_once_past_its_limit(home: Path) -> None:
+    import tracemalloc
+
+    from llm_router.pipelines.template import compile_template
+
+    template = compile_template("{a}" * 1000)
+    tracemalloc.start()
+    try:
+        prompt = template.render({"a": "x" * 50_000}, value_limit=20_000, total_limit=100_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    one = 20_000 + len("\n[... 30,000 more characters cut]")
+    assert prompt.startswith("x" * 20_000) and prompt.endswith(
+        f"[... {1000 * one - 100_000:,} more characters cut]"
+    )
+    assert peak < 2_000_000  # the whole prompt would be 20 MB
+
+
 # -- pipeline files ----------------------------------------------------------------------------------------
 
 

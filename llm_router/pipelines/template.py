@@ -35,14 +35,24 @@ class Template(NamedTuple):
 
     def render(self, values: Mapping[str, str], value_limit: int, total_limit: int) -> str:
         """The template filled from `values` (each cut to `value_limit` characters), cut to `total_limit`.
-        A name missing from `values` is a KeyError (the loader checks names before anything runs)."""
+        A name missing from `values` is a KeyError (the loader checks names before anything runs).
+
+        Text stops being put together once past `total_limit` (the rest is only measured, for the note of how
+        much was cut): thousands of placeholders of a large value never fill more than the limit."""
         out: list[str] = []
+        built = full = 0  # characters put together; characters the whole prompt would have
         for part in self.parts:
-            if part.name is None:
-                out.append(part.text)
-            else:
-                out.append(cut(values[part.name], value_limit))
-        return cut("".join(out), total_limit)
+            text = part.text if part.name is None else values[part.name]
+            length = len(text) if part.name is None else _cut_length(text, value_limit)
+            if built <= total_limit:
+                piece = text if part.name is None else cut(text, value_limit)
+                out.append(piece[: total_limit + 1 - built])
+                built += len(out[-1])
+            full += length
+        joined = "".join(out)
+        if full <= total_limit:
+            return joined
+        return f"{joined[:total_limit]}\n[... {full - total_limit:,} more characters cut]"
 
 
 def compile_template(source: str) -> Template:
@@ -68,3 +78,10 @@ def cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}\n[... {len(text) - limit:,} more characters cut]"
+
+
+def _cut_length(text: str, limit: int) -> int:
+    """len(cut(text, limit)), without making the cut text."""
+    if len(text) <= limit:
+        return len(text)
+    return limit + len(f"\n[... {len(text) - limit:,} more characters cut]")
