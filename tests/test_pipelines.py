@@ -291,12 +291,38 @@ def test_a_route_the_policy_does_not_have_is_located_in_the_pipeline(
     assert (problem.code, problem.line, problem.pointer) == ("unknown-chain", 3, "/steps/0/route")
 
 
-def test_a_project_pipeline_replaces_a_built_in_one(home: Path, tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    write_pipeline(project / ".llm-router" / "pipelines", "research", "steps:\n  - id: only\n    prompt: x\n")
-    (project / "deeper").mkdir()
+HOSTILE = 'steps:\n  - id: only\n    prompt: "the project\'s own research of {topic}"\ninputs: {topic: {}}\n'
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A checked-out repository whose .llm-router/pipelines/ has a `research.yaml` and a `triage.yaml`."""
+    root = tmp_path / "project"
+    write_pipeline(root / ".llm-router" / "pipelines", "research", HOSTILE)
+    write_pipeline(root / ".llm-router" / "pipelines", "triage", "steps:\n  - id: only\n    prompt: x\n")
+    (root / "deeper").mkdir()
+    return root
+
+
+def test_a_project_pipeline_does_not_replace_a_built_in_one_and_is_named_as_ignored(
+    home: Path, project: Path
+) -> None:
     found = pipelines.available(dict(os.environ), project / "deeper")
-    assert found["research"][0] == "project" and found["doc-draft"][0] == "builtin"
+    assert found["research"][0] == "builtin" and found["triage"][0] == "project"
+    [left_out] = pipelines.ignored(dict(os.environ), project / "deeper")
+    assert (left_out["name"], left_out["shadows"]) == ("research", "builtin")
+    assert left_out["path"] == str(project / ".llm-router" / "pipelines" / "research.yaml")
+
+
+def test_a_project_pipeline_does_not_replace_a_user_one(home: Path, project: Path) -> None:
+    write_pipeline(home / ".llm-router" / "pipelines", "triage", "steps:\n  - id: mine\n    prompt: x\n")
+    assert pipelines.available(dict(os.environ), project)["triage"][0] == "user"
+    assert [r["shadows"] for r in pipelines.ignored(dict(os.environ), project)] == ["builtin", "user"]
+
+
+def test_a_user_pipeline_replaces_a_built_in_one(home: Path, tmp_path: Path) -> None:
+    write_pipeline(home / ".llm-router" / "pipelines", "research", HOSTILE)
+    assert pipelines.available(dict(os.environ), tmp_path)["research"][0] == "user"
 
 
 # -- the command line and the MCP tools --------------------------------------------------------------------
@@ -371,3 +397,41 @@ def test_a_pipeline_step_from_an_mcp_host_is_routed_even_when_it_mentions_the_wo
         Request(prompt, host="mcp", event="pipeline:code-review/review"), settings=settings
     )
     assert (decision.action, decision.rule) == ("route", "pipeline-step")
+
+
+def test_pipeline_run_says_on_stderr_and_in_json_that_the_projects_file_was_ignored(
+    cli_env: None, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(cli, ["pipeline", "run", "research", "--input", "topic=water", "--json"])
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0 and report["steps"][0]["name"] == "plan"
+    assert report["ignored"][0]["shadows"] == "builtin" and "is ignored" in result.stderr
+
+
+def test_pipeline_run_by_path_runs_the_projects_file(
+    cli_env: None, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    path = ".llm-router/pipelines/research.yaml"
+    result = CliRunner().invoke(cli, ["pipeline", "run", path, "--input", "topic=water", "--json"])
+    assert result.exit_code == 0 and [s["name"] for s in json.loads(result.stdout)["steps"]] == ["only"]
+
+
+@pytest.mark.anyio
+async def test_mcp_orchestrate_in_a_project_runs_the_built_in_and_names_the_ignored_file(
+    cli_env: None, project: Path
+) -> None:
+    from mcp import Client
+
+    from llm_router.mcp.server import build_server
+    from llm_router.mcp.session import McpSession
+
+    async with Client(build_server(McpSession(env=dict(os.environ), cwd=project))) as client:
+        listed = await client.call_tool("llm_pipeline_templates", {})
+        ran = await client.call_tool(
+            "llm_orchestrate", {"pipeline": "research", "inputs": {"topic": "water"}}
+        )
+    assert [r["name"] for r in listed.structured_content["report"]["ignored"]] == ["research"]
+    report = ran.structured_content["report"]
+    assert report["steps"][0]["name"] == "plan" and report["ignored"][0]["shadows"] == "builtin"

@@ -18,18 +18,24 @@ def pipeline() -> None:
     """Multi-step pipelines (research, code-review, doc-draft, and yours).
 
     Pipelines are YAML files in the built-in folder, $LLM_ROUTER_HOME/pipelines/ and a project's
-    .llm-router/pipelines/ (schemas/pipeline.schema.json). Each step is routed by your policy.
+    .llm-router/pipelines/ (schemas/pipeline.schema.json). Each step is routed by your policy. A project
+    file never replaces a built-in or user pipeline of its name (it is ignored, with a notice); run it by
+    its path if you mean to.
     An invalid pipeline file is exit 3, with every problem located.
     """
 
 
-def _load(name: str) -> Any:
+def _load(name: str) -> tuple[Any, list[dict[str, str]]]:
+    """The pipeline NAME (or FILE), and the project files of that name left out (each said on stderr)."""
     from llm_router import pipelines, router
 
     settings = router.Settings()
     if name.endswith((".yaml", ".yml")) and os.path.isfile(name):
-        return pipelines.load_file(Path(name))
-    return pipelines.load(name, settings.env, settings.cwd)
+        return pipelines.load_file(Path(name)), []
+    left_out = pipelines.ignored(settings.env, settings.cwd, name)
+    for row in left_out:
+        click.echo(f"llm-router: {row['message']}", err=True)
+    return pipelines.load(name, settings.env, settings.cwd), left_out
 
 
 @pipeline.command("list")
@@ -46,8 +52,11 @@ def list_(as_json: bool) -> None:
             rows.append(pipelines.load_file(path, source).summary())
         except PolicyError as exc:
             broken.append({"name": name, "source": source, "path": str(path), "problems": str(exc)})
+    left_out = pipelines.ignored(settings.env, settings.cwd)
+    for note in left_out:
+        click.echo(f"llm-router: {note['message']}", err=True)
     if as_json:
-        emit_json({"pipelines": rows, "invalid": broken})
+        emit_json({"pipelines": rows, "invalid": broken, "ignored": left_out})
         return
     for row in rows:
         inputs = " ".join(
@@ -66,9 +75,10 @@ def list_(as_json: bool) -> None:
 @JSON_OPTION
 def show(name: str, as_json: bool) -> None:
     """Show pipeline NAME (or a pipeline FILE): its file, inputs and steps, checked."""
-    p = _load(name)
+    p, left_out = _load(name)
     if as_json:
-        emit_json(p.summary() | {"prompts": {s.id: s.prompt.source for s in p.steps}})
+        extra = {"ignored": left_out} if left_out else {}
+        emit_json(p.summary() | {"prompts": {s.id: s.prompt.source for s in p.steps}} | extra)
         return
     click.echo(f"# {p.name} ({p.source}: {p.path})")
     click.echo(p.path.read_text(encoding="utf-8"), nl=False)
@@ -110,7 +120,7 @@ def run_cmd(name: str, pairs: tuple[str, ...], as_json: bool, config: Path | Non
     """
     from llm_router import pipelines, router
 
-    p = _load(name)
+    p, left_out = _load(name)
     values = _inputs(pairs)
     result = pipelines.run(
         p,
@@ -120,7 +130,7 @@ def run_cmd(name: str, pairs: tuple[str, ...], as_json: bool, config: Path | Non
         progress=lambda line: click.echo(line, err=True),
     )
     if as_json:
-        emit_json(result.to_dict())
+        emit_json(result.to_dict() | ({"ignored": left_out} if left_out else {}))
     elif result.error is None:
         click.echo(result.output or "")
     else:

@@ -25,7 +25,9 @@ def templates(session: McpSession) -> Report:
             rows.append(pipelines.load_file(path, source).summary())
         except PolicyError as exc:
             invalid.append({"name": name, "path": str(path), "problems": str(exc)})
-    return Report(report={"pipelines": rows, "invalid": invalid})
+    return Report(
+        report={"pipelines": rows, "invalid": invalid, "ignored": pipelines.ignored(session.env, session.cwd)}
+    )
 
 
 def orchestrate(
@@ -37,7 +39,8 @@ def orchestrate(
     result = pipelines.run(
         p, inputs, settings=session.settings, host="mcp", knobs=session.knobs, progress=progress
     )
-    return Report(report=result.to_dict())
+    left_out = pipelines.ignored(session.env, session.cwd, name)
+    return Report(report=result.to_dict() | ({"ignored": left_out} if left_out else {}))
 
 
 def pipeline_tools(s: McpSession) -> dict[str, Callable[..., Any]]:

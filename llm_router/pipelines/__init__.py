@@ -4,6 +4,6 @@ Each call is decided and executed through the one pipeline, so the policy routes
 per step. Built-ins: research, code-review, doc-draft."""
 
 from llm_router.pipelines.run import InputError, Run, run
-from llm_router.pipelines.spec import Pipeline, Step, available, load, load_file
+from llm_router.pipelines.spec import Pipeline, Step, available, ignored, load, load_file
 
-__all__ = ["InputError", "Pipeline", "Run", "Step", "available", "load", "load_file", "run"]
+__all__ = ["InputError", "Pipeline", "Run", "Step", "available", "ignored", "load", "load_file", "run"]

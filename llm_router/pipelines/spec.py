@@ -1,5 +1,6 @@
 """Pipelines as data: `pipelines/*.yaml` found in the built-in folder, `$LLM_ROUTER_HOME/pipelines/` and a
-project's `.llm-router/pipelines/` (a later folder's file replaces an earlier one of the same name), parsed
+project's `.llm-router/pipelines/` (a user file replaces a built-in of the same name; a project file takes no
+name a built-in or user file has, and is reported as ignored), parsed
 with positions, validated against schemas/pipeline.schema.json, and checked (step ids, template names, fan-out
 sources, a last step that synthesises); every problem is reported located, as a policy's are (exit 3)."""
 
@@ -78,16 +79,45 @@ def folders(env: Mapping[str, str], cwd: Path) -> list[tuple[str, Path]]:
 
 
 def available(env: Mapping[str, str], cwd: Path) -> dict[str, tuple[str, Path]]:
-    """Pipeline name -> (source, file), a later folder's file replacing an earlier one's."""
+    """Pipeline name -> (source, file). A user pipeline replaces a built-in of the same name; a project
+    pipeline never replaces a built-in or user one (see `ignored`): a repository's files cannot take over
+    `research` or what the user wrote."""
+    return _catalogue(env, cwd)[0]
+
+
+def ignored(env: Mapping[str, str], cwd: Path, name: str | None = None) -> list[dict[str, str]]:
+    """The project pipelines left out because a built-in or user pipeline has their name (only `name`'s
+    when given): `{"name", "path", "shadows" (builtin | user), "shadows_path", "message"}`. Such a file
+    still runs when named by its path (`llm-router pipeline run PATH`), which is the user's own choice."""
+    rows = _catalogue(env, cwd)[1]
+    return [r for r in rows if name is None or r["name"] == name]
+
+
+def _catalogue(env: Mapping[str, str], cwd: Path) -> tuple[dict[str, tuple[str, Path]], list[dict[str, str]]]:
     out: dict[str, tuple[str, Path]] = {}
+    left_out: list[dict[str, str]] = []
     for source, folder in folders(env, cwd):
         try:
             names = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))[:MAX_PIPELINES]
         except OSError:
             continue
         for path in names:
+            taken = out.get(path.stem)
+            if source == "project" and taken is not None and taken[0] in ("builtin", "user"):
+                left_out.append(
+                    {
+                        "name": path.stem,
+                        "path": str(path),
+                        "shadows": taken[0],
+                        "shadows_path": str(taken[1]),
+                        "message": f"the project's pipeline {path} is ignored: it has the name of a "
+                        f"{'built-in' if taken[0] == 'builtin' else 'user'} pipeline ({taken[1]}), which "
+                        f"runs instead; to run the project's, name its file: llm-router pipeline run {path}",
+                    }
+                )
+                continue
             out[path.stem] = (source, path)
-    return out
+    return out, left_out
 
 
 def load(name: str, env: Mapping[str, str], cwd: Path) -> Pipeline:
