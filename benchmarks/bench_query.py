@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from llm_router.hosts.commands import cli_argv
 from llm_router.testing import FakeProvider
 
 KEY = "sk-bench-not-a-real-key"
@@ -73,7 +74,7 @@ def whole_process(fake: FakeProvider, runs: int) -> dict[str, float]:
     env = {**os.environ, **fake.env(KEY), "HOME": str(home), "LLM_ROUTER_HOME": str(home / ".llm-router")}
     env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # both sides offline, as the router is
     direct = [sys.executable, "-c", DIRECT.format(prompt=PROMPT, base=fake.openai_base, key=KEY)]
-    routed = ["llm-router", "query", PROMPT, "--models", "openai/bench"]
+    routed = [*cli_argv(), "query", PROMPT, "--models", "openai/bench"]  # the script beside this python
     subprocess.run(routed, env=env, capture_output=True, check=True)  # warm the policy cache and usage.db
     samples: dict[str, list[float]] = {"direct": [], "routed": []}
     for _ in range(runs):

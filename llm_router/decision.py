@@ -1,14 +1,19 @@
 """The values that flow through one prompt: Request -> Features -> Context -> Decision.
 
-Plain frozen dataclasses, no I/O: the classifier and the policy evaluator are pure functions over these.
+Plain immutable records, no I/O: the classifier and the policy evaluator are pure functions over these.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from types import MappingProxyType
-from typing import Any, NamedTuple
+from _collections_abc import Mapping  # collections.abc without importing collections
+
+from llm_router import jsonio
+from llm_router.records import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 ACTIONS = ("route", "passthrough", "suggest", "block")
 TASKS = (
@@ -30,10 +35,12 @@ COMPLEXITIES = ("simple", "moderate", "complex", "deep_reasoning")
 HOSTS = ("cli", "claude-code", "codex", "gemini-cli", "vscode", "cursor", "mcp", "litellm-proxy", "gateway")
 
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})  # an immutable default for mapping fields
+_EMPTY: Mapping[str, Any] = type(type.__dict__)(
+    {}
+)  # an immutable default for mapping fields (a mappingproxy)
 
 
-class RequestFeatures(NamedTuple):
+class RequestFeatures(Record):
     """What a whole API request carries besides its prompt (the gateway fills these in). The defaults are
     the neutral values of a lone prompt: one message, no tools, no images, no thinking, not streamed."""
 
@@ -50,7 +57,7 @@ class RequestFeatures(NamedTuple):
 NEUTRAL = RequestFeatures()
 
 
-class Request(NamedTuple):
+class Request(Record):
     """One prompt and where it came from; `features` describe the whole request it was taken from."""
 
     prompt: str
@@ -62,7 +69,7 @@ class Request(NamedTuple):
     features: RequestFeatures = NEUTRAL
 
 
-class Features(NamedTuple):
+class Features(Record):
     """What the classifier computed from a prompt."""
 
     tokens: int
@@ -89,7 +96,7 @@ class Features(NamedTuple):
         }
 
 
-class BudgetState(NamedTuple):
+class BudgetState(Record):
     """A budget of the policy and what has been used against it in its current period.
 
     A USD budget (`kind` "usd") counts `spent_usd` of `limit_usd` from usage.db this calendar `period`. A
@@ -169,7 +176,7 @@ class BudgetState(NamedTuple):
         }
 
 
-class Context(NamedTuple):
+class Context(Record):
     """Everything the evaluator may look at besides the policy. Time comes in here, never from a clock."""
 
     request: Request
@@ -182,7 +189,7 @@ class Context(NamedTuple):
     knobs: Mapping[str, str] = _EMPTY
 
 
-class TraceStep(NamedTuple):
+class TraceStep(Record):
     """One rule the evaluator considered: what it saw and why it did or did not match.
 
     `saw` holds the raw values of the names the rule's condition uses; `to_dict` makes them short and
@@ -231,10 +238,8 @@ def step_json(
 
 
 _PREVIEW = 80
-_encode = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), check_circular=False, default=str
-).encode
-_quote = json.encoder.encode_basestring  # the C string encoder: no encoder object built per call
+_encode = jsonio.encoder(ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False)
+_quote = jsonio.quote
 _STEP_HEADS: dict[tuple[str, str, str], str] = {}
 
 
@@ -276,7 +281,16 @@ def plain(value: Any) -> Any:
     return value
 
 
-class Decision(NamedTuple):
+def decisive(trace: Sequence[TraceStep]) -> Sequence[TraceStep]:
+    """The steps of a trace that shaped the decision: the rules that matched (the deciding one last) and
+    those whose condition failed to evaluate."""
+    fast = getattr(trace, "decisive", None)  # the evaluator's lazy trace knows them without a scan
+    if fast is not None:
+        return fast()  # type: ignore[no-any-return]
+    return [step for step in trace if step.matched or step.note]
+
+
+class Decision(Record):
     """What the policy decided for one prompt, with everything needed to explain and to carry it out."""
 
     id: str
@@ -315,17 +329,22 @@ class Decision(NamedTuple):
         """True when the decision routes and at least one model of its chain can be tried."""
         return self.action == "route" and bool(self.usable)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, full_trace: bool = False) -> dict[str, Any]:
+        """The decision as JSON-ready data. Its trace holds the rules that matched or failed (what a stored
+        decision or `route --json` needs), or with `full_trace` every rule considered (explain, --trace)."""
         return {
             **self._summary(),
-            "trace": [t.to_dict() for t in self.trace],
+            "trace": [t.to_dict() for t in (self.trace if full_trace else decisive(self.trace))],
             "policy_revision": self.policy_revision,
         }
 
-    def to_json(self) -> str:
-        """Compact JSON of `to_dict()`, built faster (`route --batch` prints thousands)."""
+    def to_json(self, *, full_trace: bool = False) -> str:
+        """Compact JSON of `to_dict(full_trace=...)`, built faster (`route --batch` prints thousands)."""
         fast = getattr(self.trace, "to_json", None)  # the evaluator's lazy trace writes itself
-        trace = fast() if fast is not None else ",".join(t.to_json() for t in self.trace)
+        if fast is not None:
+            trace = fast(full=full_trace)
+        else:
+            trace = ",".join(t.to_json() for t in (self.trace if full_trace else decisive(self.trace)))
         revision = _encode(self.policy_revision)
         return f'{_encode(self._summary())[:-1]},"trace":[{trace}],"policy_revision":{revision}}}'
 

@@ -11,10 +11,10 @@ RouterError                  exit 1: anything the router reports as a plain fail
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from llm_router.policy.problems import Problem
 
 

@@ -4,6 +4,8 @@ only: the hook path imports it).
 Writing, for anything kept under `$LLM_ROUTER_HOME`:
 - `private_dir(path)`: mkdir -p; the folders it creates, and `path` itself, are 0700.
 - `write_private(path, data)`: replace `path` atomically (temporary file and rename) with a 0600 file.
+- `overwrite_private(path, data)`: rewrite a small 0600 file in place, for files every reader and writer
+  locks (session state): no rename, which on ext4 costs a flush of the new data (milliseconds).
 - `append_private(path)`: a text file opened for appending, created 0600 (an existing one is tightened).
 - `private_file(path)`: `path` exists and is 0600, for files another library opens (SQLite's usage.db).
 Missing parent folders are created 0700; folders that already exist are tightened only by `private_dir`.
@@ -13,17 +15,21 @@ Reading, for every file a user or a repository can point at:
   `limit` bytes, or `RefusedFile`, an OSError whose message names `what` and the path.
 - `open_bounded(path, *, limit, what)`: the same checks, returning the open binary file (large files read
   in pieces, such as eval datasets).
+- `read_private(path, *, limit, what)`: `read_bounded` for a file whose content is trusted as our own (a
+  cache that holds code): also refused when it is a link, is not this user's or others can write it.
 A fifo, a device (/dev/zero), a socket or a folder is refused without reading a byte, and never blocks.
 The limits of the product's own readers are named below, so that they are documented in one place.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import stat
-from typing import IO, BinaryIO, TextIO
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, BinaryIO, TextIO
 
 __all__ = [
     "CACHE_LIMIT",
@@ -40,7 +46,9 @@ __all__ = [
     "SUITE_LIMIT",
     "append_private",
     "open_bounded",
+    "overwrite_private",
     "private_dir",
+    "read_private",
     "private_file",
     "read_bounded",
     "write_private",
@@ -64,6 +72,7 @@ PathLike = str | os.PathLike[str]
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # opening a fifo must not wait for a writer
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _tmp_names = itertools.count()
 
 
@@ -127,6 +136,27 @@ def read_bounded(path: PathLike, *, limit: int, what: str) -> bytes:
     return data
 
 
+def read_private(path: PathLike, *, limit: int, what: str) -> bytes:
+    """The bytes of `path` when it is a regular file (not a link) of at most `limit` bytes that this user
+    owns and nobody else can write; RefusedFile otherwise. For files whose content runs as code (the
+    compiled-policy cache): another user able to write them could make llm-router run anything."""
+    fd = os.open(path, os.O_RDONLY | _CLOEXEC | _NONBLOCK | _NOFOLLOW)
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise RefusedFile(path, what, f"is {_kind(st.st_mode)}, not a regular file")
+        if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+            raise RefusedFile(path, what, "is not private to this user")
+        if st.st_size > limit:
+            raise RefusedFile(
+                path, what, f"is {st.st_size:,} bytes, more than the limit of {limit:,}", too_large=True
+            )
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise RefusedFile(path, what, f"is more than the limit of {limit:,} bytes", too_large=True)
+    return data
+
+
 # -- writing ---------------------------------------------------------------------------------------------
 
 
@@ -155,8 +185,10 @@ def _make_parents(folder: str) -> None:
             break
         head = parent
     for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):  # another process was faster, or a file is in the way
+        try:  # noqa: SIM105 - contextlib stays off the hook path
             os.mkdir(path, DIR_MODE)
+        except FileExistsError:  # another process was faster, or a file is in the way
+            pass
     if folder and not os.path.isdir(folder):
         raise NotADirectoryError(f"{folder} is not a folder")
 
@@ -184,9 +216,42 @@ def write_private(path: PathLike, data: bytes | str) -> None:
             handle.write(body)
         os.replace(tmp, target)
     except BaseException:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 - contextlib stays off the hook path
             os.unlink(tmp)
+        except OSError:
+            pass
         raise
+
+
+def overwrite_private(path: PathLike, data: bytes | str) -> None:
+    """Rewrite `path` with `data` in place: create it 0600 (tighten an existing one), write, truncate.
+
+    For a small file whose readers and writers all hold a lock on it (a hook's session state): readers never
+    see a part, and there is no rename, which on ext4 forces the new data to disk before the rename (it
+    cost a hook milliseconds per prompt). Anything but a regular file at `path` (a link, a fifo) is replaced
+    as `write_private` does."""
+    target = os.fspath(path)
+    body = data.encode("utf-8") if isinstance(data, str) else data
+    _make_parents(os.path.dirname(target))
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | _CLOEXEC | _NONBLOCK | _NOFOLLOW, FILE_MODE)
+    except OSError:  # a link (O_NOFOLLOW), a fifo without a reader, a folder
+        write_private(target, body)
+        return
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            fd = -1
+            write_private(target, body)
+            return
+        _tighten(target, FILE_MODE, fd)
+        view = memoryview(body)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.ftruncate(fd, len(body))
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def append_private(path: PathLike, *, encoding: str = "utf-8", errors: str = "strict") -> TextIO:

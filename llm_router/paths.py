@@ -1,41 +1,66 @@
 """Where llm-router keeps its files and finds its built-in data. The only module that reads the environment
-for locations; everything else asks it."""
+for locations; everything else asks it.
+
+Each place comes as a `Path` (`home()`, `policies_dir()`, `schemas_dir()`) and, for the hook path, which does
+not import pathlib, as a string (`home_dir()`, `policies_folder()`).
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from pathlib import Path
 
-_PKG = Path(__file__).resolve().parent
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+_PKG = os.path.dirname(os.path.realpath(__file__))
+
+
+def home_dir(env: Mapping[str, str] | None = None) -> str:
+    """`$LLM_ROUTER_HOME`, default `~/.llm-router`, as a string."""
+    env = os.environ if env is None else env
+    explicit = env.get("LLM_ROUTER_HOME")
+    if explicit:
+        return os.path.expanduser(explicit)
+    return os.path.join(env.get("HOME") or os.path.expanduser("~"), ".llm-router")
 
 
 def home(env: Mapping[str, str] | None = None) -> Path:
     """`$LLM_ROUTER_HOME`, default `~/.llm-router`."""
-    env = os.environ if env is None else env
-    explicit = env.get("LLM_ROUTER_HOME")
-    if explicit:
-        return Path(explicit).expanduser()
-    return Path(env.get("HOME") or Path.home()) / ".llm-router"
+    from pathlib import Path
+
+    return Path(home_dir(env))
 
 
-def _data_dir(name: str) -> Path:
+def _data_folder(name: str) -> str:
     # Inside a wheel the top-level folders are shipped as llm_router/_data/<name>; in a checkout
     # (editable install, tests) they sit beside the package.
-    shipped = _PKG / "_data" / name
-    return shipped if shipped.is_dir() else _PKG.parent / name
+    shipped = os.path.join(_PKG, "_data", name)
+    return shipped if os.path.isdir(shipped) else os.path.join(os.path.dirname(_PKG), name)
+
+
+def policies_folder() -> str:
+    """The built-in policies (`builtin:NAME` is `policies/NAME.yaml`), as a string."""
+    return _data_folder("policies")
 
 
 def policies_dir() -> Path:
     """The built-in policies (`builtin:NAME` is `policies/NAME.yaml`)."""
-    return _data_dir("policies")
+    from pathlib import Path
+
+    return Path(policies_folder())
 
 
 def schemas_dir() -> Path:
     """The JSON Schemas: routing policy, policy test suites, eval datasets."""
-    return _data_dir("schemas")
+    from pathlib import Path
+
+    return Path(_data_folder("schemas"))
 
 
 def pipelines_dir() -> Path:
     """The built-in pipelines (`pipelines/NAME.yaml`)."""
-    return _data_dir("pipelines")
+    from pathlib import Path
+
+    return Path(_data_folder("pipelines"))

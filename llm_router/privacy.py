@@ -9,8 +9,12 @@ Standard library only: the hooks import it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from _collections_abc import Mapping  # collections.abc without importing collections
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 WITHHELD = "[withheld: store_prompts is off]"
 FRAGMENT = "[…]"

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from llm_router import paths
 from llm_router.decision import BudgetState, Context, Decision, Request
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
+    from typing import Any
+
     from llm_router.execute import Result
     from llm_router.execute.awalk import Attempt, Delivery
     from llm_router.execute.stream import Restart
@@ -25,39 +27,83 @@ if TYPE_CHECKING:
 
 
 class Settings:
-    """Where a call runs: its environment, working directory and an explicit `--config`."""
+    """Where a call runs: its environment, working directory and an explicit `--config`.
 
-    __slots__ = ("config", "cwd", "env")
+    `cwd` and `home` are Paths; `cwd_dir` and `home_dir` the same places as strings, for the hook path,
+    which does not import pathlib."""
+
+    __slots__ = ("config", "cwd_dir", "env")
 
     def __init__(
-        self, env: Mapping[str, str] | None = None, cwd: Path | None = None, config: Path | None = None
+        self,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        config: Path | None = None,
     ) -> None:
         self.env: Mapping[str, str] = dict(os.environ) if env is None else env
-        self.cwd: Path = Path.cwd() if cwd is None else cwd
+        self.cwd_dir: str = os.getcwd() if cwd is None else os.fspath(cwd)
         self.config: Path | None = config
+
+    @property
+    def cwd(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.cwd_dir)
+
+    @property
+    def home_dir(self) -> str:
+        return paths.home_dir(self.env)
 
     @property
     def home(self) -> Path:
         return paths.home(self.env)
 
     def __repr__(self) -> str:
-        return f"Settings(cwd={str(self.cwd)!r}, config={self.config!r})"
+        return f"Settings(cwd={self.cwd_dir!r}, config={self.config!r})"
 
 
-_compiled: dict[tuple[Any, ...], CompiledPolicy] = {}
+# inputs key -> (policy, the files it was compiled from): a compiled-cache entry, kept in this process
+_compiled: dict[str, tuple[CompiledPolicy, tuple[Any, ...]]] = {}
 
 
 def load(settings: Settings | None = None) -> CompiledPolicy:
-    """The compiled policy for these settings (memoised per process; the loader caches on disk).
+    """The compiled policy for these settings: from this process's memory or the compiled-policy cache while
+    every file it was built from is unchanged, else loaded, compiled and cached (`policy/compiled_cache.py`).
 
     Raises PolicyError with every problem of every layer: what the loader found (YAML, schema, layering)
     and what compiling finds (expressions, chain and budget references), so one run shows them all.
     """
+    from llm_router.policy import compiled_cache, sources
+
+    settings = settings or Settings()
+    builtins = paths.policies_folder()
+    home = settings.home_dir
+    roots = sources.roots(settings.env, settings.cwd_dir, settings.config, home, builtins)
+    key = compiled_cache.key_of(roots, builtins)
+    kept = _compiled.get(key)
+    if kept is not None and compiled_cache.unchanged(kept[1]):
+        return kept[0]
+    found = compiled_cache.read(home, key)
+    if found is None:
+        cp, inputs = _compile(settings)
+        files = compiled_cache.write(home, key, cp, inputs)
+        if not files:
+            return cp  # not cacheable (a file changed meanwhile, or data marshal cannot write): no memo
+        found = (cp, files)
+    if len(_compiled) > 16:  # a long-running process serving many projects
+        _compiled.clear()
+    _compiled[key] = found
+    return found[0]
+
+
+def _compile(settings: Settings) -> tuple[CompiledPolicy, list[tuple[str, str | None, int]]]:
+    """Load and compile the policy (the slow path: YAML, schema, layering, expressions, regexes); the policy
+    and the files it was compiled from: (path, sha256 or None for an absent one, read limit)."""
+    from llm_router import fileio
     from llm_router.errors import PolicyError
     from llm_router.policy.compile import compile_policy
     from llm_router.policy.load import load_policy_partial
 
-    settings = settings or Settings()
     loaded, problems = load_policy_partial(
         env=settings.env, cwd=settings.cwd, config=settings.config, home=settings.home
     )
@@ -69,12 +115,17 @@ def load(settings: Settings | None = None) -> CompiledPolicy:
         except Exception:  # noqa: BLE001 - data that broke the schema may break the compiler too
             pass
         raise PolicyError(sorted(problems, key=lambda p: (p.file, p.line, p.col)))
-    # Rule locations name files, so two files with the same content are different policies.
-    key = (loaded.revision, tuple(src.name for src in loaded.sources))
-    cp = _compiled.get(key)
-    if cp is None:
-        cp = _compiled[key] = compile_policy(loaded)
-    return cp
+    cp = compile_policy(loaded)
+    inputs = [(path, sha, fileio.POLICY_LIMIT) for path, sha in loaded.files]
+    inputs += [(path, sha, fileio.LEXICON_LIMIT) for path, sha in cp.classifier.sources]
+    if cp.classifier_llm is not None:  # the second stage's instructions file
+        import hashlib
+
+        from llm_router.llmclassify.spec import TEMPLATE_LIMIT, template_file
+
+        sha = hashlib.sha256(cp.classifier_llm.template.encode("utf-8")).hexdigest()
+        inputs.append((str(template_file(cp.classifier_llm.prompt_name)), sha, TEMPLATE_LIMIT))
+    return cp, inputs
 
 
 def _budgets_rule_out(reasons: Any) -> bool:
@@ -94,13 +145,17 @@ LiveState = tuple[frozenset[str], dict[str, BudgetState], frozenset[str]]
 
 def live_state(cp: CompiledPolicy, settings: Settings, now: float) -> LiveState:
     """Configured providers, budget states and open breakers, read from the environment and usage.db (and,
-    for `kind: subscription` budgets, the cached Claude usage estimate)."""
-    from llm_router.providers.catalogue import configured
-    from llm_router.store.db import db_path
+    for `kind: subscription` budgets, the cached Claude usage estimate).
 
-    providers = configured(settings.env, cwd=settings.cwd, home=settings.home)
-    path = db_path(settings.env)
-    if not path.exists():  # nothing recorded yet: nothing spent, no breaker open
+    usage.db is not opened when nothing it holds can change the decision: no budgets, no rule reading
+    provider health, and no provider configured (every model is then unusable whatever its breaker says).
+    """
+    from llm_router.providers.catalogue import configured
+
+    home = settings.home_dir
+    providers = configured(settings.env, cwd=settings.cwd_dir, home=home)
+    path = os.path.join(home, "usage.db")
+    if (not providers and not cp.budgets and "health" not in cp.names_used) or not os.path.exists(path):
         budgets, open_breakers = {b.id: b.state() for b in cp.budgets}, frozenset[str]()
     else:
         from llm_router.store import state as store_state
@@ -141,15 +196,7 @@ def decide(
         from llm_router.llmclassify.stage import refine
 
         features, stage = refine(features, request, cp, settings)
-    ctx = Context(
-        request=request,
-        features=features,
-        now=now,
-        configured=providers,
-        budgets=budgets,
-        open_breakers=open_breakers,
-        knobs=dict(knobs or {}),
-    )
+    ctx = Context(request, features, now, providers, budgets, open_breakers, dict(knobs or {}))
     decision = evaluate(cp, ctx)
     if stage is not None:
         decision = decision._replace(second_stage=stage)
@@ -292,6 +339,8 @@ def resume_media(
 ) -> MediaResult:
     """Take up a queued media job kept by `run_media` (by its id): wait for it again, then save and record
     it as the attempt it is, under the decision that started it. Nothing new is submitted."""
+    from pathlib import Path
+
     from llm_router.media import costs, jobs
     from llm_router.media.calls import Submitted
     from llm_router.media.job import MediaJob

@@ -86,6 +86,15 @@ def test_when_every_model_fails_the_exit_code_is_5_and_each_model_is_named_witho
     assert KEY not in proc.stderr + proc.stdout
 
 
+def test_a_query_process_leaves_with_its_answer_out_and_its_usage_recorded(
+    fake: FakeProvider, capsys: pytest.CaptureFixture[str]
+) -> None:
+    proc = llm_router("query", "hello", "--models", "openai/a", "--stream")  # exits without teardown
+    assert (proc.returncode, proc.stdout) == (0, "answer from a\n")
+    assert "openai/a · 1 attempt" in proc.stderr
+    assert json.loads(cli("usage", "--json", capsys=capsys)[1])["calls"] == 1
+
+
 def test_with_only_an_ollama_endpoint_an_ollama_model_answers(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

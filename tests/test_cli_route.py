@@ -117,6 +117,35 @@ def test_batch_gives_one_decision_per_line_and_flags_bad_lines() -> None:
     assert [r["line"] for r in rows[40:]] == [41, 42]
 
 
+def test_a_batch_decision_traces_the_rules_that_matched_and_trace_adds_the_rest() -> None:
+    prompt = json.dumps({"prompt": "what is 2+2?"}) + "\n"
+    short = json.loads(run("route", "--batch", "-", "--json", input=prompt)[1])
+    full = json.loads(run("route", "--batch", "-", "--json", "--trace", input=prompt)[1])
+    assert [(s["rule"], s["matched"]) for s in short["trace"]] == [("by-difficulty", True)]
+    assert [s["rule"] for s in full["trace"]][0] == "explicit-claude" and len(full["trace"]) > 5
+    assert [s for s in full["trace"] if s["matched"] or s["note"]] == short["trace"]
+    same = {k for k in full if k not in ("trace", "id")}  # the id is new per decision (it holds the time)
+    assert {k: full[k] for k in same} == {k: short[k] for k in same}
+
+
+def test_route_json_and_explain_json_differ_only_in_how_much_they_trace() -> None:
+    route = json.loads(run("route", "what is 2+2?", "--json")[1])
+    explain = json.loads(run("policy", "explain", "what is 2+2?", "--json")[1])
+    assert [s["rule"] for s in route["trace"]] == ["by-difficulty"]
+    assert len(explain["trace"]) > len(route["trace"]) and explain["trace"][-1] == route["trace"][-1]
+
+
+def test_a_rule_that_fails_is_in_the_trace_of_a_batch_decision(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        'version: 1\nrules:\n  - id: broken\n    when: "tokens / 0 > 1"\n    then: {route: complex}\n'
+    )
+    prompt = json.dumps({"prompt": "what is 2+2?"}) + "\n"
+    row = json.loads(run("route", "--batch", "-", "--json", "--config", str(policy), input=prompt)[1])
+    assert [(s["rule"], s["matched"]) for s in row["trace"]] == [("broken", False), ("by-difficulty", True)]
+    assert "ZeroDivisionError" in row["trace"][0]["note"]
+
+
 def test_policy_and_profile_knobs_change_routing_over_forty_prompts(monkeypatch: pytest.MonkeyPatch) -> None:
     def batch(**env: str) -> list[dict[str, object]]:
         for key, value in env.items():

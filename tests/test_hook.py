@@ -171,6 +171,7 @@ def test_smart_points_a_confident_prompt_at_llm_query_with_a_saved_decision(home
         db.execute("SELECT decision FROM decisions WHERE id = ?", (decision_id,)).fetchone()[0]
     )
     assert saved["tier"] == "simple" and saved["host"] == "claude-code"
+    assert [(step["rule"], step["matched"]) for step in saved["trace"]] == [("by-difficulty", True)]
 
 
 def test_smart_holds_heavy_tools_for_a_question_until_llm_query_is_used() -> None:

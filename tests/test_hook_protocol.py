@@ -56,11 +56,11 @@ def test_problems_names_what_claude_code_would_reject(output: object, complaint:
     assert any(complaint in p for p in problems("claude-code", "UserPromptSubmit", output))
 
 
-def test_session_state_round_trips_atomically(home: Path) -> None:
+def test_session_state_round_trips_under_its_lock(home: Path) -> None:
     state = session.new_turn({}, {"hold": "heavy", "decision": {"id": "d1"}})
     session.count(state, "prompts")
     session.save("codex", "abc/../x", state)
-    files = list((home / ".llm-router" / "sessions").iterdir())
+    files = list((home / ".llm-router" / "sessions").glob("*.json"))  # and its .lock beside it
     assert len(files) == 1 and files[0].name.startswith("codex--abc_.._x~")  # never escapes the folder
     assert session.load("codex", "abc/../x") == json.loads(files[0].read_text())
     assert session.holding(session.load("codex", "abc/../x")) is not None

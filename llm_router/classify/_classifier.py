@@ -1,13 +1,20 @@
-"""The compiled classifier: regex signals, task votes, a logistic difficulty and override rules, all pure."""
+"""The compiled classifier: regex signals, task votes, a logistic difficulty and override rules, all pure.
+
+`Classifier.state()` is everything it holds as plain data (patterns by number), and `from_state` builds it
+back without compiling anything: the compiled-policy cache keeps classifiers so.
+"""
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
 
 from llm_router.decision import COMPLEXITIES, Features
+from llm_router.records import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from typing import Any
 
 # A word of the lowercased window ("c++", "lock-free", "don't"); a possessive is the word itself.
 WORD_PATTERN = r"[a-z][a-z0-9_+#-]*(?:'(?!s\b)[a-z0-9_+#-]+)*"
@@ -16,7 +23,7 @@ NEEDS_TOOLS = 2  # answering it takes actions a text-only model cannot take (run
 NEEDS = {"workspace": NEEDS_WORKSPACE, "tools": NEEDS_TOOLS}
 
 
-class Signal(NamedTuple):
+class Signal(Record):
     """Words, phrases and/or a regex, with an effect on the difficulty logit and an optional task vote.
 
     Words are looked up in the set of the window's lowercased words (one dictionary probe per word of the
@@ -45,22 +52,101 @@ class Signal(NamedTuple):
     needs: int = 0  # bits of NEEDS_WORKSPACE / NEEDS_TOOLS
 
 
-class AnyOf(NamedTuple):
+class AnyOf:
     """Several regexes searched one after another as one signal's `match` (a list in the YAML).
 
     Python's regex engine scans quickly for a pattern whose every alternative starts with a literal, and tries
     every position of the window for one that does not; a list keeps each pattern on the fast path.
     """
 
-    patterns: tuple[re.Pattern[str] | Any, ...]  # a user's pattern is a policy.patterns.UserPattern
+    __slots__ = ("patterns",)
 
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+    def __init__(self, patterns: tuple[Any, ...]) -> None:
+        self.patterns = patterns  # re patterns (or Anchored/Prefiltered), or policy.patterns.UserPattern
+
+    def finditer(self, text: str) -> Iterator[Any]:
         """The matches of each pattern in turn (not in the order of their positions)."""
         for pattern in self.patterns:
             yield from pattern.finditer(text)
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AnyOf) and self.patterns == other.patterns
 
-class Override(NamedTuple):
+    def __hash__(self) -> int:
+        return hash(self.patterns)
+
+    def __repr__(self) -> str:
+        return f"AnyOf({self.patterns!r})"
+
+
+class Anchored:
+    """A built-in regex that can match only at the start of the text (each alternative opens with `\\A`, or
+    with `^` without MULTILINE): one `match` at position 0 gives what a search gives, where a search would
+    try every position of the window in turn."""
+
+    __slots__ = ("compiled",)
+
+    def __init__(self, compiled: Any) -> None:
+        self.compiled = compiled
+
+    @property
+    def pattern(self) -> str:
+        return str(self.compiled.pattern)
+
+    @property
+    def flags(self) -> int:
+        return int(self.compiled.flags)
+
+    def search(self, text: str) -> Any:
+        """The match at the start of text, or None (what `search` would find)."""
+        return self.compiled.match(text)
+
+    def finditer(self, text: str) -> Iterator[Any]:
+        """The one match there can be (what `finditer` would give)."""
+        found = self.compiled.match(text)
+        return iter(() if found is None else (found,))
+
+    def __repr__(self) -> str:
+        return f"Anchored({self.compiled!r})"
+
+
+class Prefiltered:
+    """A built-in regex that can match only where one of `literals` occurs: when none of them is in the
+    text it is not searched at all (what the search would have found is nothing)."""
+
+    __slots__ = ("compiled", "literals")
+
+    def __init__(self, compiled: Any, literals: tuple[str, ...]) -> None:
+        self.compiled = compiled
+        self.literals = literals
+
+    @property
+    def pattern(self) -> str:
+        return str(self.compiled.pattern)
+
+    @property
+    def flags(self) -> int:
+        return int(self.compiled.flags)
+
+    def _possible(self, text: str) -> bool:
+        for literal in self.literals:  # noqa: SIM110 - a loop, not any() over a generator: called per prompt
+            if literal in text:
+                return True
+        return False
+
+    def search(self, text: str) -> Any:
+        """The first match in text, or None (what `search` would find)."""
+        return self.compiled.search(text) if self._possible(text) else None
+
+    def finditer(self, text: str) -> Iterator[Any]:
+        """The matches in text (what `finditer` would give)."""
+        return self.compiled.finditer(text) if self._possible(text) else iter(())
+
+    def __repr__(self) -> str:
+        return f"Prefiltered({self.compiled!r}, {self.literals!r})"
+
+
+class Override(Record):
     """A rule that, when its regex matches, sets some features outright (first match wins)."""
 
     id: str
@@ -71,7 +157,7 @@ class Override(NamedTuple):
     difficulty: float | None = None
 
 
-class Lexicon(NamedTuple):
+class Lexicon(Record):
     """Learned per-word weights on the difficulty logit, shipped as data and scaled by the policy."""
 
     words: Mapping[str, float]
@@ -92,14 +178,14 @@ class Lexicon(NamedTuple):
         return self.scale * total
 
 
-class LengthAdjust(NamedTuple):
+class LengthAdjust(Record):
     """`length.by_signal`: how the length term changes in a prompt where a signal fired."""
 
     weight: float | None = None  # the weight above the pivot, in place of `length.weight`
     min: float | None = None  # a higher lower clamp of the term: a short prompt of this kind is not trivial
 
 
-class ConfidenceParams(NamedTuple):
+class ConfidenceParams(Record):
     """How sure the classification is: a base, plus the task-vote margin, plus distance from a band edge."""
 
     base: float = 3.0
@@ -116,6 +202,7 @@ class Classifier:
     """
 
     __slots__ = (
+        "sources",
         "_index",
         "_lead_index",
         "_loose_phrases",
@@ -187,6 +274,8 @@ class Classifier:
         lead_index: dict[str, list[tuple[int, str]]] = {}
         # word -> (signals listing it, (signal, phrase) pairs whose phrase starts with it); phrases that do
         # not start with a word are checked on every prompt.
+        import re
+
         words = re.compile(word_pattern)
         index: dict[str, tuple[tuple[int, ...], tuple[tuple[int, str], ...]]] = {}
         loose: list[tuple[int, str]] = []
@@ -211,6 +300,71 @@ class Classifier:
         }
         self._words: Callable[[str], list[str]] = words.findall
         self._regex_ids: frozenset[int] = frozenset(i for i, sig in enumerate(signals) if sig.finditer)
+        self.sources: tuple[tuple[str, str], ...] = ()  # (path, sha256) of the files it was built from
+
+    _PLAIN = (
+        "bands",
+        "bias",
+        "chars_per_token",
+        "default_task",
+        "head",
+        "lead_filler",
+        "length_max",
+        "length_min",
+        "length_pivot",
+        "length_weight",
+        "sources",
+        "tail",
+        "word_pattern",
+        "_index",
+        "_lead_index",
+        "_loose_phrases",
+        "_regex_ids",
+    )
+
+    def state(self, pattern: Callable[[Any], int]) -> dict[str, Any]:
+        """Everything this classifier holds as plain data (marshal can write it): each regex as the number
+        `pattern(compiled)` gives it, where `compiled` is the object whose `finditer` or `search` it uses."""
+        canonical: dict[
+            Any, Any
+        ] = {}  # one object per distinct index entry: marshal writes the others as links
+        return {
+            **{name: getattr(self, name) for name in self._PLAIN},
+            "_index": {word: canonical.setdefault(hits, hits) for word, hits in self._index.items()},
+            "task_bias": dict(self.task_bias),
+            "length_by_task": dict(self.length_by_task),
+            "length_by_signal": {k: tuple(v) for k, v in self.length_by_signal.items()},
+            "confidence": tuple(self.confidence),
+            "lexicon": None if self.lexicon is None else tuple(self.lexicon),
+            "signals": tuple(
+                (*s[:3], None if s.finditer is None else pattern(s.finditer.__self__), *s[4:])  # type: ignore[attr-defined]
+                for s in self.signals
+            ),
+            "overrides": tuple(
+                (o.id, pattern(o.search.__self__), *o[2:])  # type: ignore[attr-defined]
+                for o in self.overrides
+            ),
+            "words": pattern(self._words.__self__),  # type: ignore[attr-defined]
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], patterns: Sequence[Any]) -> Classifier:
+        """The classifier whose `state()` gave `state`, with `patterns[n]` for the regex numbered n."""
+        self = cls.__new__(cls)
+        for name in cls._PLAIN:
+            setattr(self, name, state[name])
+        self.task_bias = state["task_bias"]
+        self.length_by_task = state["length_by_task"]
+        self.length_by_signal = {k: LengthAdjust(*v) for k, v in state["length_by_signal"].items()}
+        self.confidence = ConfidenceParams(*state["confidence"])
+        self.lexicon = None if state["lexicon"] is None else Lexicon(*state["lexicon"])
+        self.signals = tuple(
+            Signal._make((*s[:3], None if s[3] is None else patterns[s[3]].finditer, *s[4:]))
+            for s in state["signals"]
+        )
+        self.overrides = tuple(Override(o[0], patterns[o[1]].search, *o[2:]) for o in state["overrides"])
+        self._words = patterns[state["words"]].findall
+        return self
 
     def window(self, prompt: str) -> str:
         """The part of the prompt that is scanned: all of it, or its head and tail when it is long."""
@@ -223,23 +377,22 @@ class Classifier:
         text = self.window(prompt)
         lowered = text.lower()
         tokens = int(math.ceil(len(prompt) / self.chars_per_token))
-        counts = [0] * len(self.signals)
+        counts: dict[int, int] = {}  # signal -> hits, for the signals with any
         words = self._words(lowered)
         index = self._index
-        for word in set(words):
-            hits = index.get(word)
-            if hits is not None:
-                for i in hits[0]:
-                    counts[i] += 1
-                for i, phrase in hits[1]:
-                    if phrase in lowered:
-                        counts[i] += 1
+        for word in index.keys() & set(words):  # the prompt's words that some signal lists (in C)
+            ids, phrases = index[word]
+            for i in ids:
+                counts[i] = counts.get(i, 0) + 1
+            for i, phrase in phrases:
+                if phrase in lowered:
+                    counts[i] = counts.get(i, 0) + 1
         for i, phrase in self._loose_phrases:
             if phrase in lowered:
-                counts[i] += 1
+                counts[i] = counts.get(i, 0) + 1
         if self._lead_index:
             for i in self._leads(lowered):
-                counts[i] += 1
+                counts[i] = counts.get(i, 0) + 1
         fired: list[str] = []
         done: set[int] = set()  # indexes of the signals that fired, for `requires`
         needs = 0
@@ -247,13 +400,13 @@ class Classifier:
         votes: dict[str, float] = {}
         logit = self.bias
         # Only signals with a hit or a regex can fire; walk those, in the signals' order.
-        candidates = sorted({i for i, c in enumerate(counts) if c}.union(self._regex_ids))
+        candidates = sorted(self._regex_ids.union(counts))
         signals = self.signals
         for i in candidates:
             s = signals[i]
             if (s.requires and done.isdisjoint(s.requires)) or not done.isdisjoint(s.unless):
                 continue
-            count = counts[i]
+            count = counts.get(i, 0)
             if s.finditer is not None:
                 enough = max(s.max_count, s.min_count)  # enough regex hits to fire and to reach the cap
                 if count < enough:
@@ -320,15 +473,15 @@ class Classifier:
                 confidence = rule.confidence
             break
         return Features(
-            tokens=tokens,
-            task=task,
-            complexity=complexity,
-            difficulty=difficulty,
-            confidence=confidence,
-            signals=tuple(fired),
-            contributions=tuple(contributions),
-            needs_workspace=bool(needs & NEEDS_WORKSPACE),
-            needs_tools=bool(needs & NEEDS_TOOLS),
+            tokens,
+            task,
+            complexity,
+            difficulty,
+            confidence,
+            tuple(fired),
+            tuple(contributions),
+            bool(needs & NEEDS_WORKSPACE),
+            bool(needs & NEEDS_TOOLS),
         )
 
     def opening(self, lowered: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -13,12 +13,14 @@ from llm_router import fileio, paths
 from llm_router.classify._classifier import (
     NEEDS,
     WORD_PATTERN,
+    Anchored,
     AnyOf,
     Classifier,
     ConfidenceParams,
     LengthAdjust,
     Lexicon,
     Override,
+    Prefiltered,
     Signal,
 )
 from llm_router.decision import COMPLEXITIES, TASKS
@@ -44,6 +46,7 @@ class _Checker:
         self.issues: list[Issue] = []
         self.trusted = trusted
         self.user_patterns: list[UserPattern] = []
+        self.sources: list[tuple[str, str]] = []  # (path, sha256) of the files read (the lexicon)
 
     def issue(self, pointer: str, code: str, message: str, hint: str = "", offset: int = 0) -> None:
         self.issues.append(Issue(pointer, code, message, hint, offset))
@@ -74,14 +77,17 @@ class _Checker:
             return default
         return float(value)
 
-    def regex(self, value: Any, pointer: str) -> re.Pattern[str] | UserPattern | None:
-        """The compiled pattern: on `re` when it is one of ours, else a UserPattern under a time limit."""
+    def regex(
+        self, value: Any, pointer: str
+    ) -> re.Pattern[str] | Anchored | Prefiltered | UserPattern | None:
+        """The compiled pattern: on `re` when it is one of ours (searched with one `match` when it can only
+        match at the start), else a UserPattern under a time limit."""
         if not isinstance(value, str) or not value:
             self.issue(pointer, "bad-type", "expected a regular expression (a non-empty string)")
             return None
         if self.trusted(pointer):
             try:
-                return re.compile(value)
+                return _fast(re.compile(value))
             except re.error as exc:
                 self.issue(
                     pointer, "bad-regex", f"invalid regular expression: {exc.msg}", _RE_DOCS, exc.pos or 0
@@ -115,6 +121,102 @@ class _Checker:
                     f"unknown key {key!r}",
                     "known: " + ", ".join(sorted(allowed - _ITEM_META)),
                 )
+
+
+def _fast(compiled: re.Pattern[str]) -> re.Pattern[str] | Anchored | Prefiltered:
+    """A built-in pattern as it is searched fastest with the same results: with one match at the start
+    when it can match nowhere else, else not at all in a text without any literal every match holds."""
+    if anchored(compiled):
+        return Anchored(compiled)
+    literals = required_literals(compiled)
+    return Prefiltered(compiled, literals) if literals else compiled
+
+
+MAX_LITERALS = 16  # a prefilter of more alternatives than this costs about what the search does
+
+
+def required_literals(compiled: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Strings one of which every match of the pattern contains (None when there are none to be sure of):
+    for a sequence the longest run of literal characters, or an alternation's, whichever is surest; for an
+    alternation, one such set per alternative. Case-insensitive patterns get none."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    def best(sets: list[frozenset[str]]) -> frozenset[str] | None:
+        # Surest first: literals of three characters or more (short ones occur inside common words), then
+        # the fewest of them, then the longest.
+        usable = [x for x in sets if x and len(x) <= MAX_LITERALS]
+        return max(usable, key=lambda x: (min(map(len, x)) >= 3, -len(x), min(map(len, x))), default=None)
+
+    def sequence(items: Any) -> frozenset[str] | None:
+        found: list[frozenset[str]] = []
+        run: list[str] = []
+        for op, av in items:
+            if op is c.LITERAL:
+                run.append(chr(av))
+                continue
+            if run:
+                found.append(frozenset(["".join(run)]))
+                run = []
+            one = item(op, av)
+            if one is not None:
+                found.append(one)
+        if run:
+            found.append(frozenset(["".join(run)]))
+        return best(found)
+
+    def item(op: Any, av: Any) -> frozenset[str] | None:
+        if op is c.BRANCH:
+            alternatives = [sequence(branch) for branch in av[1]]
+            if any(a is None for a in alternatives):
+                return None
+            return frozenset().union(*alternatives)  # type: ignore[arg-type]
+        if op is c.SUBPATTERN:
+            return None if (av[1] | av[2]) & c.SRE_FLAG_IGNORECASE else sequence(av[3])
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)) and av[0] >= 1:
+            return sequence(av[2])
+        return None
+
+    try:
+        parsed = _parser.parse(compiled.pattern, compiled.flags)
+        if parsed.state.flags & c.SRE_FLAG_IGNORECASE:
+            return None
+        found = sequence(parsed.data)
+    except Exception:  # noqa: BLE001 - re's internals differ in this Python: search it as it is
+        return None
+    if not found:
+        return None
+    # A literal that holds another is implied by it: keep the shorter, shortest first.
+    kept = [x for x in found if not any(y != x and y in x for y in found)]
+    return tuple(sorted(kept, key=lambda x: (len(x), x)))
+
+
+def anchored(compiled: re.Pattern[str]) -> bool:
+    """Whether a pattern can match only at the start of the text: every top-level alternative opens with
+    `\\A`, or with `^` outside MULTILINE (inline flags and groups around the anchor are looked through)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    def opens(items: Any, multiline: bool) -> bool:
+        if not items:
+            return False
+        op, av = items[0]
+        if op is c.AT:
+            return av is c.AT_BEGINNING_STRING or (av is c.AT_BEGINNING and not multiline)
+        if op is c.BRANCH:
+            return all(opens(branch, multiline) for branch in av[1])
+        if op is c.SUBPATTERN:
+            group_multiline = (multiline or bool(av[1] & c.SRE_FLAG_MULTILINE)) and not av[
+                2
+            ] & c.SRE_FLAG_MULTILINE
+            return opens(av[3], group_multiline)
+        return False
+
+    try:
+        parsed = _parser.parse(compiled.pattern, compiled.flags)
+        return opens(parsed.data, bool(parsed.state.flags & c.SRE_FLAG_MULTILINE))
+    except Exception:  # noqa: BLE001 - re's internals differ in this Python: search it as it is
+        return False
 
 
 def compile_classifier(
@@ -183,6 +285,7 @@ def compile_classifier(
     ck.unknown_keys(conf, set(ConfidenceParams._fields), f"{ROOT}/confidence")
     for pattern in ck.user_patterns:
         pattern.timeout = min(USER_PATTERN_S, USER_PATTERNS_S / len(ck.user_patterns))
+    classifier.sources = tuple(ck.sources)
     return classifier, ck.issues
 
 
@@ -409,7 +512,8 @@ def _lexicon(ck: _Checker, value: Any) -> Lexicon | None:
         )
         return None
     try:
-        data = _read_lexicon(str(path))
+        data, sha = _read_lexicon(str(path))
+        ck.sources.append((str(path), sha))
         return Lexicon(
             words=data.get("words", {}),
             bigrams=data.get("bigrams", {}),
@@ -425,9 +529,19 @@ def _lexicon(ck: _Checker, value: Any) -> Lexicon | None:
         return None
 
 
-@functools.lru_cache(maxsize=8)
-def _read_lexicon(path: str) -> dict[str, Any]:
-    data = json.loads(fileio.read_bounded(path, limit=fileio.LEXICON_LIMIT, what="lexicon"))
-    if not isinstance(data, dict) or not isinstance(data.get("words", {}), dict):
-        raise ValueError("expected an object with a `words` mapping")
-    return data
+_lexicons: dict[str, dict[str, Any]] = {}  # sha256 -> parsed lexicon, in this process
+
+
+def _read_lexicon(path: str) -> tuple[dict[str, Any], str]:
+    """The lexicon file's data and the sha256 of its bytes (parsed once per content in a process)."""
+    raw = fileio.read_bounded(path, limit=fileio.LEXICON_LIMIT, what="lexicon")
+    sha = hashlib.sha256(raw).hexdigest()
+    data = _lexicons.get(sha)
+    if data is None:
+        data = json.loads(raw)
+        if not isinstance(data, dict) or not isinstance(data.get("words", {}), dict):
+            raise ValueError("expected an object with a `words` mapping")
+        if len(_lexicons) >= 8:
+            _lexicons.clear()
+        _lexicons[sha] = data
+    return data, sha

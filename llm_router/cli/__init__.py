@@ -107,7 +107,10 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point of the `llm-router` command."""
+    """Entry point of the `llm-router` command. Without `argv` (the console script, `python -m llm_router`)
+    it runs the process's own command line, and a process that imported LiteLLM then exits without the
+    interpreter's teardown (`common.leave`); with `argv` (a caller running a command in its own process) it
+    raises SystemExit as click does."""
     from llm_router.cli.common import run_cli
 
-    return run_cli(cli, argv if argv is not None else sys.argv[1:])
+    return run_cli(cli, sys.argv[1:] if argv is None else argv, own_process=argv is None)

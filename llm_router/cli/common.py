@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -20,9 +20,37 @@ CONFIG_OPTION = click.option(
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
-def run_cli(group: click.Group, argv: list[str]) -> Any:
-    """Run the `llm-router` group as the console script does: exit with its code."""
-    sys.exit(group.main(args=argv, prog_name="llm-router", standalone_mode=False))
+def run_cli(group: click.Group, argv: list[str], *, own_process: bool = False) -> Any:
+    """Run the `llm-router` group as the console script does: exit with its code; when this is the process's
+    own command line and LiteLLM was imported, without the interpreter's teardown (`leave`)."""
+    code = group.main(args=argv, prog_name="llm-router", standalone_mode=False)
+    if own_process and "litellm" in sys.modules:
+        leave(code)
+    sys.exit(code)
+
+
+def leave(code: int) -> NoReturn:
+    """Exit with `code` once everything is out, skipping the interpreter's teardown: tearing down LiteLLM's
+    modules cost `query` about a second, against a bare LiteLLM script that pays it too.
+
+    What must not be lost is kept first: the atexit handlers run (logging's flush among them), stdout and
+    stderr are flushed. Usage rows were committed when written, and SQLite's WAL is in the file system:
+    usage.db is checkpointed by the next writer, as after a hook (whose entry point leaves the same way).
+    """
+    import atexit
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nobody is left to read it
+            continue
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            continue
+    os._exit(code)
 
 
 def wants_json(argv: list[str]) -> bool:

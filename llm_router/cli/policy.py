@@ -132,7 +132,7 @@ def explain(prompt: str, host: str, config: Path | None, as_json: bool) -> None:
     decision = router.decide(Request(prompt=prompt, host=host), settings=settings, policy=cp)
     features = cp.classifier.classify(prompt)
     if as_json:
-        out = decision.to_dict()
+        out = decision.to_dict(full_trace=True)
         out["contributions"] = [{"what": w, "effect": round(e, 4)} for w, e in features.contributions]
         emit_json(out)
         return

@@ -26,13 +26,22 @@ from llm_router.decision import HOSTS, Decision, Request
     type=click.File("r", encoding="utf-8"),
     help='JSON lines {"prompt": ...} from FILE or - (stdin); one decision per line out.',
 )
-def route(prompt: str | None, as_json: bool, host: str, config: Path | None, batch: IO[str] | None) -> None:
+@click.option(
+    "--trace",
+    is_flag=True,
+    help="In JSON, trace every rule considered (default: the rules that matched or failed).",
+)
+def route(
+    prompt: str | None, as_json: bool, host: str, config: Path | None, batch: IO[str] | None, trace: bool
+) -> None:
     """Decide how PROMPT would be routed: action, tier, chain, the deciding rule and why.
 
     PROMPT may be `-` (or left out with stdin not a terminal) to read it from stdin; an empty one is a usage
     error (exit 2). Nothing is sent to any model, except the second-stage classifier's when the policy
     enables `classifier.llm`. With --batch, decisions are printed as JSON lines; a line that is not a JSON
-    object with a string "prompt" gives {"error": ..., "line": N} and exit code 1 at the end.
+    object with a string "prompt" gives {"error": ..., "line": N} and exit code 1 at the end. A decision's
+    JSON traces the rules that matched (the deciding one last) and any whose condition failed; --trace lists
+    every rule considered, as `policy explain` does.
     """
     from llm_router import router
     from llm_router.cli.prompt import read_prompt
@@ -41,16 +50,16 @@ def route(prompt: str | None, as_json: bool, host: str, config: Path | None, bat
         raise click.UsageError("give either a PROMPT or --batch FILE, not both")
     settings = router.Settings(config=config)
     if batch is not None:
-        sys.exit(_route_batch(batch, settings, host))
+        sys.exit(_route_batch(batch, settings, host, trace))
     prompt = read_prompt(prompt, ", or --batch FILE")
     decision = router.decide(Request(prompt=prompt, host=host), settings=settings)
     if as_json:
-        emit_json(decision.to_dict())
+        emit_json(decision.to_dict(full_trace=trace))
     else:
         click.echo(render(decision))
 
 
-def _route_batch(lines: IO[str], settings: object, default_host: str) -> int:
+def _route_batch(lines: IO[str], settings: object, default_host: str, trace: bool = False) -> int:
     """Decide every line; the policy and the live state are read once for the whole batch."""
     from llm_router import router
 
@@ -75,7 +84,10 @@ def _route_batch(lines: IO[str], settings: object, default_host: str) -> int:
         host = str(item["host"]) if item.get("host") in HOSTS else default_host
         request = Request(prompt=item["prompt"], host=host, session=str(item.get("session", "")))
         sys.stdout.write(
-            router.decide(request, settings=settings, policy=cp, now=now, state=state).to_json() + "\n"
+            router.decide(request, settings=settings, policy=cp, now=now, state=state).to_json(
+                full_trace=trace
+            )
+            + "\n"
         )
     return 1 if failed else 0
 

@@ -3,12 +3,14 @@ user's shell setup, and bare names on PATH in a project's files, which teammates
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import sys
 from pathlib import Path
 
 HOOK_MODULE = "llm_router.hosts.hook"
+HOOK_CODE = f"from {HOOK_MODULE} import run; run()"  # what `python -c` runs as the hook
 HOOK_SCRIPT = "llm-router-hook"
 CLI_SCRIPT = "llm-router"
 GATEWAY_FLAG = "--gateway"  # in a hook command: the host's requests go through the gateway, which routes them
@@ -25,11 +27,17 @@ def _script(name: str) -> Path | None:
 
 
 def hook_argv(host: str, *, gateway: bool = False, portable: bool = False) -> list[str]:
-    """The hook command for `host` as an argument list: the console script by absolute path (by name on PATH
-    when `portable`), else this interpreter running the module."""
+    """The hook command for `host` as an argument list: this interpreter, by absolute path, running the
+    hook's entry point (`python -c`), or the console script by name on PATH when `portable`.
+
+    A host starts the hook once per event, so its start-up is paid per prompt and per tool call: the console
+    script's wrapper imports `re` and `-m` imports `runpy`, each several milliseconds before the hook runs.
+    (Where commands are not POSIX shell lines, the console script by absolute path, as before.)"""
     flags = [GATEWAY_FLAG] if gateway else []
     if portable:
         return [HOOK_SCRIPT, host, *flags]
+    if os.name == "posix":
+        return [sys.executable, "-c", HOOK_CODE, host, *flags]
     script = _script(HOOK_SCRIPT)
     if script is not None:
         return [str(script.absolute()), host, *flags]

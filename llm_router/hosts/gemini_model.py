@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from llm_router.hosts import session as sessions
 from llm_router.hosts.protocol import Outcome
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # The Gemini model for a tier when the decided chain names none.
 TIER_MODELS = {

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Any
 
 from llm_router.hosts import session as sessions
 from llm_router.hosts.protocol import QUERY_TOOL, Outcome
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from llm_router.decision import Decision, Request
     from llm_router.router import Settings
 
@@ -49,14 +51,11 @@ SUBAGENT_TOOLS = ("Task", "Agent")  # Claude Code's subagent tool, by its old an
 
 def settings_for(payload: dict[str, Any]) -> Settings:
     """Settings for the hook: this process's environment and the host's working directory."""
-    from pathlib import Path
-
     from llm_router.router import Settings
 
     cwd = payload.get("cwd")
-    return Settings(
-        env=dict(os.environ), cwd=Path(cwd) if isinstance(cwd, str) and os.path.isdir(cwd) else Path.cwd()
-    )
+    folder = cwd if isinstance(cwd, str) and os.path.isdir(cwd) else os.getcwd()
+    return Settings(env=os.environ, cwd=folder)  # a hook process never changes its environment: no copy
 
 
 def _session(payload: dict[str, Any]) -> str:
@@ -71,7 +70,7 @@ def decide_prompt(
     from llm_router.router import decide
 
     settings = settings_for(payload)
-    request = Request(prompt, host=host, event=event, session=_session(payload), cwd=str(settings.cwd))
+    request = Request(prompt, host, event, _session(payload), settings.cwd_dir)
     # A hook process is cold: the second-stage classifier (it imports LiteLLM) runs on the warm server only.
     return decide(request, settings=settings, second_stage=False), request, settings
 
@@ -94,21 +93,22 @@ def _summary(decision: Decision) -> dict[str, Any]:
 def save_decision(decision: Decision, settings: Settings) -> bool:
     """Keep the decision in usage.db so the query tool executes exactly it (without the prompt's text unless
     config.yaml says `store_prompts: true`); False (with a warning) when the store cannot take it."""
-    import sqlite3
-
-    from llm_router.providers.catalogue import user_config
-    from llm_router.store.db import open_db
+    from llm_router.providers.catalogue import store_prompts
+    from llm_router.store.db import Error, shared
     from llm_router.store.decisions import save_decision as store
 
-    keep = user_config(settings.home).store_prompts
-    path = settings.home / "usage.db"
+    home = settings.home_dir
+    path = os.path.join(home, "usage.db")
     try:
-        # Left open on purpose: the hook process ends without closing it, which spares a WAL checkpoint.
-        store(open_db(path), decision, keep_prompts=keep)
-    except (sqlite3.Error, OSError) as exc:
+        # This process's connection (live_state may have opened it), left open on purpose: the hook process
+        # ends without closing it, which spares a WAL checkpoint.
+        store(shared(path), decision, keep_prompts=store_prompts(home))
+    except (Error, OSError) as exc:
+        from pathlib import Path
+
         from llm_router.store.repair import warning
 
-        warn(decision.host, "", warning(path, exc, "the prompt was let through without routing"))
+        warn(decision.host, "", warning(Path(path), exc, "the prompt was let through without routing"))
         return False
     return True
 
@@ -155,10 +155,11 @@ def warn(host: str, event: str, message: str) -> None:
 
 def claude_prefixed(prompt: str, settings: Settings) -> bool:
     """True when the prompt asks for the host's own model (the policy's claude_prefix)."""
+    from llm_router.policy.meter import starts_with
     from llm_router.router import load
 
-    prefix = str(load(settings).claude_prefix or "").lower()
-    return bool(prefix) and prompt.lstrip().lower().startswith(prefix)
+    prefix = str(load(settings).claude_prefix or "")
+    return bool(prefix) and starts_with(prompt, prefix)
 
 
 def on_prompt(host: str, event: str, payload: dict[str, Any]) -> Outcome | None:
@@ -336,7 +337,7 @@ def on_session_start(host: str, event: str, payload: dict[str, Any]) -> Outcome 
     in_chains = {
         provider_of(m) for profiles in cp.chains.values() for models in profiles.values() for m in models
     }
-    usable = sorted(configured(settings.env, cwd=settings.cwd, home=settings.home) & in_chains)
+    usable = sorted(configured(settings.env, cwd=settings.cwd_dir, home=settings.home_dir) & in_chains)
     head = f"llm-router: enforce {cp.enforce}, mode {cp.mode}, profile {cp.profile}, policy {cp.policy}"
     if usable:
         line = f"{head}; providers usable: {', '.join(usable)}."

@@ -8,11 +8,15 @@ input held, reaches stdout; an internal error lets the prompt through with one l
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
-from typing import Any
+
+from llm_router import jsonio
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # (host, event) -> (module, function). Events not listed are answered with nothing.
 _PROMPT = ("llm_router.hosts.handlers", "on_prompt")
@@ -55,11 +59,9 @@ def handle(host: str, event: str, payload: dict[str, Any], *, gateway: bool = Fa
     spec = GATEWAY_HANDLERS[key] if gateway and key in GATEWAY_HANDLERS else HANDLERS.get(key)
     if spec is None:
         return None
-    import importlib
-
     from llm_router.hosts.protocol import render
 
-    handler = getattr(importlib.import_module(spec[0]), spec[1])
+    handler = getattr(__import__(spec[0], fromlist=[spec[1]]), spec[1])
     return render(host, event, handler(host, event, payload))
 
 
@@ -74,7 +76,7 @@ def _read_stdin() -> str:
 def utf8_json(value: Any) -> bytes:
     """`value` as JSON in valid UTF-8 for every input: lone surrogates in its strings (from a `\\ud800` in
     the host's JSON) become U+FFFD, since strict parsers (Codex's) reject even escaped ones."""
-    text = json.dumps(value, ensure_ascii=False)
+    text = jsonio.dumps(value, ensure_ascii=False)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: pair what pairs, replace the rest
@@ -120,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     payload: Any = None
     try:
         try:
-            payload = json.loads(_read_stdin() or "null")
+            payload = jsonio.loads(_read_stdin() or "null")
         except (ValueError, UnicodeDecodeError):
             payload = None
         if not isinstance(payload, dict):

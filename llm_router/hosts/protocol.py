@@ -6,7 +6,9 @@ nothing). `problems` checks an output against the host's rules, for the tests an
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_CONTEXT = 9_000  # Claude Code cuts additionalContext over 10,000 characters to a preview
 

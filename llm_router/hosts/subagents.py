@@ -11,43 +11,61 @@ the tool run as asked (the hook entry point logs it).
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from _collections_abc import Mapping  # collections.abc without importing collections
 
 from llm_router import fileio
 from llm_router.hosts.protocol import Outcome
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 TOOLS = frozenset({"Task", "Agent"})
 MODELS = frozenset({"haiku", "sonnet", "opus"})  # what the tool's `model` accepts
 FRONT_MATTER_BYTES = 8192  # the front matter sits at the top of the agent file; never read more
 AGENT_FILE_LIMIT = 1 << 20  # an agent file larger than this is not one
-_AGENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
-_MODEL_LINE = re.compile(r"^model:[ \t]*['\"]?([^'\"#\s]*)['\"]?", re.M)
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_QUOTES = "'\""
 
 
-def agent_model(agent: str, folders: list[Path]) -> str | None:
+def _agent_name(agent: str) -> bool:
+    """An agent name that can be a file name: [A-Za-z0-9][A-Za-z0-9_.-]{0,127}."""
+    return 0 < len(agent) <= 128 and agent[0] not in "_.-" and _NAME_CHARS.issuperset(agent)
+
+
+def _model_line(front_matter: str) -> str:
+    """The value of the first line that starts with `model:` (quotes around it dropped; up to a quote, a
+    `#` or a space), "" when there is none."""
+    for line in front_matter.split("\n"):
+        if line.startswith("model:"):
+            value = line[len("model:") :].lstrip(" \t")
+            value = value[1:] if value[:1] in _QUOTES else value
+            end = next(
+                (i for i, c in enumerate(value) if c in _QUOTES or c == "#" or c.isspace()), len(value)
+            )
+            return value[:end]
+    return ""
+
+
+def agent_model(agent: str, folders: list[str]) -> str | None:
     """The `model:` of the first `<folder>/<agent>.md` found (project agents before the user's), or None."""
-    if not _AGENT_NAME.fullmatch(agent):
+    if not _agent_name(agent):
         return None  # plugin agents (`plugin:name`) and anything odd: no file to read
     for folder in folders:
         try:  # a repository's agent file may be a fifo: refused unopened rather than waited on
-            with fileio.open_bounded(
-                folder / f"{agent}.md", limit=AGENT_FILE_LIMIT, what="agent file"
-            ) as handle:
+            path = os.path.join(folder, f"{agent}.md")
+            with fileio.open_bounded(path, limit=AGENT_FILE_LIMIT, what="agent file") as handle:
                 head = handle.read(FRONT_MATTER_BYTES).decode("utf-8", "replace")
         except OSError:
             continue
         if not head.startswith("---"):
             return None
         end = head.find("\n---", 3)
-        match = _MODEL_LINE.search(head[: end if end > 0 else len(head)])
-        return match.group(1) if match and match.group(1) else None
+        return _model_line(head[: end if end > 0 else len(head)]) or None
     return None
 
 
-def pinned(tool_input: dict[str, Any], cwd: Path, home: Path) -> bool:
+def pinned(tool_input: dict[str, Any], cwd: str, home: str) -> bool:
     """True when the subagent's model was chosen by someone: the caller, or the agent's own file."""
     explicit = tool_input.get("model")
     if isinstance(explicit, str) and explicit.strip():
@@ -55,7 +73,9 @@ def pinned(tool_input: dict[str, Any], cwd: Path, home: Path) -> bool:
     agent = tool_input.get("subagent_type")
     if not isinstance(agent, str):
         return False
-    model = agent_model(agent, [cwd / ".claude" / "agents", home / ".claude" / "agents"])
+    model = agent_model(
+        agent, [os.path.join(cwd, ".claude", "agents"), os.path.join(home, ".claude", "agents")]
+    )
     return model not in (None, "", "inherit")
 
 
@@ -75,8 +95,8 @@ def on_subagent(host: str, event: str, payload: dict[str, Any]) -> Outcome | Non
     if not isinstance(prompt, str) or not prompt.strip():
         return None
     cwd = payload.get("cwd")
-    folder = Path(cwd) if isinstance(cwd, str) and os.path.isdir(cwd) else Path.cwd()
-    if pinned(tool_input, folder, Path(os.environ.get("HOME") or os.path.expanduser("~"))):
+    folder = cwd if isinstance(cwd, str) and os.path.isdir(cwd) else os.getcwd()
+    if pinned(tool_input, folder, os.environ.get("HOME") or os.path.expanduser("~")):
         return None  # decided before the policy is even loaded
 
     from llm_router.hosts.handlers import decide_prompt

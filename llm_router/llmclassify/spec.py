@@ -181,3 +181,11 @@ def _template(ref: Any, issues: list[Issue]) -> str | None:
         )
         return None
     return text
+
+
+def template_file(ref: str) -> Path:
+    """The file `prompt` names: builtin:NAME is policies/NAME.txt, anything else a path (~ expanded)."""
+    if ref.startswith("builtin:"):
+        name = ref[len("builtin:") :]
+        return paths.policies_dir() / (name if name.endswith(".txt") else f"{name}.txt")
+    return Path(ref).expanduser()

@@ -43,7 +43,7 @@ def policy_report(
         if prompt is None:
             raise ToolError("explain needs a prompt")
         decision = router.decide(session.request(prompt), settings=settings, knobs=session.knobs)
-        return PolicyReport(action=action, decision=decision.to_dict())
+        return PolicyReport(action=action, decision=decision.to_dict(full_trace=True))
     try:
         router.load(settings)
     except PolicyError as exc:

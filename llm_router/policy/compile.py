@@ -58,6 +58,11 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         issues.append(Issue("/policy", "unknown-policy", f"no preset named {policy!r} in `policies`"))
     if issues:
         raise PolicyError([loaded.locate(i) for i in issues])
+    from llm_router.policy.exprcheck import fuse
+
+    scan = fuse([(r.when, r.cont) for r in rules])
+    for rule in rules:
+        rule.when.tree = None  # in the scan now; a long-running process need not keep the syntax trees
     return CompiledPolicy(
         revision=loaded.revision,
         profile=str(data.get("profile", "balanced")),
@@ -79,6 +84,8 @@ def compile_policy(loaded: LoadedPolicy) -> CompiledPolicy:
         gateway=dict(data.get("gateway") or {}),
         media=media,
         classifier_llm=classifier_llm,
+        scan=scan,
+        metered=any(r.when.metered for r in rules),
     )
 
 
@@ -101,7 +108,7 @@ def _subagent_models(
 
 def _builtin(loaded: LoadedPolicy) -> Callable[[str], bool]:
     """Whether the value at a pointer was written in one of the built-in policy files."""
-    folder = os.path.join(str(paths.policies_dir()), "")
+    folder = os.path.join(paths.policies_folder(), "")
 
     def builtin(pointer: str) -> bool:
         origin = loaded.origin(pointer)

@@ -1,20 +1,32 @@
 """The decision function: (CompiledPolicy, Context) -> Decision. Pure: no files, clock or network.
 
 Rules are tried in order; the first that matches without `continue: true` decides. A matching rule with
-`continue: true` adds its effect (a downgrade, an upgrade, a reason) and the next rules are tried.
+`continue: true` adds its effect (a downgrade, an upgrade, a reason) and the next rules are tried. The rules'
+conditions run as one code object (`exprcheck.fuse`), which reports only the rules that matched and those
+that failed: a rule that did not match costs its condition and nothing more, and the trace of every rule is
+written only when someone reads it.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, overload
+from _blake2 import blake2b  # hashlib without loading OpenSSL
+from _collections_abc import Sequence  # collections.abc without importing collections
 
-from llm_router.decision import BudgetState, Context, Decision, TraceStep, step_json
-from llm_router.policy import namespace
-from llm_router.policy.compiled import MEDIA_KINDS, PROFILES, CompiledPolicy, CompiledRule
-from llm_router.policy.expr import ExprBudgetError, ExprRuntimeError, Meter
+from llm_router.decision import Decision, TraceStep, step_json
+from llm_router.policy import meter, namespace
+from llm_router.policy.compiled import MEDIA_KINDS, PROFILES
+from llm_router.policy.meter import ExprBudgetError, ExprRuntimeError, Meter, starts_with
 from llm_router.providers.table import how_to_configure, provider_of
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from typing import Any
+
+    from llm_router.decision import BudgetState, Context
+    from llm_router.policy.compiled import CompiledPolicy, CompiledRule
+
+PROMPT_ID_WINDOW = 4096  # characters of a prompt's head and of its tail that go into a decision's id
 
 
 def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
@@ -35,31 +47,18 @@ def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
         ctx, knobs, preset.threshold, auto, cp.claude_prefix, cp.names_used, cp.long_context_tokens
     )
 
-    steps: list[tuple[CompiledRule, bool, str, str]] = []  # (rule, matched, effect, note); see Trace
+    hits, failures = _scan(cp, ns)
     shift = 0
     reasons: list[str] = []
     decided: CompiledRule | None = None
-    allowance = Meter()  # what all the rules of this decision may spend between them
-    for rule in cp.rules:
-        try:
-            matched = bool(rule.when.evaluate(ns, allowance))
-        except ExprBudgetError as exc:
-            steps.append((rule, False, "", f"over budget: {exc}; treated as not matching"))
-            continue
-        except ExprRuntimeError as exc:
-            steps.append((rule, False, "", f"error: {exc}; treated as not matching"))
-            continue
-        if not matched:
-            steps.append((rule, False, "", ""))
-            continue
-        steps.append((rule, True, rule.then.describe(), ""))
+    rules = cp.rules
+    for index in hits:
+        rule = rules[index]
         shift += rule.then.upgrade - rule.then.downgrade
         if rule.then.reason:
             reasons.append(rule.then.reason)
-        if rule.cont:
-            continue
-        decided = rule
-        break
+        if not rule.cont:
+            decided = rule  # the scan stops at the first such rule: it is the last hit
 
     if decided is None:
         action, route, rule_id, location, message = "passthrough", None, "(none)", "", ""
@@ -72,7 +71,7 @@ def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
     if (
         knobs["mode"] == "zero_claude"
         and action == "passthrough"
-        and not ctx.request.prompt.lstrip().lower().startswith(cp.claude_prefix.lower())
+        and not starts_with(ctx.request.prompt, cp.claude_prefix)
     ):
         action, route = "route", "auto"
         reasons.append(
@@ -102,33 +101,64 @@ def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
     if chain and not usable:
         reasons.append("no model of this chain is usable now (see unusable)")
     return Decision(
-        id=_decision_id(cp.revision, ctx),
-        action=action,
-        tier=tier,
-        chain=chain,
-        usable=usable,
-        unusable=unusable,
-        rule=rule_id,
-        rule_location=location,
-        reason="; ".join(reasons),
-        message=message,
-        task=f.task,
-        complexity=f.complexity,
-        difficulty=f.difficulty,
-        confidence=f.confidence,
-        tokens=f.tokens,
-        signals=f.signals,
-        host=ctx.request.host,
-        profile=knobs["profile"],
-        policy=knobs["policy"],
-        enforce=knobs["enforce"],
-        mode=knobs["mode"],
-        threshold=preset.threshold,
-        trace=Trace(steps, ns),
-        policy_revision=cp.revision,
-        needs_workspace=f.needs_workspace,
-        needs_tools=f.needs_tools,
+        _decision_id(cp.revision, ctx),
+        action,
+        tier,
+        chain,
+        usable,
+        unusable,
+        rule_id,
+        location,
+        "; ".join(reasons),
+        message,
+        f.task,
+        f.complexity,
+        f.difficulty,
+        f.confidence,
+        f.tokens,
+        f.signals,
+        ctx.request.host,
+        knobs["profile"],
+        knobs["policy"],
+        knobs["enforce"],
+        knobs["mode"],
+        preset.threshold,
+        Trace(rules, hits, failures, ns, decided is not None),
+        cp.revision,
+        f.needs_workspace,
+        f.needs_tools,
     )
+
+
+def _scan(cp: CompiledPolicy, ns: dict[str, Any]) -> tuple[list[int], dict[int, str]]:
+    """Run the rules' conditions: the indexes of the rules that matched, in order (the last one decides
+    unless it continues), and a note for each rule whose condition failed (treated as not matching)."""
+    code = cp.scan
+    if code is None:  # a policy put together by hand rather than compiled
+        from llm_router.policy.exprcheck import fuse
+
+        code = fuse([(rule.when, rule.cont) for rule in cp.rules])
+    hits: list[int] = []
+    failures: dict[int, str] = {}
+
+    def fail(index: int, exc: BaseException) -> None:
+        if isinstance(exc, ExprBudgetError):
+            failures[index] = f"over budget: {exc}; treated as not matching"
+        elif isinstance(exc, ExprRuntimeError):
+            failures[index] = f"error: {exc}; treated as not matching"
+        else:
+            failures[index] = f"error: {type(exc).__name__}: {exc}; treated as not matching"
+
+    ns["__hit"], ns["__fail"] = hits.append, fail
+    if cp.metered or cp.scan is None:
+        allowance = Meter()  # what all the rules of this decision may spend between them
+        ns["__enter"], ns["__leave"] = allowance.enter, allowance.leave
+    try:
+        exec(code, meter.GLOBALS, ns)  # noqa: S102 - the conditions were whitelisted by exprcheck
+    finally:
+        for name in ("__hit", "__fail", "__enter", "__leave"):
+            ns.pop(name, None)
+    return hits, failures
 
 
 def _shifted(tier: str, shift: int, tiers: tuple[str, ...]) -> str:
@@ -175,9 +205,14 @@ def _usable_now(
 
 
 def _decision_id(revision: str, ctx: Context) -> str:
+    """16 hex digits that tell this decision from any other: the policy, the time, where the prompt came from
+    and the prompt, of which a long one's length, head and tail are enough."""
     r = ctx.request
-    seed = f"{revision}\0{ctx.now!r}\0{r.session}\0{r.host}\0{r.prompt}"
-    return hashlib.blake2b(seed.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    prompt = r.prompt
+    if len(prompt) > 2 * PROMPT_ID_WINDOW:
+        prompt = f"{len(prompt)}\0{prompt[:PROMPT_ID_WINDOW]}\0{prompt[-PROMPT_ID_WINDOW:]}"
+    seed = f"{revision}\0{ctx.now!r}\0{r.session}\0{r.host}\0{prompt}"
+    return blake2b(seed.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 _STEP_JSON: dict[tuple[Any, ...], str] = {}
@@ -187,40 +222,69 @@ _REUSABLE = namespace.CONTEXT_NAMES - {"prompt", "budget", "health"}
 
 
 class Trace(Sequence[TraceStep]):
-    """The rules a decision considered, built into TraceSteps only when someone reads them: a hook that
-    renders a decision never pays for explaining it."""
+    """The rules a decision considered, made into TraceSteps only when someone reads them: a hook that
+    renders a decision never pays for explaining it. Iterating gives every rule up to the deciding one (all of
+    them when none decided); `decisive()` the ones that matched or failed."""
 
-    __slots__ = ("_ns", "_raw", "_steps")
+    __slots__ = ("_decided", "_failures", "_hits", "_ns", "_rules", "_steps")
 
-    def __init__(self, raw: list[tuple[CompiledRule, bool, str, str]], ns: Mapping[str, Any]):
-        self._raw = raw
+    def __init__(
+        self,
+        rules: Sequence[CompiledRule],
+        hits: list[int],
+        failures: dict[int, str],
+        ns: Mapping[str, Any],
+        decided: bool,
+    ):
+        self._rules = rules
+        self._hits = hits
+        self._failures = failures
         self._ns = ns
+        self._decided = decided
         self._steps: list[TraceStep] | None = None
+
+    def _raw(self, full: bool) -> Iterator[tuple[CompiledRule, bool, str, str]]:
+        """(rule, matched, effect, note) of every rule considered, or of the decisive ones."""
+        hits, failures, rules = self._hits, self._failures, self._rules
+        if full:
+            end = hits[-1] + 1 if self._decided else len(rules)
+            indexes: Sequence[int] = range(end)
+            matched = set(hits)
+        else:
+            indexes = sorted({*hits, *failures}) if failures else hits
+            matched = set(hits) if failures else set(indexes)
+        for i in indexes:
+            rule = rules[i]
+            hit = i in matched
+            yield rule, hit, rule.then.describe() if hit else "", failures.get(i, "")
 
     def _built(self) -> list[TraceStep]:
         if self._steps is None:
-            self._steps = [_step(r, self._ns, m, e, n) for r, m, e, n in self._raw]
+            self._steps = [_step(r, self._ns, m, e, n) for r, m, e, n in self._raw(True)]
         return self._steps
 
-    @overload
-    def __getitem__(self, index: int) -> TraceStep: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[TraceStep]: ...
-    def __getitem__(self, index: int | slice) -> TraceStep | Sequence[TraceStep]:
+    def decisive(self) -> list[TraceStep]:
+        """The steps of the rules that matched or failed, in order."""
+        if self._steps is not None:
+            return [s for s in self._steps if s.matched or s.note]
+        return [_step(r, self._ns, m, e, n) for r, m, e, n in self._raw(False)]
+
+    def __getitem__(self, index: Any) -> Any:
         return self._built()[index]
 
     def __len__(self) -> int:
-        return len(self._raw)
+        return len(self._built())
 
-    def to_json(self) -> str:
-        """The steps' JSON, comma-separated, written from the raw steps without building TraceSteps.
+    def to_json(self, *, full: bool = True) -> str:
+        """The steps' JSON (every rule considered, or with `full=False` the decisive ones), comma-separated,
+        written from the raw steps without building TraceSteps.
 
         A step that saw the same values as an earlier one (most do: threshold, host, tier, ...) reuses its
         JSON; steps that see the prompt or name budgets and providers are always written afresh.
         """
         ns = self._ns
         parts = []
-        for rule, matched, effect, note in self._raw:
+        for rule, matched, effect, note in self._raw(full):
             if rule.when.constant_keys or not _REUSABLE.issuperset(rule.names):
                 parts.append(
                     step_json(rule.id, rule.location, rule.when.source, matched, _saw(rule, ns), effect, note)

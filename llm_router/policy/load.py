@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from llm_router import __version__, paths
 from llm_router.errors import PolicyError
-from llm_router.policy import cache
+from llm_router.policy import cache, sources
 from llm_router.policy.problems import Issue, Problem
 
 __all__ = [
@@ -34,14 +34,7 @@ __all__ = [
     "find_project_file",
 ]
 
-KNOBS = (
-    ("LLM_ROUTER_PROFILE", "profile"),
-    ("LLM_ROUTER_POLICY", "policy"),
-    ("LLM_ROUTER_ENFORCE", "enforce"),
-    ("LLM_ROUTER_MODE", "mode"),
-)
-PROJECT_FILE = ".llm-router.yaml"
-USER_FILE = "routing.yaml"
+KNOBS, PROJECT_FILE, USER_FILE = sources.KNOBS, sources.PROJECT_FILE, sources.USER_FILE
 
 
 class Origin(NamedTuple):
@@ -138,17 +131,7 @@ def load_policy_partial(
 def _policy_roots(
     env: Mapping[str, str], cwd: Path, config: Path | None, home: Path, builtins: Path
 ) -> list[_Root]:
-    roots: list[_Root] = [_Root(str(builtins / "default.yaml"), builtins / "default.yaml", True)]
-    roots.append(_Root(str(home / USER_FILE), home / USER_FILE, False))
-    project = find_project_file(cwd)
-    if project is not None:
-        roots.append(_Root(str(project), project, False))
-    for var, key in KNOBS:
-        if env.get(var):
-            roots.append(_Root(f"env:{var}", None, True, (var, key, env[var])))
-    if config is not None:
-        roots.append(_Root(str(config), _under(cwd, config), True))
-    return roots
+    return sources.roots(env, os.fspath(cwd), config, os.fspath(home), os.fspath(builtins))
 
 
 def load_file(
@@ -156,10 +139,8 @@ def load_file(
 ) -> LoadedPolicy:
     """One file layered on the built-in default only, as `policy validate PATH` checks it."""
     builtins = Path(builtins) if builtins is not None else paths.policies_dir()
-    roots = [
-        _Root(str(builtins / "default.yaml"), builtins / "default.yaml", True),
-        _Root(str(path), _under(cwd, path), True),
-    ]
+    default = str(builtins / "default.yaml")
+    roots = [_Root(default, default, True), _Root(str(path), sources.under(cwd, path), True)]
     return _load(roots, home, builtins)
 
 
@@ -182,24 +163,11 @@ def load_files(
 def find_project_file(cwd: Path) -> Path | None:
     """`.llm-router.yaml` in `cwd` or its nearest parent that has one (a fifo or a link to a device counts:
     the reader then refuses it with a located error rather than passing over it)."""
-    here = Path(os.path.abspath(cwd))
-    for folder in (here, *here.parents):
-        candidate = folder / PROJECT_FILE
-        if os.path.lexists(candidate) and not candidate.is_dir():
-            return candidate
-    return None
+    found = sources.find_project_file(cwd)
+    return None if found is None else Path(found)
 
 
-class _Root(NamedTuple):
-    name: str
-    path: Path | None
-    required: bool
-    env: tuple[str, str, str] | None = None  # (variable, key, value)
-
-
-def _under(cwd: Path, path: Path) -> Path:
-    path = Path(path).expanduser()
-    return path if path.is_absolute() else Path(os.path.abspath(cwd / path))
+_Root = sources.Root
 
 
 def _get(data: Any, pointer: str) -> Any:

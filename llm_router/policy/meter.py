@@ -12,11 +12,13 @@ source, so code objects can be cached as they are.
 
 from __future__ import annotations
 
-import functools
-import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from _thread import _local  # threading.local without importing threading
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 __all__ = [
     "DECISION_REGEX_S",
@@ -29,6 +31,7 @@ __all__ = [
     "ExprRuntimeError",
     "Meter",
     "REGISTRY",
+    "GLOBALS",
 ]
 
 RULE_UNITS = 32_000_000  # ~32 MB built or read by one rule: a 1 MB prompt can be lowered, split, compared
@@ -52,17 +55,28 @@ class ExprBudgetError(ExprRuntimeError):
 class Meter:
     """An allowance shared by the evaluations it is passed to (one decision's rules)."""
 
-    __slots__ = ("units", "regex_s")
+    __slots__ = ("units", "regex_s", "_units", "_regex_s")
 
     def __init__(self, units: int = DECISION_UNITS, regex_s: float = DECISION_REGEX_S):
         self.units = units
         self.regex_s = regex_s
+        self._units, self._regex_s = 0, 0.0
+
+    def enter(self) -> None:
+        """Start one rule's evaluation on this thread: its share, or what is left if less (as `run` does)."""
+        self._units, self._regex_s = min(RULE_UNITS, self.units), min(RULE_REGEX_S, self.regex_s)
+        _left.units, _left.regex_s = self._units, self._regex_s
+
+    def leave(self) -> None:
+        """End the rule's evaluation: what it spent is taken from this allowance."""
+        self.units -= self._units - _left.units
+        self.regex_s -= self._regex_s - _left.regex_s
 
     def __repr__(self) -> str:
         return f"Meter(units={self.units}, regex_s={self.regex_s:.3f})"
 
 
-class _Allowance(threading.local):
+class _Allowance(_local):
     """What the evaluation running on this thread may still spend (set by `run`)."""
 
     units = RULE_UNITS
@@ -188,17 +202,11 @@ def matches(text: str, pattern: str) -> bool:
     return found
 
 
-_compile: Callable[[str], Any] | None = None
-
-
 def _user_regex(pattern: str) -> Any:
     """The pattern compiled by patterns.compile_user (imported, with the regex module, on first use)."""
-    global _compile
-    if _compile is None:
-        from llm_router.policy.patterns import compile_user
+    from llm_router.policy.patterns import compile_user
 
-        _compile = functools.partial(compile_user, ignorecase=True)
-    return _compile(pattern)
+    return compile_user(pattern, ignorecase=True)
 
 
 def contains(text: str, *subs: str) -> bool:
@@ -209,9 +217,34 @@ def contains(text: str, *subs: str) -> bool:
 
 
 def startswith(text: str, prefix: str) -> bool:
-    """True when text starts with prefix, ignoring case and leading whitespace."""
-    _charge(2 * _size(text), "startswith()")
-    return text.lstrip().lower().startswith(prefix.lower())
+    """True when text starts with prefix, ignoring case and leading whitespace; only the opening of the text
+    is read (and paid for), however long it is."""
+    if not isinstance(text, str) or not isinstance(prefix, str):
+        return text.lstrip().lower().startswith(prefix.lower())  # type: ignore[no-any-return]  # its error
+    read = [0]
+    found = starts_with(text, prefix, read)
+    _charge(2 * read[0], "startswith()")
+    return found
+
+
+def starts_with(text: str, prefix: str, read: list[int] | None = None) -> bool:
+    """`text.lstrip().lower().startswith(prefix.lower())`, reading only the opening of `text`: its leading
+    whitespace and a few characters more than `prefix` (lowering a character depends on its neighbours only
+    for a capital sigma, which makes it read on to the end). `read` gets the number of characters read."""
+    want = prefix.lower()
+    start, end = 0, len(text)
+    while start < end:  # the leading whitespace, a block at a time
+        block = text[start : start + 256]
+        stripped = block.lstrip()
+        start += len(block) - len(stripped)
+        if stripped:
+            break
+    window = text[start : start + len(want) + 16]
+    if "\u03a3" in window:
+        window = text[start:]
+    if read is not None:
+        read[0] = start + len(window)
+    return window.lower().startswith(want)
 
 
 def lower(text: str) -> str:
@@ -274,3 +307,16 @@ REGISTRY: dict[str, tuple[Callable[..., Any], int, int | None]] = {
 }
 # Functions that cost nothing worth metering: an expression calling only these needs no allowance.
 FREE = frozenset({"len", "abs", "round"})
+
+# What compiled expressions run with as globals: no builtins, the metered operators and functions under
+# names an expression cannot write (they start with underscores), and the error a rule's failure is.
+GLOBALS: dict[str, Any] = {
+    "__builtins__": {},
+    "__add": add,
+    "__mul": mul,
+    "__mod": mod,
+    "__slice": slice_of,
+    "__method": method,
+    "__error": Exception,
+    **{f"__fn_{name}": entry[0] for name, entry in REGISTRY.items()},
+}

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from _collections_abc import Mapping  # collections.abc without importing collections
 
-from llm_router.decision import BudgetState, Context
 from llm_router.policy.compiled import MEDIA_KINDS
 from llm_router.providers.table import PROVIDERS
+from llm_router.records import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from llm_router.decision import BudgetState, Context
 
 CONTEXT_NAMES = frozenset(
     {
@@ -53,7 +59,7 @@ CONTEXT_NAMES = frozenset(
 )
 
 
-class ProviderState(NamedTuple):
+class ProviderState(Record):
     """What a rule can see of one provider: `health['openai'].usable`."""
 
     configured: bool
@@ -64,7 +70,7 @@ class ProviderState(NamedTuple):
         return self.configured and not self.breaker_open
 
 
-class Health(Mapping[str, ProviderState]):
+class Health(Mapping[str, "ProviderState"]):
     """provider -> ProviderState, computed on access so unused names cost nothing."""
 
     __slots__ = ("_configured", "_open")

@@ -38,7 +38,7 @@ def read_layers_partial(roots: list[_Root], builtins: Path) -> tuple[LoadedPolic
         if root.env is not None:
             reader.env(*root.env)
         elif root.path is not None:
-            reader.file(root.path, root.name, root.required, None, (), from_extends=False)
+            reader.file(Path(root.path), root.name, root.required, None, (), from_extends=False)
     return reader.finish(), reader.problems
 
 

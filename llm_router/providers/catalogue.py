@@ -8,18 +8,29 @@ working directory, and the process environment; an endpoint from the `.env` is u
 
 from __future__ import annotations
 
-import shutil
+import os
 import stat
-from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any, NamedTuple
 
 from llm_router import fileio, paths
-from llm_router.providers import projectenv
-from llm_router.providers.projectenv import parse_dotenv
 from llm_router.providers.table import PROVIDERS, Provider, how_to_configure, provider_of
+from llm_router.records import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from pathlib import Path
+    from typing import Any
+
+PathLike = str | os.PathLike[str]
 
 __all__ = ["PROVIDERS", "Provider", "how_to_configure", "parse_dotenv", "provider_of"]  # re-exported
+
+
+def parse_dotenv(text: str) -> dict[str, str]:
+    """`KEY=value` lines of a `.env` (`projectenv.parse_dotenv`, imported only when there is one)."""
+    from llm_router.providers.projectenv import parse_dotenv
+
+    return parse_dotenv(text)
 
 
 def _warn(message: str, *args: object) -> None:
@@ -32,7 +43,7 @@ def _warn(message: str, *args: object) -> None:
 # -- where keys come from -----------------------------------------------------------------------------
 
 
-class UserConfig(NamedTuple):
+class UserConfig(Record):
     """`~/.llm-router/config.yaml`: provider variables and the few settings that are not policy."""
 
     env: Mapping[str, str]
@@ -40,14 +51,14 @@ class UserConfig(NamedTuple):
     path: Path | None = None
 
 
-_file_cache: dict[Path, tuple[tuple[int, int, int], Any]] = {}
+_file_cache: dict[str, tuple[tuple[int, int, int], Any]] = {}
 
 
-def _cached(path: Path, parse: Callable[[str], Any], what: str) -> Any:
+def _cached(path: str, parse: Callable[[str], Any], what: str) -> Any:
     """Parse a small settings file once per version of it; None when it is absent, and a warning (the file
     is then ignored) when it is not a regular file, is too large or does not parse."""
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     version = (st.st_mtime_ns, st.st_size, st.st_ino)
@@ -79,16 +90,16 @@ def _parse_config(text: str) -> dict[str, Any]:
     return data
 
 
-_warned: set[Path] = set()
+_warned: set[str] = set()
 
 
-def user_config(home: Path) -> UserConfig:
+def user_config(home: PathLike) -> UserConfig:
     """Read `config.yaml` in the llm-router home, warning once when others can read it."""
-    path = home / "config.yaml"
+    path = os.path.join(home, "config.yaml")
     data = _cached(path, _parse_config, "settings file")
     if data is None:
         return UserConfig({}, False, None)
-    mode = path.stat().st_mode
+    mode = os.stat(path).st_mode
     if mode & (stat.S_IRGRP | stat.S_IROTH) and path not in _warned:
         _warned.add(path)
         _warn(
@@ -101,28 +112,55 @@ def user_config(home: Path) -> UserConfig:
     env = {str(k): str(v) for k, v in section.items() if v is not None} if isinstance(section, dict) else {}
     # Upper-case top-level keys are variables too: `OPENAI_API_KEY: sk-...`.
     env.update({k: str(v) for k, v in data.items() if isinstance(k, str) and k.isupper() and v is not None})
-    return UserConfig(env, bool(data.get("store_prompts", False)), path)
+    from pathlib import Path
+
+    return UserConfig(env, bool(data.get("store_prompts", False)), Path(path))
+
+
+def store_prompts(home: PathLike) -> bool:
+    """config.yaml's `store_prompts` (False when it has none): whether prompt text may be stored."""
+    if not os.path.exists(os.path.join(home, "config.yaml")):  # the usual case, without building a Path
+        return False
+    return user_config(home).store_prompts
 
 
 def environment(
-    env: Mapping[str, str], *, cwd: Path | None = None, home: Path | None = None
+    env: Mapping[str, str], *, cwd: PathLike | None = None, home: PathLike | None = None
 ) -> dict[str, str]:
     """`env` over `.env` in `cwd` over `config.yaml`: the variables providers are configured from, where an
     endpoint from the `.env` never meets a key from elsewhere (`projectenv.merge`)."""
-    home = paths.home(env) if home is None else home
-    cwd = Path.cwd() if cwd is None else cwd
+    home = paths.home_dir(env) if home is None else home
+    cwd = os.getcwd() if cwd is None else cwd
     config = user_config(home).env
-    dotenv = cwd / ".env"
+    dotenv = os.path.join(cwd, ".env")
     project = _cached(dotenv, parse_dotenv, ".env file")
-    return projectenv.merge(config, project, env, dotenv) if project else {**config, **env}
+    if not project:
+        return {**config, **env}
+    from pathlib import Path
+
+    from llm_router.providers import projectenv
+
+    return projectenv.merge(config, project, env, Path(dotenv))
+
+
+def which(name: str, path: str | None = None) -> str | None:
+    """The executable `name` on `path` (default $PATH), as `shutil.which` finds it on POSIX, without
+    importing shutil."""
+    if os.sep in name:
+        return name if os.access(name, os.X_OK) and not os.path.isdir(name) else None
+    for folder in (os.environ.get("PATH", os.defpath) if path is None else path).split(os.pathsep):
+        candidate = os.path.join(folder, name)
+        if folder and os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            return candidate
+    return None
 
 
 def configured(
     env: Mapping[str, str],
     *,
-    which: object = shutil.which,
-    cwd: Path | None = None,
-    home: Path | None = None,
+    which: object = which,
+    cwd: PathLike | None = None,
+    home: PathLike | None = None,
     files: bool = True,
 ) -> frozenset[str]:
     """The providers that have a key, an endpoint or an installed command (`files`: also read `.env` and

@@ -9,10 +9,12 @@ naming the file and the variable. A keyless provider (Ollama) may be pointed at 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-
 from llm_router.providers.table import PROVIDERS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 _warned: set[tuple[str, str]] = set()

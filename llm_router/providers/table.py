@@ -3,10 +3,10 @@ can use it. Detecting which are configured now is `catalogue`'s job."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from llm_router.records import Record
 
 
-class Provider(NamedTuple):
+class Provider(Record):
     name: str  # LiteLLM's provider prefix
     env: tuple[str, ...]  # any one of these configures it
     kind: str = "key"  # key | endpoint | command

@@ -3,9 +3,12 @@
 Importing this package is cheap (plain `sqlite3`); sqlite-utils is loaded only to apply a migration.
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from llm_router.store.db import connect, db_path, open_db, shared, write
     from llm_router.store.decisions import load_decision, save_decision, subscription_window
     from llm_router.store.usage import UsageRow, record, savings_report, usage_report
@@ -31,9 +34,7 @@ def __getattr__(name: str) -> Any:
     module = _HOME.get(name)
     if module is None:
         raise AttributeError(f"module 'llm_router.store' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"llm_router.store.{module}"), name)
+    return getattr(__import__(f"llm_router.store.{module}", fromlist=[name]), name)
 
 
 __all__ = [

@@ -3,15 +3,18 @@ Claude-subscription window estimated from them."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import time
-from typing import Any
 
-from llm_router.decision import Decision
+from llm_router import jsonio
 from llm_router.privacy import stored_decision
 from llm_router.store.db import write
-from llm_router.store.periods import iso_time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import sqlite3
+    from typing import Any
+
+    from llm_router.decision import Decision
 
 WINDOW_S = 5 * 3600  # a Claude subscription's usage window
 
@@ -40,7 +43,7 @@ def save_decision(
                 decision.rule,
                 decision.policy_revision,
                 decision.tokens,
-                json.dumps(stored_decision(decision.to_dict(), keep_prompts=keep_prompts), default=str),
+                jsonio.dumps(stored_decision(decision.to_dict(), keep_prompts=keep_prompts), default=str),
             ),
         )
 
@@ -48,13 +51,15 @@ def save_decision(
 def load_decision(conn: sqlite3.Connection, decision_id: str) -> dict[str, Any] | None:
     """The decision saved under `decision_id`, as `Decision.to_dict()` gave it, or None."""
     row = conn.execute("SELECT decision FROM decisions WHERE id = ?", (decision_id,)).fetchone()
-    return json.loads(row[0]) if row else None
+    return jsonio.loads(row[0]) if row else None
 
 
 def subscription_window(conn: sqlite3.Connection, now: float) -> dict[str, Any]:
     """An estimate of the current 5-hour Claude-subscription window from prompts llm-router let through to
     Claude Code (times in ISO 8601). Local records only: another program's credentials or usage are never
     read."""
+    from llm_router.store.periods import iso_time
+
     rows = conn.execute(
         "SELECT time, tokens FROM decisions WHERE host = 'claude-code' AND action != 'block' "
         "AND time > ? AND time <= ? ORDER BY time",

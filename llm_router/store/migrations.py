@@ -5,11 +5,15 @@ A schema change is one new decorated function at the end of this file, never an 
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from collections.abc import Callable
 
-MigrationFn = Callable[..., None]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the hook path imports this module to see which migrations are pending: keep it light
+    import sqlite3
+    from collections.abc import Callable
+
+    MigrationFn = Callable[..., None]
+
 MIGRATIONS: list[MigrationFn] = []
 
 

@@ -1,32 +1,39 @@
 """The live state a decision needs from usage.db: budget spend this period and open breakers.
 
-On the hook path, so: plain `sqlite3`, no migrations, no sqlite-utils, one query per budget.
+On the hook path, so: plain `sqlite3`, no migrations, no sqlite-utils, one query per budget, and the
+calendar from `time` rather than `datetime`.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterable
-from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+import os
+import time
 
 from llm_router.decision import BudgetState
-from llm_router.store.db import shared
+from llm_router.store.db import Error, shared
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Iterable
+    from typing import Any
+
+PathLike = str | os.PathLike[str]
 
 PERIODS = ("day", "week", "month")
 
 
 def period_start(period: str, now: float) -> float:
     """Epoch seconds when the calendar `period` containing `now` began, in local time (weeks start Monday)."""
-    local = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    local = time.localtime(now)
+    day = local.tm_mday
     if period == "week":
-        local -= timedelta(days=local.weekday())
+        day -= local.tm_wday  # mktime carries a day before the 1st back into the month before
     elif period == "month":
-        local = local.replace(day=1)
+        day = 1
     elif period != "day":
         raise ValueError(f"unknown budget period {period!r}; expected one of {', '.join(PERIODS)}")
-    return local.timestamp()
+    return time.mktime((local.tm_year, local.tm_mon, day, 0, 0, 0, 0, 0, -1))
 
 
 def spent(conn: sqlite3.Connection, spec: Any, now: float) -> float:
@@ -65,7 +72,7 @@ def cooldown_of(cp: Any) -> float:
     return float(breaker.get("cooldown_s", 60))
 
 
-def read(db_path: Path, cp: Any, now: float) -> tuple[dict[str, BudgetState], frozenset[str]]:
+def read(db_path: PathLike, cp: Any, now: float) -> tuple[dict[str, BudgetState], frozenset[str]]:
     """Budget states for the policy's budgets and the open breakers (model ids and provider names)."""
     specs = list(getattr(cp, "budgets", ()) or ())
     try:
@@ -78,14 +85,14 @@ def read(db_path: Path, cp: Any, now: float) -> tuple[dict[str, BudgetState], fr
             (cooldown_of(cp), now),
         )
         return budgets, frozenset(row[0] for row in rows)
-    except (sqlite3.Error, OSError):
+    except (Error, OSError):
         # Not migrated yet (no tables), or unusable (corrupt, unreadable): decide as if nothing were spent
         # and no breaker open. Executing (`router.run`) reads it again and warns with the fix.
         return budget_states(None, specs, now), frozenset()
 
 
 def for_run(
-    db_path: Path, specs: Iterable[Any], now: float
+    db_path: PathLike, specs: Iterable[Any], now: float
 ) -> tuple[sqlite3.Connection | None, dict[str, BudgetState], str | None]:
     """The connection an execution records through, the budget states it checks, and a warning when the
     store cannot be used: then no connection, budgets taken as unspent, and the query still runs."""
@@ -93,8 +100,12 @@ def for_run(
     try:
         conn = shared(db_path)
         return conn, budget_states(conn, specs, now), None
-    except (sqlite3.Error, OSError) as exc:
+    except (Error, OSError) as exc:
+        from pathlib import Path
+
         from llm_router.store.repair import warning
+
+        db_path = Path(db_path)
 
         problem = warning(
             db_path, exc, "budgets and breakers were not checked and this query's usage was not recorded"
