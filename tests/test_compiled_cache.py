@@ -186,3 +186,32 @@ def test_a_source_touched_without_change_keeps_the_entry(user_policy: Path, home
     os.utime(user_policy)  # same content, new times: checked by content, and still valid
     assert fresh_load().profile == "budget"
     assert marshal.loads(path.read_bytes())[4] == marshal.loads(before)[4]
+
+
+def test_a_signal_with_a_list_of_regexes_is_cached_as_its_list(user_policy: Path) -> None:
+    user_policy.write_text(
+        "version: 1\nclassifier:\n  signals:\n"
+        "    - {id: fjords, match: ['fjord(?:s)?\\b', '\\bskerr(?:y|ies)'], weight: 9, max_count: 2}\n"
+    )
+    compiled, cached = fresh_load(), fresh_load()
+    owner = next(s for s in cached.classifier.signals if s.id == "fjords").finditer.__self__  # type: ignore[union-attr]
+    assert type(owner).__name__ == "AnyOf" and len(owner.patterns) == 2
+    for prompt in ("fjords and skerries", "a skerry", "nothing here"):
+        assert compiled.classifier.classify(prompt) == cached.classifier.classify(prompt)
+
+
+def test_the_second_stage_is_cached_and_its_instructions_file_is_an_input(
+    home: Path, user_policy: Path
+) -> None:
+    instructions = home / "judge.txt"
+    instructions.write_text("Classify: {prompt}")
+    user_policy.write_text(
+        "version: 1\nclassifier:\n  llm: {enabled: true, models: [openai/judge], prompt: "
+        + f"{instructions}}}\n"
+    )
+    assert fresh_load().classifier_llm == fresh_load().classifier_llm
+    cached = fresh_load()
+    assert type(cached.classifier_llm).__name__ == "LlmClassifier"
+    assert cached.classifier_llm.template == "Classify: {prompt}"  # type: ignore[union-attr]
+    instructions.write_text("Judge this: {prompt}")
+    assert fresh_load().classifier_llm.template == "Judge this: {prompt}"  # type: ignore[union-attr]
