@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from datetime import datetime
@@ -42,6 +43,8 @@ def query(prompt: str | None, models: str | None, as_json: bool, stream: bool, c
 
     prompt = read_prompt(prompt)
     forced = [m.strip() for m in models.split(",") if m.strip()] if models else None
+    if _query_on_server(prompt, forced, as_json, stream, config):
+        return
     settings = router.Settings(config=config)
     request = Request(prompt=prompt, host="cli", cwd=str(settings.cwd))
     decision = router.decide(request, settings=settings)
@@ -72,20 +75,97 @@ def query(prompt: str | None, models: str | None, as_json: bool, stream: bool, c
         if streamed and not as_json:
             sys.stdout.write("\n")  # the broken answer's last line ends before the error is printed
         raise
-    for warning in result.warnings:
+    _print_result(result.to_dict(), as_json, stream)
+
+
+def _query_on_server(
+    prompt: str, forced: list[str] | None, as_json: bool, stream: bool, config: Path | None
+) -> bool:
+    """Run the query on the warm server when one runs (LiteLLM stays unimported here), printing what the
+    in-process query prints; False when none runs or it did not take the call in time (nothing ran there).
+    Once it has taken the call, an answer that breaks off is an error, never run again (it may be paid)."""
+    import os
+
+    from llm_router import warm
+    from llm_router.errors import BudgetExceeded, ProviderError, RouterError
+    from llm_router.execute.stream import Restart
+
+    server = warm.find()
+    if server is None:
+        return False
+    body = {
+        "prompt": prompt,
+        "host": "cli",
+        "cwd": os.getcwd(),
+        "config": str(config.resolve()) if config is not None else None,
+        "models": forced,
+        "stream": True,  # the headers come once the server has decided: it has the call from then on
+        "env": warm.fingerprint(os.environ, server.token),
+    }
+    try:
+        answer = warm.post(server, "/internal/query", body, ack_timeout=warm.QUERY_ACK_S)
+    except warm.NotReached:
+        return False
+    streamed = False
+    try:
+        for raw in answer.lines():
+            line = json.loads(raw)
+            kind = line.get("type")
+            if kind == "text":
+                if stream:
+                    streamed = True
+                    emit_json_line(line) if as_json else sys.stdout.write(line["text"])
+                    sys.stdout.flush()
+            elif kind == "retry":
+                if stream:
+                    if as_json:
+                        emit_json_line(line)
+                    else:
+                        restart = Restart(
+                            line["failed_model"], line["outcome"], line["discarded_chars"], line["next_model"]
+                        )
+                        sys.stdout.write(restart.separator())
+                    sys.stdout.flush()
+            elif kind == "error":
+                error = line["error"]
+                kinds = {k.__name__: k for k in (ProviderError, BudgetExceeded)}
+                exc = kinds.get(error.get("type"), RouterError)(error.get("message", ""))
+                exc.exit_code = int(error.get("exit_code", exc.exit_code))
+                raise exc
+            elif kind == "result":
+                del line["type"]
+                _print_result(line, as_json, stream)
+                return True
+    except RouterError:
+        if streamed and not as_json:
+            sys.stdout.write("\n")  # the broken answer's last line ends before the error is printed
+        raise
+    except (warm.BrokeOff, ValueError, KeyError, TypeError) as exc:
+        if streamed and not as_json:
+            sys.stdout.write("\n")
+        raise RouterError(
+            f"the warm server broke off its answer ({exc}); not run again here, as it may have been paid for:"
+            " see `llm-router usage`"
+        ) from None
+    raise RouterError("the warm server's answer ended without a result; not run again here (see usage)")
+
+
+def _print_result(result: dict[str, Any], as_json: bool, stream: bool) -> None:
+    """What `query` prints for a result (`Result.to_dict()`), after any streamed text."""
+    for warning in result.get("warnings", ()):
         click.echo(f"llm-router: warning: {warning}", err=True)
     if as_json:
-        (emit_json_line({"type": "result", **result.to_dict()}) if stream else emit_json(result.to_dict()))
+        (emit_json_line({"type": "result", **result}) if stream else emit_json(result))
         return
     if stream:
         sys.stdout.write("\n")
     else:
-        click.echo(result.text)
-    tried = len(result.attempts)
-    baseline = f"baseline {result.baseline_model or 'none'}: ${result.baseline_cost_usd:.6f}"
+        click.echo(result["text"])
+    tried = len(result["attempts"])
+    baseline = f"baseline {result['baseline_model'] or 'none'}: ${result['baseline_cost_usd']:.6f}"
     click.echo(
-        f"-- {result.model} · {tried} attempt{'s' * (tried != 1)} · {result.tokens_in:,} input + "
-        f"{result.tokens_out:,} output tokens · ${result.cost_usd:.6f} ({baseline})",
+        f"-- {result['model']} · {tried} attempt{'s' * (tried != 1)} · {result['tokens_in']:,} input + "
+        f"{result['tokens_out']:,} output tokens · ${result['cost_usd']:.6f} ({baseline})",
         err=True,
     )
 

@@ -135,6 +135,7 @@ def build_app(
             ("/v1/models", models.models, "GET"),
             ("/internal/decide", internal.decide, "POST"),
             ("/internal/query", internal.query, "POST"),
+            ("/internal/hook", internal.hook, "POST"),
         )
     ]
     session_manager: Any = None

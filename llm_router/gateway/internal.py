@@ -2,8 +2,13 @@
 query`): the token from serve.json is required on both, on any bind.
 
 - `POST /internal/decide`: the one pipeline's decision for one prompt, as the hook takes it.
-- `POST /internal/query`: decide and run one prompt exactly as `llm-router query` does (and the zero_claude
-  hook), on the warm server; `"stream": true` answers in JSON lines as `query --json --stream` prints them.
+- `POST /internal/query`: decide and run one prompt exactly as `llm-router query` does, on the warm server;
+  `"stream": true` answers in JSON lines as `query --json --stream` prints them.
+- `POST /internal/hook`: a host's hook event, handled as the hook process would handle it (the prompt hook's
+  decision, advice, session state, and a zero_claude execution); the headers go out before it is handled.
+
+A caller may send `"env"`, `warm.fingerprint` of its environment: when it is not the server's, the call is
+refused with 409 before anything runs, and the caller does the work itself (its decision would differ).
 
 Both take `{"prompt", "host", "event", "session", "cwd", "config", "knobs"}`; query also `"models"` (forced,
 as `--models`) and `"stream"`. The contract is in docs/gateway.md.
@@ -33,6 +38,15 @@ if TYPE_CHECKING:
 
 KNOBS = ("profile", "policy", "enforce", "mode")
 _LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def same_environment(body: Mapping[str, Any], env: Mapping[str, str], token: str) -> None:
+    """409 when the caller says its environment is not this server's (see `warm.fingerprint`)."""
+    from llm_router.warm import fingerprint
+
+    theirs = check(body, "env", str, "a string")
+    if theirs is not None and theirs != fingerprint(env, token):
+        raise ApiError(409, "env: the caller's environment is not the server's; run the call in-process")
 
 
 class Call:
@@ -80,7 +94,10 @@ class Call:
 
 async def _call(gw: Gateway, http: HttpRequest) -> Call:
     raw = await read_body(http, gw.config().max_body_bytes)
-    return Call(gw, parse_object(raw))
+    body = parse_object(raw)
+    call = Call(gw, body)
+    same_environment(body, gw.settings.env, gw.token)
+    return call
 
 
 async def decide(gw: Gateway, http: HttpRequest) -> Response:
@@ -101,7 +118,7 @@ async def query(gw: Gateway, http: HttpRequest) -> Response:
     call = await _call(gw, http)
     decision = await anyio.to_thread.run_sync(call.decide)
     if call.stream:
-        return StreamingResponse(_lines(call, decision), media_type="application/x-ndjson")
+        return StreamingResponse(_lines(call, decision, http), media_type="application/x-ndjson")
 
     def run() -> dict[str, Any]:
         try:
@@ -113,16 +130,26 @@ async def query(gw: Gateway, http: HttpRequest) -> Response:
     return JSONResponse(await anyio.to_thread.run_sync(run, abandon_on_cancel=True))
 
 
-async def _lines(call: Call, decision: Decision) -> AsyncIterator[bytes]:
+async def _lines(call: Call, decision: Decision, http: HttpRequest) -> AsyncIterator[bytes]:
+    if await http.is_disconnected():  # the caller gave up before the headers: it runs the call itself
+        return
     send, receive = anyio.create_memory_object_stream[dict[str, Any]](max_buffer_size=1024)
 
     def on_text(piece: str) -> None:
         anyio.from_thread.run_sync(send.send_nowait, {"type": "text", "text": piece})
 
+    def on_restart(restart: Any) -> None:
+        anyio.from_thread.run_sync(send.send_nowait, restart.to_event())
+
     def run() -> None:
         try:
             result = router.run(
-                decision, call.request, settings=call.settings, models=call.models, on_text=on_text
+                decision,
+                call.request,
+                settings=call.settings,
+                models=call.models,
+                on_text=on_text,
+                on_restart=on_restart,
             )
             line = {"type": "result", **result.to_dict()}
         except RouterError as exc:
@@ -139,3 +166,28 @@ async def _lines(call: Call, decision: Decision) -> AsyncIterator[bytes]:
 async def _run_then_close(run: Any, send: Any) -> None:
     async with send:
         await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+
+
+async def hook(gw: Gateway, http: HttpRequest) -> Response:
+    """POST /internal/hook: `{"host", "event", "payload", "gateway", "env"}`, a host's hook event as its hook
+    process got it → one JSON line, `{"output": the host's JSON or null}` (with `"error"` when handling it
+    failed: the prompt is let through, as the hook would). The headers go out at once: the caller knows the
+    event was taken, and waits for the answer however long a zero_claude execution takes."""
+    raw = await read_body(http, gw.config().max_body_bytes)
+    body = parse_object(raw)
+    host = require(body, "host", str, "a string")
+    event = check(body, "event", str, "a string") or ""
+    payload = require(body, "payload", dict, "an object")
+    via_gateway = bool(check(body, "gateway", bool, "a boolean"))
+    same_environment(body, os.environ, gw.token)  # the hook handlers read this process's environment
+
+    async def answer() -> AsyncIterator[bytes]:
+        from llm_router.hosts.hook import answer_line
+
+        if await http.is_disconnected():  # the caller gave up before the headers: it handles the event
+            return
+        yield await anyio.to_thread.run_sync(
+            lambda: answer_line(host, event, payload, gateway=via_gateway), abandon_on_cancel=True
+        )
+
+    return StreamingResponse(answer(), media_type="application/x-ndjson")

@@ -65,6 +65,51 @@ def handle(host: str, event: str, payload: dict[str, Any], *, gateway: bool = Fa
     return render(host, event, handler(host, event, payload))
 
 
+# The events a warm server (`llm-router serve`) handles in place of this process when it runs: the prompt
+# hooks, which decide and may execute. The tool hooks read a small state file: handing them over costs more.
+_FORWARDED = {_PROMPT, _VIA_GATEWAY["UserPromptSubmit"]}
+
+
+def forward(host: str, event: str, payload: dict[str, Any], *, gateway: bool = False) -> tuple[bool, Any]:
+    """(True, the host's JSON or None) when a warm server handled the event; (False, None) when none runs
+    or it did not take the event in time (nothing ran there: handle it here). warm.BrokeOff when it took
+    the event and its answer broke off: it may have run there, so it is not run again."""
+    key = (host, event)
+    spec = GATEWAY_HANDLERS.get(key) if gateway and key in GATEWAY_HANDLERS else HANDLERS.get(key)
+    if spec not in _FORWARDED:
+        return False, None
+    from llm_router import warm
+
+    server = warm.find()
+    if server is None:
+        return False, None
+    body = {"host": host, "event": event, "payload": payload, "gateway": gateway}
+    body["env"] = warm.fingerprint(os.environ, server.token)
+    try:
+        answer = warm.post(server, "/internal/hook", body, ack_timeout=warm.DECIDE_ACK_S)
+    except warm.NotReached:
+        return False, None
+    reply = jsonio.loads(answer.body().decode("utf-8"))
+    if reply.get("error"):  # it failed there as it would have here: the prompt goes through
+        raise warm.BrokeOff(f"the warm server's hook failed: {reply['error']}")
+    return True, reply.get("output")
+
+
+def answer_line(host: str, event: str, payload: dict[str, Any], *, gateway: bool = False) -> bytes:
+    """What a warm server sends back for a forwarded event (`forward`): one JSON line, `{"output": ...}`,
+    or `{"output": null, "error": ...}` after logging the error to hooks.log as the hook would."""
+    try:
+        event = str(payload.get("hook_event_name") or event)
+        output = handle(host, event, payload, gateway=gateway)
+        return (jsonio.dumps({"output": output}) + "\n").encode("ascii")
+    except Exception as exc:  # noqa: BLE001 - as in main(): the hook's error lets the prompt through
+        import traceback
+
+        line = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        log_error(host, event, line, traceback.format_exc(), payload)
+        return (jsonio.dumps({"output": None, "error": line}) + "\n").encode("ascii")
+
+
 def _read_stdin() -> str:
     """stdin as text: bytes that are not UTF-8 become U+FFFD, whatever the locale says."""
     binary = getattr(sys.stdin, "buffer", None)
@@ -130,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
             log_error(host, event, "stdin is not a JSON object")
             return 0
         event = str(payload.get("hook_event_name") or event)
-        output = handle(host, event, payload, gateway=gateway)
+        forwarded, output = forward(host, event, payload, gateway=gateway)
+        if not forwarded:
+            output = handle(host, event, payload, gateway=gateway)
         if output is not None:
             data = utf8_json(output) + b"\n"
             binary = getattr(stdout, "buffer", None)
