@@ -8,10 +8,11 @@ interleaved so that machine load hits both alike. Figures:
 - added latency, median and p99, non-streamed and time to first token (streamed);
 - requests per second at concurrency 1, 10 and 50, streamed, direct and through the gateway;
 - the gateway's resident memory idle (after warm-up) and its peak under the concurrency-50 load;
-- the zero_claude prompt hook with the server running and without it: not measured yet (the hook hands its
-  execution to the server in issue 11 item 7); `hook_with_server` below stays null until then.
+- the zero_claude prompt hook (a fresh process per prompt, as Claude Code runs it, answering through the
+  stand-in) with the server running, which it hands the event to, and without it (in a HOME of its own with
+  the same policy: it imports LiteLLM and executes in-process). Median wall time of `--hook-runs` runs each.
 
-Usage: python benchmarks/bench_gateway.py [--calls N] [--load N] [--json]
+Usage: python benchmarks/bench_gateway.py [--calls N] [--load N] [--hook-runs N] [--json]
 """
 
 from __future__ import annotations
@@ -68,9 +69,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def gateway(fake_url: str) -> Iterator[tuple[str, int]]:
-    """`llm-router serve` in its own process with only OpenAI configured (at the stand-in); yields its URL
-    and pid once /healthz answers."""
+def gateway(fake_url: str) -> Iterator[tuple[str, int, dict[str, str]]]:
+    """`llm-router serve` in its own process with only OpenAI configured (at the stand-in); yields its URL,
+    pid and environment once /healthz answers."""
     home = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
     env = {**os.environ, "HOME": str(home), "LLM_ROUTER_HOME": str(home / ".llm-router")}
     env.update({"OPENAI_API_KEY": "sk-bench", "OPENAI_BASE_URL": fake_url + "/v1"})
@@ -89,7 +90,7 @@ def gateway(fake_url: str) -> Iterator[tuple[str, int]]:
                 break
             except Exception:  # noqa: BLE001 - not up yet
                 time.sleep(0.2)
-        yield url, proc.pid
+        yield url, proc.pid, env
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -177,9 +178,51 @@ def throughput(url: str, concurrency: int, total: int) -> float:
     return round(asyncio.run(run()), 1)
 
 
-def measure(calls: int, load: int) -> dict[str, Any]:
+def zero_claude_hook(env: dict[str, str], runs: int) -> dict[str, Any]:
+    """Median wall ms of the zero_claude prompt hook with the server (whose HOME and environment it shares)
+    and without it (a HOME of its own, same policy and environment)."""
+    from llm_router.hosts.commands import hook_argv
+
+    home = Path(env["LLM_ROUTER_HOME"])
+    policy = "version: 1\nmode: zero_claude\n"
+    (home / "routing.yaml").write_text(policy)  # the server reads it again within a second
+    alone = Path(tempfile.mkdtemp(prefix="bench-hook-alone-"))
+    (alone / ".llm-router").mkdir()
+    (alone / ".llm-router" / "routing.yaml").write_text(policy)
+    alone_env = {**env, "HOME": str(alone), "LLM_ROUTER_HOME": str(alone / ".llm-router")}
+    fixture = Path(__file__).resolve().parents[1] / "tests/fixtures/hosts/claude-code/UserPromptSubmit.json"
+    event = json.loads(fixture.read_text())
+    event["cwd"] = str(home)
+    stdin = json.dumps(event).encode()
+    argv = hook_argv("claude-code")
+
+    def once(environment: dict[str, str]) -> tuple[float, bool]:
+        start = time.perf_counter()
+        proc = subprocess.run(argv, input=stdin, env=environment, capture_output=True, check=False)
+        return (time.perf_counter() - start) * 1000, ANSWER in proc.stdout.decode(errors="replace")
+
+    time.sleep(1.5)
+    samples: dict[str, list[float]] = {"with_server": [], "without_server": []}
+    answered = {name: 0 for name in samples}
+    for environment in (env, alone_env):
+        once(environment)  # the policy cache and usage.db
+    for _ in range(runs):
+        for name, environment in (("with_server", env), ("without_server", alone_env)):
+            ms, ok = once(environment)
+            samples[name].append(ms)
+            answered[name] += ok
+    shutil.rmtree(alone, ignore_errors=True)
+    (home / "routing.yaml").unlink()
+    return {
+        "runs": runs,
+        **{f"{name}_median_ms": round(statistics.median(v), 1) for name, v in samples.items()},
+        **{f"{name}_answered": answered[name] for name in samples},
+    }
+
+
+def measure(calls: int, load: int, hook_runs: int) -> dict[str, Any]:
     out: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "load_avg_1m": os.getloadavg()[0]}}
-    with stand_in() as fake_url, gateway(fake_url) as (url, pid):
+    with stand_in() as fake_url, gateway(fake_url) as (url, pid, env):
         direct = anthropic.Anthropic(base_url=fake_url, api_key="k", max_retries=0)
         routed = anthropic.Anthropic(base_url=url, api_key="k", max_retries=0)
         out["non_streamed"] = added(interleaved(calls, {"direct": whole(direct), "gateway": whole(routed)}))
@@ -210,9 +253,7 @@ def measure(calls: int, load: int) -> dict[str, Any]:
                 sampler.join()
         out["requests_per_s"] = rates
         out["rss_peak_under_load_mb"] = round(max(peak), 1)
-    out["hook_with_server"] = (
-        None  # issue 11 item 7: the zero_claude hook handing its execution to the server
-    )
+        out["zero_claude_hook"] = zero_claude_hook(env, hook_runs)
     out["machine"]["load_avg_1m_after"] = os.getloadavg()[0]
     return out
 
@@ -221,9 +262,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200, help="samples per latency figure (default 200)")
     parser.add_argument("--load", type=int, default=200, help="requests per throughput run (default 200)")
+    parser.add_argument("--hook-runs", type=int, default=7, help="zero_claude hook runs each (default 7)")
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args()
-    result = measure(args.calls, args.load)
+    result = measure(args.calls, args.load, args.hook_runs)
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -240,7 +282,12 @@ def main() -> None:
     print(
         f"gateway RSS: {result['rss_idle_mb']} MB idle, {result['rss_peak_under_load_mb']} MB peak under load"
     )
-    print("zero_claude hook with the server: not measured yet (issue 11 item 7)")
+    z = result["zero_claude_hook"]
+    print(
+        f"zero_claude prompt hook: {z['with_server_median_ms']} ms with the server, "
+        f"{z['without_server_median_ms']} ms without (median of {z['runs']}; answered "
+        f"{z['with_server_answered']}/{z['runs']} and {z['without_server_answered']}/{z['runs']})"
+    )
     print(f"machine: {result['machine']}")
 
 

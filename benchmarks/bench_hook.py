@@ -13,23 +13,30 @@ at this interpreter's packages: the start-up of a machine whose site-packages ru
 (some machines' .pth files import modules at every start, which inflates the baseline and preloads modules
 the hook would otherwise import). Without it, the interpreter is this one, as it is.
 
+`--server` adds the routed prompt hook with a warm server (`llm-router serve`, started in that case's HOME
+with the same environment) running: the hook hands the event to it over loopback. Its CPU figure is the hook
+process's alone (the server's share is not counted); wall time is what the host waits.
+
 The package's bytecode is compiled first, as `pip install` does.
 
-Usage: python benchmarks/bench_hook.py [--runs N] [--clean] [--json] [--importtime]
+Usage: python benchmarks/bench_hook.py [--runs N] [--clean] [--server] [--json] [--importtime]
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import llm_router
@@ -54,6 +61,34 @@ CASES = [
 ]
 PROMPT_FIXTURE = {"claude-code": "UserPromptSubmit", "codex": "UserPromptSubmit", "gemini-cli": "BeforeAgent"}
 BASELINES = ("python -c pass", "python -I -c pass")
+SERVED = "claude UserPromptSubmit, routed (smart), warm server"
+
+
+@contextlib.contextmanager
+def warm_server(python: str, env: dict[str, str]) -> Iterator[None]:
+    """`llm-router serve` on a free port with `env` (its HOME's serve.json names it) until the block ends."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    argv = [python, "-c", "from llm_router.cli import main; main()", "serve", "--port", str(port)]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = Path(env["LLM_ROUTER_HOME"]) / "serve.json"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if state.exists():
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        break
+                except OSError:
+                    pass
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("llm-router serve did not start")
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def generated_policy(n: int) -> str:
@@ -112,14 +147,16 @@ def main() -> None:
     parser.add_argument("--clean", action="store_true", help="measure with a clean virtual environment")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--importtime", action="store_true", help="also list what the prompt hook imports")
+    parser.add_argument("--server", action="store_true", help="also the prompt hook with a warm server")
     args = parser.parse_args()
 
     # An installed package has its bytecode compiled; a checkout under PYTHONDONTWRITEBYTECODE would not.
     compileall.compile_dir(str(Path(llm_router.__file__).parent), quiet=1)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         python = clean_python(Path(tmp) / "venv") if args.clean else sys.executable
         cases = []
-        for n, (label, host, fixture, extra, rules) in enumerate(CASES):
+        served = [(SERVED, "claude-code", "UserPromptSubmit", ROUTED, 0)] if args.server else []
+        for n, (label, host, fixture, extra, rules) in enumerate([*CASES, *served]):
             home = Path(tmp) / f"home{n}"
             (home / ".llm-router").mkdir(parents=True)
             if rules:
@@ -127,6 +164,8 @@ def main() -> None:
             argv = [python, "-c", HOOK_CODE, host] if args.clean else hook_argv(host)
             stdin = (FIXTURES / host / f"{fixture}.json").read_bytes()
             env = _env(home, extra)
+            if label == SERVED:
+                stack.enter_context(warm_server(python, env))
             turn = (FIXTURES / host / f"{PROMPT_FIXTURE[host]}.json").read_bytes()
             _once(argv, turn, env)  # the turn's state, as a session has it
             cases.append((label, argv, stdin, env))
@@ -165,6 +204,10 @@ def main() -> None:
             "wall": round(med_wall[rules] / med_wall[built], 2),
             "cpu": round(med_cpu[rules] / med_cpu[built], 2),
         }
+        if args.server:
+            report["served_over_in_process_wall"] = round(
+                med_wall[SERVED] / med_wall["claude UserPromptSubmit, routed (smart)"], 2
+            )
         if args.importtime:
             label, argv, stdin, env = cases[1]
             mods = imported(argv, stdin, env)
@@ -183,6 +226,9 @@ def main() -> None:
         print(f"  {key:<44} {walls}   {med_cpu[key]:7.1f} {rc[0]:6.2f} {rc[1]:6.2f}")
     r = report["rules1000_over_builtin"]
     print(f"1,000-rule user policy over the built-in one (prompt hook): wall {r['wall']}x, CPU {r['cpu']}x")
+    if args.server:
+        ratio = report["served_over_in_process_wall"]
+        print(f"routed prompt hook with the warm server over in-process: wall {ratio}x")
     if args.importtime:
         print("heavy imports in the routed prompt hook:", ", ".join(report["heavy_imports"]) or "none")
 

@@ -151,7 +151,10 @@ class Answer:
                 if self._buf:
                     yield bytes(self._buf)
                     self._buf.clear()
-                data = self._sock.recv(65536)
+                try:
+                    data = self._sock.recv(65536)
+                except OSError as exc:
+                    raise BrokeOff(f"the warm server stopped answering ({exc})") from None
                 if not data:
                     return
                 self._buf += data

@@ -4,6 +4,8 @@
 host's requests go through the local gateway). Nothing but the host's JSON, in valid UTF-8 whatever the
 input held, reaches stdout; an internal error lets the prompt through with one line on stderr and a note in
 `$LLM_ROUTER_HOME/hooks.log`. Imports stay minimal: the tool hook reads a small state file and nothing else.
+When a warm server (`llm-router serve`) runs, the prompt hooks hand it the event (`forward`) and print its
+answer; when it does not take the event in time they handle it here.
 """
 
 from __future__ import annotations
