@@ -80,6 +80,10 @@ def forward(host: str, event: str, payload: dict[str, Any], *, gateway: bool = F
     spec = GATEWAY_HANDLERS.get(key) if gateway and key in GATEWAY_HANDLERS else HANDLERS.get(key)
     if spec not in _FORWARDED:
         return False, None
+    from llm_router import paths
+
+    if not os.path.exists(os.path.join(paths.home_dir(), "serve.json")):  # warm.STATE_FILE: no server runs
+        return False, None
     from llm_router import warm
 
     server = warm.find()
