@@ -181,7 +181,8 @@ def test_a_pattern_searched_the_fast_way_finds_what_a_search_finds(kind: str) ->
     from llm_router import router
 
     clf = router.load(router.Settings()).classifier
-    patterns = [getattr(s.finditer, "__self__", None) for s in clf.signals]
+    owners = [getattr(s.finditer, "__self__", None) for s in clf.signals]
+    patterns = [p for o in owners for p in getattr(o, "patterns", (o,))]  # an AnyOf's members too
     chosen = [p for p in patterns if type(p).__name__ == kind]
     assert len(chosen) >= 5
     texts = PROMPTS + [" " + p for p in PROMPTS] + [p.upper() for p in PROMPTS]
