@@ -173,7 +173,9 @@ def throughput(url: str, concurrency: int, total: int) -> float:
 
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return total / (time.perf_counter() - start)
+        rate = total / (time.perf_counter() - start)
+        await client.close()  # inside the loop: closed after it, its connections raise "Event loop is closed"
+        return rate
 
     return round(asyncio.run(run()), 1)
 
