@@ -148,14 +148,22 @@ def live_state(cp: CompiledPolicy, settings: Settings, now: float) -> LiveState:
     for `kind: subscription` budgets, the cached Claude usage estimate).
 
     usage.db is not opened when nothing it holds can change the decision: no budgets, no rule reading
-    provider health, and no provider configured (every model is then unusable whatever its breaker says).
+    provider health, and no provider configured (every model is then unusable whatever its breaker says);
+    nor when the policy has no USD budgets (`kind: subscription` ones are not in usage.db) and the breaker
+    mark beside it vouches that no breaker is open (`store.breaker_mark`).
     """
     from llm_router.providers.catalogue import configured
 
     home = settings.home_dir
     providers = configured(settings.env, cwd=settings.cwd_dir, home=home)
     path = os.path.join(home, "usage.db")
-    if (not providers and not cp.budgets and "health" not in cp.names_used) or not os.path.exists(path):
+    try:
+        db_stat = os.stat(path) if providers or cp.budgets or "health" in cp.names_used else None
+    except OSError:
+        db_stat = None
+    if db_stat is None or (
+        not any(b.kind != "subscription" for b in cp.budgets) and _no_breaker(path, cp, now, db_stat)
+    ):
         budgets, open_breakers = {b.id: b.state() for b in cp.budgets}, frozenset[str]()
     else:
         from llm_router.store import state as store_state
@@ -166,6 +174,12 @@ def live_state(cp: CompiledPolicy, settings: Settings, now: float) -> LiveState:
 
         budgets.update(live_budgets(cp.budgets, settings.home, settings.env, now))
     return providers, budgets, open_breakers
+
+
+def _no_breaker(path: str, cp: CompiledPolicy, now: float, db_stat: os.stat_result) -> bool:
+    from llm_router.store import breaker_mark
+
+    return breaker_mark.none_open(path, breaker_mark.cooldown_of(cp), now, db_stat)
 
 
 def decide(

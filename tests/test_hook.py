@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from llm_router.hosts.protocol import CLAUDE_SPECIFIC, CLAUDE_TOP, problems
+from llm_router.store import load_decision, open_db
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hosts"
 QUESTION = "what is 2+2?"  # a confident, simple, question-type prompt
@@ -166,10 +167,8 @@ def test_smart_points_a_confident_prompt_at_llm_query_with_a_saved_decision(home
     context = output["hookSpecificOutput"]["additionalContext"]
     assert "mcp__llm-router__llm_query" in context and "openai/gpt-4o-mini" in context
     decision_id = context.split('decision_id="')[1].split('"')[0]
-    db = sqlite3.connect(home / ".llm-router" / "usage.db")
-    saved = json.loads(
-        db.execute("SELECT decision FROM decisions WHERE id = ?", (decision_id,)).fetchone()[0]
-    )
+    saved = load_decision(open_db(home / ".llm-router" / "usage.db"), decision_id)
+    assert saved is not None
     assert saved["tier"] == "simple" and saved["host"] == "claude-code"
     assert [(step["rule"], step["matched"]) for step in saved["trace"]] == [("by-difficulty", True)]
 

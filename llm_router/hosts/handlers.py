@@ -91,18 +91,32 @@ def _summary(decision: Decision) -> dict[str, Any]:
 
 
 def save_decision(decision: Decision, settings: Settings) -> bool:
-    """Keep the decision in usage.db so the query tool executes exactly it (without the prompt's text unless
-    config.yaml says `store_prompts: true`); False (with a warning) when the store cannot take it."""
+    """Keep the decision so the query tool executes exactly it (without the prompt's text unless config.yaml
+    says `store_prompts: true`): as a file in the home's decisions/ (no SQLite on the hook path), or in
+    usage.db when the folder is full (moving the kept files in with it) or a file cannot be written. False
+    (with a warning) when neither can take it."""
     from llm_router.providers.catalogue import store_prompts
-    from llm_router.store.db import Error, shared
-    from llm_router.store.decisions import save_decision as store
+    from llm_router.store import decision_files
+    from llm_router.store.decisions import row_of
 
     home = settings.home_dir
+    row = row_of(decision, keep_prompts=store_prompts(home))
+    try:
+        if decision_files.save(home, row):
+            return True
+    except OSError:
+        pass  # usage.db may still take it
+    from llm_router.store.db import Error, shared, write
+    from llm_router.store.decisions import COLUMNS, INSERT
+
     path = os.path.join(home, "usage.db")
     try:
         # This process's connection (live_state may have opened it), left open on purpose: the hook process
         # ends without closing it, which spares a WAL checkpoint.
-        store(shared(path), decision, keep_prompts=store_prompts(home))
+        conn = shared(path)
+        decision_files.ingest_quietly(conn, home)
+        with write(conn):
+            conn.execute(INSERT, [row[c] for c in COLUMNS])
     except (Error, OSError) as exc:
         from pathlib import Path
 

@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from llm_router.providers.catalogue import provider_of
+from llm_router.store import breaker_mark
 from llm_router.store.db import write
 
 
@@ -71,8 +72,10 @@ def failed(
     open_provider: bool = False,
 ) -> None:
     """Count one failure (opening the breaker at the threshold, or when a probe failed). Call inside a
-    write transaction."""
+    write transaction: a breaker that opens rewrites the breaker mark (`store.breaker_mark`) before the
+    commit."""
     keys = _keys(model) if provider_too else _keys(model)[:1]
+    opened = False
     for key, kind in keys:
         conn.execute(
             "INSERT INTO breakers (key, kind, failures, reason, updated) VALUES (?, ?, 1, ?, ?) "
@@ -80,11 +83,14 @@ def failed(
             "updated = excluded.updated",
             (key, kind, reason, now),
         )
-        conn.execute(
+        cursor = conn.execute(
             "UPDATE breakers SET opened_at = ?, probe_at = NULL WHERE key = ? "
             "AND (failures >= ? OR probe_at IS NOT NULL OR ?)",
             (now, key, settings.failures, open_provider and kind == "provider"),
         )
+        opened = opened or cursor.rowcount > 0
+    if opened:
+        breaker_mark.remark(conn)
 
 
 def open_now(conn: sqlite3.Connection, now: float, cooldown_s: float) -> frozenset[str]:

@@ -1,5 +1,6 @@
 """Decisions kept by id (a hook decides, the MCP tool it points at executes that same decision), and the
-Claude-subscription window estimated from them."""
+Claude-subscription window estimated from them. A hook keeps its decision as a file instead
+(`store.decision_files`); every reader here moves those files into usage.db first."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import time
 
 from llm_router import jsonio
 from llm_router.privacy import stored_decision
-from llm_router.store.db import write
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,6 +17,30 @@ if TYPE_CHECKING:
     from llm_router.decision import Decision
 
 WINDOW_S = 5 * 3600  # a Claude subscription's usage window
+
+
+COLUMNS = ("id", "time", "host", "session", "action", "tier", "rule", "policy_revision", "tokens", "decision")
+INSERT = f"INSERT OR REPLACE INTO decisions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+
+
+def row_of(
+    decision: Decision, *, session: str = "", now: float | None = None, keep_prompts: bool = False
+) -> dict[str, Any]:
+    """The decisions-table row that keeps `decision` (column -> value): its trace without the prompt's text
+    unless `keep_prompts` (config.yaml's `store_prompts`); see `llm_router.privacy`. A hook keeps the same
+    row as a file (`store.decision_files`)."""
+    return {
+        "id": decision.id,
+        "time": time.time() if now is None else now,
+        "host": decision.host,
+        "session": session,
+        "action": decision.action,
+        "tier": decision.tier,
+        "rule": decision.rule,
+        "policy_revision": decision.policy_revision,
+        "tokens": decision.tokens,
+        "decision": jsonio.dumps(stored_decision(decision.to_dict(), keep_prompts=keep_prompts), default=str),
+    }
 
 
 def save_decision(
@@ -29,42 +53,52 @@ def save_decision(
 ) -> None:
     """Keep `decision` under its id (replacing an earlier one with the same id). Its trace is stored without
     the prompt's text unless `keep_prompts` (config.yaml's `store_prompts`); see `llm_router.privacy`."""
+    from llm_router.store.db import write
+
+    row = row_of(decision, session=session, now=now, keep_prompts=keep_prompts)
     with write(conn):
-        conn.execute(
-            "INSERT OR REPLACE INTO decisions (id, time, host, session, action, tier, rule, policy_revision, "
-            "tokens, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                decision.id,
-                time.time() if now is None else now,
-                decision.host,
-                session,
-                decision.action,
-                decision.tier,
-                decision.rule,
-                decision.policy_revision,
-                decision.tokens,
-                jsonio.dumps(stored_decision(decision.to_dict(), keep_prompts=keep_prompts), default=str),
-            ),
-        )
+        conn.execute(INSERT, [row[c] for c in COLUMNS])
 
 
 def load_decision(conn: sqlite3.Connection, decision_id: str) -> dict[str, Any] | None:
-    """The decision saved under `decision_id`, as `Decision.to_dict()` gave it, or None."""
+    """The decision saved under `decision_id`, as `Decision.to_dict()` gave it, or None: one in usage.db, or
+    one a hook kept as a file beside it (`store.decision_files`; the files are moved into usage.db first)."""
+    from llm_router.store import decision_files
+
+    home = decision_files.home_of(conn)
+    decision_files.ingest_quietly(conn, home)
     row = conn.execute("SELECT decision FROM decisions WHERE id = ?", (decision_id,)).fetchone()
-    return jsonio.loads(row[0]) if row else None
+    if row:
+        return jsonio.loads(row[0])  # type: ignore[no-any-return]
+    kept = decision_files.read(home, decision_id) if home else None  # not moved: usage.db is read-only
+    return jsonio.loads(kept["decision"]) if kept else None
 
 
 def subscription_window(conn: sqlite3.Connection, now: float) -> dict[str, Any]:
     """An estimate of the current 5-hour Claude-subscription window from prompts llm-router let through to
     Claude Code (times in ISO 8601). Local records only: another program's credentials or usage are never
     read."""
+    from llm_router.store import decision_files
     from llm_router.store.periods import iso_time
 
-    rows = conn.execute(
-        "SELECT time, tokens FROM decisions WHERE host = 'claude-code' AND action != 'block' "
-        "AND time > ? AND time <= ? ORDER BY time",
-        (now - 4 * WINDOW_S, now),
-    ).fetchall()
+    home = decision_files.home_of(conn)
+    decision_files.ingest_quietly(conn, home)
+    found = {
+        row["id"]: (row["time"], row["tokens"])
+        for row in conn.execute(
+            "SELECT id, time, tokens FROM decisions WHERE host = 'claude-code' AND action != 'block' "
+            "AND time > ? AND time <= ?",
+            (now - 4 * WINDOW_S, now),
+        )
+    }
+    for kept in decision_files.kept(home) if home else ():  # those usage.db could not take
+        if (
+            kept["host"] == "claude-code"
+            and kept["action"] != "block"
+            and now - 4 * WINDOW_S < kept["time"] <= now
+        ):
+            found.setdefault(kept["id"], (kept["time"], kept["tokens"]))
+    rows = [{"time": at, "tokens": tokens} for at, tokens in sorted(found.values(), key=lambda r: r[0])]
     start: float | None = None
     for row in rows:  # a window opens at the first prompt after the previous one closed
         if start is None or row["time"] >= start + WINDOW_S:

@@ -10,7 +10,9 @@ import os
 import time
 
 from llm_router.decision import BudgetState
-from llm_router.store.db import Error, shared
+from llm_router.store import breaker_mark
+from llm_router.store.breaker_mark import cooldown_of
+from llm_router.store.db import BUSY_TIMEOUT_S, Error, shared, write
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -65,15 +67,10 @@ def budget_states(
     return out
 
 
-def cooldown_of(cp: Any) -> float:
-    """The policy's `fallback.circuit_breaker.cooldown_s` (60 s when unset)."""
-    fallback = getattr(cp, "fallback", None) or {}
-    breaker = fallback.get("circuit_breaker") or {} if isinstance(fallback, dict) else {}
-    return float(breaker.get("cooldown_s", 60))
-
-
 def read(db_path: PathLike, cp: Any, now: float) -> tuple[dict[str, BudgetState], frozenset[str]]:
-    """Budget states for the policy's budgets and the open breakers (model ids and provider names)."""
+    """Budget states for the policy's budgets and the open breakers (model ids and provider names). A
+    database without a breaker mark it can vouch for (`store.breaker_mark`) gets one, when its write lock is
+    free at once."""
     specs = list(getattr(cp, "budgets", ()) or ())
     try:
         # The process's kept-open connection: closing the last connection to a WAL database checkpoints
@@ -83,12 +80,28 @@ def read(db_path: PathLike, cp: Any, now: float) -> tuple[dict[str, BudgetState]
         rows = conn.execute(
             "SELECT key FROM breakers WHERE opened_at IS NOT NULL AND opened_at + ? > ?",
             (cooldown_of(cp), now),
-        )
+        ).fetchall()
+        if breaker_mark.latest(db_path) is None:
+            mark(conn, db_path)
         return budgets, frozenset(row[0] for row in rows)
     except (Error, OSError):
         # Not migrated yet (no tables), or unusable (corrupt, unreadable): decide as if nothing were spent
         # and no breaker open. Executing (`router.run`) reads it again and warns with the fix.
         return budget_states(None, specs, now), frozenset()
+
+
+def mark(conn: sqlite3.Connection, db_path: PathLike) -> bool:
+    """Write the breaker mark of this database under its write lock, without waiting for the lock: False
+    when another process holds it (the next reader tries again) or the mark could not be written."""
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        with write(conn):
+            breaker_mark.remark(conn, db_path)
+    except (Error, OSError):
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    return True
 
 
 def for_run(
