@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 
 import pytest
 from mcp import Client
@@ -36,3 +37,23 @@ async def test_llm_query_executes_the_decision_the_prompt_hook_saved() -> None:
         assert result.structured_content["text"] == "four"
         assert result.structured_content["decision_id"] == decision_id
         assert fake.count("gpt-4o-mini") == 1
+
+
+async def test_llm_query_finds_the_hook_s_decision_in_its_file_and_moves_it_into_usage_db(home) -> None:
+    with FakeProvider() as fake:
+        fake.script("gpt-4o-mini", "ok", answer="four")
+        env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.openai_base}
+        output = accepted("claude-code", "UserPromptSubmit", prompt(**env))
+        assert output is not None
+        decision_id = (
+            output["hookSpecificOutput"]["additionalContext"].split('decision_id="')[1].split('"')[0]
+        )
+        kept = home / ".llm-router" / "decisions" / f"{decision_id}.json"
+        assert kept.exists()  # the hook kept it without usage.db
+        async with Client(build_server(McpSession(env=dict(os.environ) | env))) as client:
+            result = await client.call_tool("llm_query", {"prompt": QUESTION, "decision_id": decision_id})
+        assert not result.is_error and result.structured_content is not None
+        assert result.structured_content["decision_id"] == decision_id
+    assert not kept.exists()
+    conn = sqlite3.connect(home / ".llm-router" / "usage.db")
+    assert conn.execute("SELECT COUNT(*) FROM decisions WHERE id = ?", (decision_id,)).fetchone()[0] == 1

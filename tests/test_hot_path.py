@@ -198,6 +198,9 @@ def test_a_pattern_searched_the_fast_way_finds_what_a_search_finds(kind: str) ->
 # Modules the hooks do without (issue 16): none may be imported by the hook, once its caches are warm.
 SLOW = ["typing", "pathlib", "shutil", "hashlib", "ast", "difflib", "json", "re", "enum", "contextlib"]
 HEAVY = ["litellm", "mcp", "jsonschema", "pydantic", "yaml", "click", "sqlite_utils", "httpx"]
+# SQLite's C module imports functools and collections: a hook opens usage.db only when it has to (a USD
+# budget, a breaker that may be open, a breaker mark it cannot trust).
+SQLITE = ["_sqlite3", "sqlite3"]
 # The hook runs in a process whose start-up (site, the test home guard) may have imported some of these
 # already: they are taken out of sys.modules first, so that whatever the hook imports shows.
 DRIVER = textwrap.dedent(
@@ -220,7 +223,15 @@ DRIVER = textwrap.dedent(
 
 def hook_imports(fixture: str, env: dict[str, str]) -> tuple[list[str], str]:
     proc = subprocess.run(
-        [sys.executable, "-c", DRIVER, str(FIXTURES / "claude-code" / f"{fixture}.json"), *SLOW, *HEAVY],
+        [
+            sys.executable,
+            "-c",
+            DRIVER,
+            str(FIXTURES / "claude-code" / f"{fixture}.json"),
+            *SLOW,
+            *HEAVY,
+            *SQLITE,
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, **env},
@@ -241,3 +252,32 @@ def test_a_warm_hook_imports_nothing_slow_or_heavy(fixture: str, env: dict[str, 
     assert loaded == []
     if fixture == "UserPromptSubmit" and env:
         assert "additionalContext" in out  # it did route
+
+
+@pytest.fixture
+def used_store(home: Path) -> Path:
+    """A usage.db as queries leave it (and as a version before the breaker mark left it: no mark)."""
+    from llm_router.store import open_db
+
+    path = home / ".llm-router" / "usage.db"
+    open_db(path).close()
+    return path
+
+
+def test_the_routed_prompt_hook_opens_no_sqlite_once_usage_db_has_its_breaker_mark(used_store: Path) -> None:
+    env = {"OPENAI_API_KEY": "sk-test"}
+    first, _ = hook_imports("UserPromptSubmit", env)
+    assert "_sqlite3" in first  # no mark yet: usage.db is read, and marked
+    assert (used_store.parent / "breakers.mark").exists()
+    loaded, out = hook_imports("UserPromptSubmit", env)
+    assert loaded == []
+    assert "additionalContext" in out
+
+
+def test_a_policy_with_a_usd_budget_still_reads_usage_db_in_the_prompt_hook(used_store: Path) -> None:
+    policy = "version: 1\nbudgets:\n  - {id: month, provider: openai, period: month, limit_usd: 20}\n"
+    (used_store.parent / "routing.yaml").write_text(policy)
+    env = {"OPENAI_API_KEY": "sk-test"}
+    hook_imports("UserPromptSubmit", env)
+    loaded, _ = hook_imports("UserPromptSubmit", env)
+    assert "_sqlite3" in loaded

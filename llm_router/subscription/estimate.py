@@ -172,24 +172,35 @@ def _read_json(path: Path, what: str) -> dict[str, Any] | None:
 
 def _from_records(home: Path, now: float) -> dict[str, Any]:
     """Without transcripts: the prompts llm-router's hooks saw Claude Code send (and did not block) this
-    week, as prompts of an unknown model."""
+    week, as prompts of an unknown model: those in usage.db and those a hook kept as a file beside it."""
+    from llm_router.store import decision_files
+
     usage = windows.empty_usage()
+    found: dict[str, float] = {}
     path = home / "usage.db"
-    if not path.exists():
-        return usage
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)
+    if path.exists():
         try:
-            rows = conn.execute(
-                "SELECT id, time FROM decisions WHERE host = 'claude-code' AND action != 'block' "
-                "AND time > ? AND time <= ? ORDER BY time LIMIT 100000",
-                (now - windows.WEEK_S, now),
-            ).fetchall()
-        finally:
-            conn.close()
-    except sqlite3.Error:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)
+            try:
+                rows = conn.execute(
+                    "SELECT id, time FROM decisions WHERE host = 'claude-code' AND action != 'block' "
+                    "AND time > ? AND time <= ? ORDER BY time LIMIT 100000",
+                    (now - windows.WEEK_S, now),
+                ).fetchall()
+            finally:
+                conn.close()
+            found = {str(key): float(at) for key, at in rows}
+        except sqlite3.Error:
+            pass
+    for row in decision_files.kept(home):
+        recent = now - windows.WEEK_S < row["time"] <= now
+        if recent and row.get("host") == "claude-code" and row.get("action") != "block":
+            found.setdefault(row["id"], float(row["time"]))
+    if not found:
         return usage
-    entries = [transcripts.Entry(str(key), float(at), "prompt") for key, at in rows]
+    entries = [
+        transcripts.Entry(key, at, "prompt") for key, at in sorted(found.items(), key=lambda kv: kv[1])
+    ]
     windows.add(usage, "llm-router", entries)
     return usage
 
