@@ -1,12 +1,13 @@
 """Time each hook as a fresh process (what the host pays per event) against `python -c pass` and
 `python -I -c pass` in the same run.
 
-Each hook runs as `llm-router install` writes it (`hosts.commands.hook_argv`), in a temporary HOME whose
-caches were warmed first, so it measures the steady state. Rounds interleave the baselines and every hook, so
-machine load hits them alike. Reported per case: the median wall time and the median CPU time (user + system,
-from the child's resource usage: less sensitive to a loaded machine than wall time), and each as a ratio to
-both baselines. Acceptance (issue 16): the prompt hook at most 2.0x `python -c pass` (aim 1.5x), PreToolUse
-at most 1.5x, and a 1,000-rule user policy at most 1.3x the built-in one for the prompt hook.
+Each hook runs as `llm-router install` writes it (`hosts.commands.hook_argv`), in a temporary HOME holding a
+usage.db as queries leave it, whose caches were warmed first, so it measures the steady state. Rounds
+interleave the baselines and every hook, so machine load hits them alike. Reported per case: the median wall
+time and the median CPU time (user + system, from the child's resource usage: less sensitive to a loaded
+machine than wall time), and each as a ratio to both baselines. Acceptance (issue 16): the prompt hook at most
+2.0x `python -c pass` (aim 1.5x), PreToolUse at most 1.5x, and a 1,000-rule user policy at most 1.3x the
+built-in one for the prompt hook.
 
 `--clean` measures with a throwaway virtual environment of the same interpreter whose only .pth file points
 at this interpreter's packages: the start-up of a machine whose site-packages run no code at start-up
@@ -41,6 +42,7 @@ from pathlib import Path
 
 import llm_router
 from llm_router.hosts.commands import HOOK_CODE, hook_argv
+from llm_router.store import open_db
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "hosts"
@@ -159,6 +161,7 @@ def main() -> None:
         for n, (label, host, fixture, extra, rules) in enumerate([*CASES, *served]):
             home = Path(tmp) / f"home{n}"
             (home / ".llm-router").mkdir(parents=True)
+            open_db(home / ".llm-router" / "usage.db").close()  # a store as queries leave it
             if rules:
                 (home / ".llm-router" / "routing.yaml").write_text(generated_policy(rules))
             argv = [python, "-c", HOOK_CODE, host] if args.clean else hook_argv(host)
