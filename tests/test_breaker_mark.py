@@ -124,3 +124,15 @@ def test_a_usd_budget_reads_usage_db_whatever_the_mark_says(conn, db: Path, home
     live_breakers(120.0)  # marked: none open
     open_behind_its_back(conn, "openai/gpt-4o-mini", 100.0)
     assert live_breakers(120.0) == {"openai/gpt-4o-mini"}
+
+
+def test_a_usage_db_that_is_a_link_is_always_read(home: Path) -> None:
+    real = home / "elsewhere" / "usage.db"
+    conn = store.open_db(real)
+    (home / ".llm-router").mkdir()
+    (home / ".llm-router" / "usage.db").symlink_to(real)
+    live_breakers(120.0)  # the mark goes beside the file SQLite opened, not beside the link
+    open_breaker(conn, "openai/gpt-4o-mini", 100.0)
+    open_behind_its_back(conn, "openai/gpt-4o", 150.0)
+    assert breaker_mark.latest(real) == 100.0
+    assert live_breakers(165.0) == {"openai/gpt-4o"}  # usage.db read, though the mark beside it says 100

@@ -76,12 +76,15 @@ def db_file(conn: Any) -> str:
     return ""
 
 
-def remark(conn: Any, db_path: PathLike | None = None) -> None:
+def remark(conn: Any) -> None:
     """Rewrite the mark from the breakers as they stand in this write transaction. Call it holding the write
     lock (inside `store.db.write`), before the commit. When the mark cannot be written it is removed (the
     readers then go to usage.db); when it can be neither, the OSError propagates and the transaction rolls
-    back: a breaker is never committed under a mark that says less."""
-    target = os.fspath(db_path) if db_path is not None else db_file(conn)
+    back: a breaker is never committed under a mark that says less.
+
+    The mark goes beside the database file SQLite opened, links resolved, whatever path each writer gave:
+    a reader whose usage.db is a link finds none beside the link, and reads usage.db."""
+    target = db_file(conn)
     if not target:
         return
     row = conn.execute("SELECT MAX(opened_at) FROM breakers WHERE opened_at IS NOT NULL").fetchone()

@@ -82,7 +82,7 @@ def read(db_path: PathLike, cp: Any, now: float) -> tuple[dict[str, BudgetState]
             (cooldown_of(cp), now),
         ).fetchall()
         if breaker_mark.latest(db_path) is None:
-            mark(conn, db_path)
+            mark(conn)
         return budgets, frozenset(row[0] for row in rows)
     except (Error, OSError):
         # Not migrated yet (no tables), or unusable (corrupt, unreadable): decide as if nothing were spent
@@ -90,13 +90,13 @@ def read(db_path: PathLike, cp: Any, now: float) -> tuple[dict[str, BudgetState]
         return budget_states(None, specs, now), frozenset()
 
 
-def mark(conn: sqlite3.Connection, db_path: PathLike) -> bool:
+def mark(conn: sqlite3.Connection) -> bool:
     """Write the breaker mark of this database under its write lock, without waiting for the lock: False
     when another process holds it (the next reader tries again) or the mark could not be written."""
     conn.execute("PRAGMA busy_timeout = 0")
     try:
         with write(conn):
-            breaker_mark.remark(conn, db_path)
+            breaker_mark.remark(conn)
     except (Error, OSError):
         return False
     finally:
