@@ -136,3 +136,17 @@ def test_a_usage_db_that_is_a_link_is_always_read(home: Path) -> None:
     open_behind_its_back(conn, "openai/gpt-4o", 150.0)
     assert breaker_mark.latest(real) == 100.0
     assert live_breakers(165.0) == {"openai/gpt-4o"}  # usage.db read, though the mark beside it says 100
+
+
+def test_a_recorder_whose_breaker_mark_cannot_be_kept_warns_and_never_raises(conn, db: Path) -> None:
+    from llm_router.execute.record import Recorder
+    from llm_router.store.usage import UsageRow
+
+    blocker = Path(breaker_mark.path_of(db))
+    blocker.mkdir()
+    (blocker / "x").write_text("")
+    recorder = Recorder(conn, db, SETTINGS)
+    for _ in range(SETTINGS.failures):
+        recorder.attempt(UsageRow(100.0, "openai/gpt-4o-mini", "openai", "server_error"))
+    assert recorder.warnings and "usage.db cannot be used" in recorder.warnings[0]
+    assert breakers.open_now(conn, 120.0, 60) == frozenset()  # never committed under a mark saying less

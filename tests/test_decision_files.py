@@ -174,3 +174,14 @@ def test_readers_in_parallel_move_each_kept_decision_in_once(llm_home: Path) -> 
     conn = store.open_db(llm_home / "usage.db")
     assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM decisions").fetchone()[:] == (50, 50)
     assert decision_files.count(llm_home) == 0
+
+
+def test_a_link_in_the_folder_is_never_read_and_is_removed(llm_home: Path, tmp_path: Path) -> None:
+    row = a_row(1)
+    decision_files.save(llm_home, row)
+    outside = tmp_path / "planted.json"
+    (llm_home / "decisions" / f"{row['id']}.json").replace(outside)
+    (llm_home / "decisions" / f"{row['id']}.json").symlink_to(outside)
+    conn = store.open_db(llm_home / "usage.db")
+    assert load_decision(conn, row["id"]) is None
+    assert os.listdir(llm_home / "decisions") == [] and outside.exists()

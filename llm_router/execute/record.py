@@ -73,7 +73,7 @@ class Recorder:
                         provider_too=scope == "provider",
                         open_provider=row.outcome in OPENS_PROVIDER_AT_ONCE,
                     )
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:  # OSError: the breaker mark (store.breaker_mark)
             self._failed(exc, "this query's usage was not recorded (the answer is complete)")
             self.lost += 1
 

@@ -14,6 +14,7 @@ On the hook path: `os`, `fileio` and `jsonio` only.
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 
@@ -29,6 +30,7 @@ FILE_LIMIT = (
     256 << 10
 )  # one kept decision; a larger one (a long prompt kept with store_prompts) goes to usage.db
 MAX_KEPT = 200  # files in the folder before a hook moves them into usage.db
+BATCH = 5 * MAX_KEPT  # files one reader moves in at a time (the folder holds MAX_KEPT and a few more)
 STALE_TMP_S = 3600.0  # a temporary file this old was left by a writer that died
 
 PathLike = str | os.PathLike[str]
@@ -79,11 +81,24 @@ def save(home: PathLike, row: dict[str, Any]) -> bool:
     return True
 
 
+class _Gone(Exception):
+    """A kept file that could not be read just now (moved in by another reader, a passing error)."""
+
+
 def _parse(path: str) -> dict[str, Any] | None:
-    """The row kept in `path`, or None when it is missing, not ours, too large or not a row."""
+    """The row kept in `path`, or None when it is not a usable row (not ours, a link, too large, not a
+    row). Raises _Gone when it could not be read at all: it may be fine, so it is left alone."""
     try:
-        row = jsonio.loads(fileio.read_private(path, limit=FILE_LIMIT, what="kept decision").decode("utf-8"))
-    except (OSError, ValueError, RecursionError):
+        data = fileio.read_private(path, limit=FILE_LIMIT, what="kept decision")
+    except fileio.RefusedFile:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a link (read_private opens with O_NOFOLLOW)
+            return None
+        raise _Gone(path) from exc
+    try:
+        row = jsonio.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
         return None
     if not isinstance(row, dict) or not valid_id(row.get("id")) or not isinstance(row.get("decision"), str):
         return None
@@ -96,12 +111,16 @@ def read(home: PathLike, decision_id: str) -> dict[str, Any] | None:
     """The row kept under `decision_id`, or None."""
     if not valid_id(decision_id):
         return None
-    row = _parse(os.path.join(folder_of(home), decision_id + SUFFIX))
+    try:
+        row = _parse(os.path.join(folder_of(home), decision_id + SUFFIX))
+    except _Gone:
+        return None
     return row if row is not None and row["id"] == decision_id else None
 
 
 def _files(home: PathLike) -> list[tuple[str, dict[str, Any] | None]]:
-    """Every kept file with its row (None: unusable); stale temporaries removed."""
+    """Kept files (at most `BATCH` a call) with their rows (None: unusable, to be removed); files that
+    could not be read just now are left out; stale temporaries removed."""
     folder = folder_of(home)
     try:
         names = sorted(os.listdir(folder))
@@ -112,8 +131,11 @@ def _files(home: PathLike) -> list[tuple[str, dict[str, Any] | None]]:
         path = os.path.join(folder, name)
         if name.startswith("."):  # a temporary file of write_private
             _drop_stale(path)
-        elif name.endswith(SUFFIX):
-            row = _parse(path)
+        elif name.endswith(SUFFIX) and len(out) < BATCH:
+            try:
+                row = _parse(path)
+            except _Gone:
+                continue
             out.append((path, row if row is not None and row["id"] + SUFFIX == name else None))
     return out
 
