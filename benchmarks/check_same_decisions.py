@@ -133,17 +133,26 @@ def lines(shared: int) -> Iterator[str]:
         user = Path(tmp) / "user.yaml"
         user.write_text(USER_POLICY)
         base = router.Settings(env=env, cwd=Path(tmp))
-        cp = router.load(base)
+        users = router.Settings(env=env, cwd=Path(tmp), config=user)
+        fresh = router.load(base), router.load(users)  # compiled from the YAML (and cached on disk)
+        router._compiled.clear()
+        cp, ucp = router.load(base), router.load(users)  # read back from the compiled-policy cache
+        assert cp is not fresh[0] and ucp is not fresh[1]
         state = router.live_state(cp, base, NOW)
-        ucp = router.load(router.Settings(env=env, cwd=Path(tmp), config=user))
         assert any(s.id == "user-list" for s in ucp.classifier.signals), "the user policy's signals"
         for label, prompt in prompts(shared):
             d = router.decide(Request(prompt=prompt), settings=base, policy=cp, now=NOW, state=state)
-            yield json.dumps(
-                [label, _features(cp.classifier.classify(prompt)), d.to_json(), d.to_json(full_trace=True)]
-            )
+            features = _features(cp.classifier.classify(prompt))
+            if fresh[0].classifier.classify(prompt) != cp.classifier.classify(prompt):
+                raise SystemExit(f"{label}: the cached policy classifies otherwise than the compiled one")
+            yield json.dumps([label, features, d.to_json(), d.to_json(full_trace=True)])
             if not label.endswith(("200k", "x40")):
-                yield json.dumps([label + ":user", _features(ucp.classifier.classify(prompt))])
+                user_features = ucp.classifier.classify(prompt)
+                if fresh[1].classifier.classify(prompt) != user_features:
+                    raise SystemExit(
+                        f"{label}: the cached user policy classifies otherwise than the compiled one"
+                    )
+                yield json.dumps([label + ":user", _features(user_features)])
 
 
 def main() -> int:

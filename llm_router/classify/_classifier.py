@@ -203,8 +203,13 @@ class Classifier:
 
     __slots__ = (
         "sources",
+        "_digit",
+        "_digit_gates",
+        "_fillers",
         "_index",
         "_lead_index",
+        "_loose_by_char",
+        "_plan",
         "_loose_phrases",
         "_regex_ids",
         "_words",
@@ -301,6 +306,26 @@ class Classifier:
         self._words: Callable[[str], list[str]] = words.findall
         self._regex_ids: frozenset[int] = frozenset(i for i, sig in enumerate(signals) if sig.finditer)
         self.sources: tuple[tuple[str, str], ...] = ()  # (path, sha256) of the files it was built from
+        # Per built-in regex signal, per pattern of it: whether a match needs a digit in the text (one `\d`
+        # search per prompt then rules out every such pattern of a prompt without digits).
+        from llm_router.classify import _plan
+        from llm_router.classify._compile import needs_digit
+
+        gates: list[tuple[bool, ...] | None] = []
+        for sig in signals:
+            found = _plan.members(sig.finditer)
+            gates.append(None if found is None else tuple(needs_digit(_plan.inner(p)) for p in found))
+        self._digit_gates: tuple[tuple[bool, ...] | None, ...] = tuple(gates)
+        self._digit: Callable[[str], object] = re.compile(r"\d").search
+        self._derive()
+
+    def _derive(self) -> None:
+        """What the per-prompt loop reads, derived from the signals without compiling anything."""
+        from llm_router.classify import _plan
+
+        self._plan = _plan.plan(self.signals, self._digit_gates)
+        self._loose_by_char = _plan.by_first_char(self._loose_phrases)
+        self._fillers = _plan.fillers_by_char(self.lead_filler)
 
     _PLAIN = (
         "bands",
@@ -320,6 +345,7 @@ class Classifier:
         "_lead_index",
         "_loose_phrases",
         "_regex_ids",
+        "_digit_gates",
     )
 
     def state(self, pattern: Callable[[Any], int]) -> dict[str, Any]:
@@ -345,6 +371,7 @@ class Classifier:
                 for o in self.overrides
             ),
             "words": pattern(self._words.__self__),  # type: ignore[attr-defined]
+            "digit": pattern(self._digit.__self__),  # type: ignore[attr-defined]
         }
 
     @classmethod
@@ -364,6 +391,8 @@ class Classifier:
         )
         self.overrides = tuple(Override(o[0], patterns[o[1]].search, *o[2:]) for o in state["overrides"])
         self._words = patterns[state["words"]].findall
+        self._digit = patterns[state["digit"]].search
+        self._derive()
         return self
 
     def window(self, prompt: str) -> str:
@@ -387,9 +416,11 @@ class Classifier:
             for i, phrase in phrases:
                 if phrase in lowered:
                     counts[i] = counts.get(i, 0) + 1
-        for i, phrase in self._loose_phrases:
-            if phrase in lowered:
-                counts[i] = counts.get(i, 0) + 1
+        for char, pairs in self._loose_by_char:
+            if char in lowered:
+                for i, phrase in pairs:
+                    if phrase in lowered:
+                        counts[i] = counts.get(i, 0) + 1
         if self._lead_index:
             for i in self._leads(lowered):
                 counts[i] = counts.get(i, 0) + 1
@@ -399,35 +430,73 @@ class Classifier:
         contributions: list[tuple[str, float]] = [("bias", self.bias)]
         votes: dict[str, float] = {}
         logit = self.bias
+        has_digit: bool | None = None  # whether the window holds a digit, once a pattern asks
         # Only signals with a hit or a regex can fire; walk those, in the signals' order.
-        candidates = sorted(self._regex_ids.union(counts))
-        signals = self.signals
-        for i in candidates:
-            s = signals[i]
-            if (s.requires and done.isdisjoint(s.requires)) or not done.isdisjoint(s.unless):
+        plans = self._plan
+        for i in sorted(self._regex_ids.union(counts)):
+            (
+                _,
+                sid,
+                requires,
+                unless,
+                finditer,
+                parts,
+                enough,
+                min_count,
+                max_count,
+                weight,
+                task,
+                n,
+                bits,
+            ) = plans[i]
+            if (requires is not None and done.isdisjoint(requires)) or (
+                unless is not None and not done.isdisjoint(unless)
+            ):
                 continue
             count = counts.get(i, 0)
-            if s.finditer is not None:
-                enough = max(s.max_count, s.min_count)  # enough regex hits to fire and to reach the cap
-                if count < enough:
+            if finditer is not None and count < enough:  # enough regex hits to fire and to reach the cap
+                if parts is None:
                     try:
-                        for _ in s.finditer(text):
+                        for _ in finditer(text):
                             count += 1
                             if count >= enough:
                                 break
                     except TimeoutError:  # a user's pattern out of CPU time: the hits found so far count
-                        contributions.append((f"timeout:{s.id}", 0.0))
-            if count < s.min_count or not count:
+                        contributions.append((f"timeout:{sid}", 0.0))
+                else:
+                    for digit, literals, search, each in parts:
+                        if digit:
+                            if has_digit is None:
+                                has_digit = self._digit(text) is not None
+                            if not has_digit:
+                                continue
+                        if literals is not None:
+                            for literal in literals:
+                                if literal in text:
+                                    break
+                            else:
+                                continue
+                        if each is None or count + 1 >= enough:  # one hit at most, or one is enough
+                            if search(text) is not None:
+                                count += 1
+                        else:
+                            for _ in each(text):
+                                count += 1
+                                if count >= enough:
+                                    break
+                        if count >= enough:
+                            break
+            if count < min_count or not count:
                 continue
-            fired.append(s.id)
+            fired.append(sid)
             done.add(i)
-            needs |= s.needs
-            if s.weight:
-                effect = s.weight * min(count, s.max_count)
+            needs |= bits
+            if weight:
+                effect = weight * min(count, max_count)
                 logit += effect
-                contributions.append((f"signal:{s.id}", effect))
-            if s.task is not None:
-                votes[s.task] = votes.get(s.task, 0.0) + s.votes
+                contributions.append((f"signal:{sid}", effect))
+            if task is not None:
+                votes[task] = votes.get(task, 0.0) + n
         task, margin = self._task(votes)
         effect = self.task_bias.get(task, 0.0)
         if effect:
@@ -487,8 +556,9 @@ class Classifier:
     def opening(self, lowered: str) -> str:
         """The lowercased prompt from its first word, after any lead filler ("ok so", "can you please")."""
         text = lowered[:300].lstrip(_NOT_WORD)
+        fillers = self._fillers
         for _ in range(4):
-            for filler in self.lead_filler:
+            for filler in fillers.get(text[:1], ()):  # those that open with its first character, in order
                 if text.startswith(filler) and not text[len(filler) : len(filler) + 1].isalnum():
                     text = text[len(filler) :].lstrip(_NOT_WORD)
                     break

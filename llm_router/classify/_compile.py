@@ -191,6 +191,50 @@ def required_literals(compiled: re.Pattern[str]) -> tuple[str, ...] | None:
     return tuple(sorted(kept, key=lambda x: (len(x), x)))
 
 
+def needs_digit(compiled: re.Pattern[str]) -> bool:
+    """Whether a text must hold a digit (what `\\d` finds) for the pattern to match in it: some item of
+    every alternative is a digit, a class of digits only, a repetition of at least one of those, or a
+    lookaround that needs one."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    def sequence(items: Any) -> bool:
+        return any(item(op, av) for op, av in items)
+
+    def digit_set(members: Any) -> bool:
+        for op, av in members:
+            if op is c.LITERAL and chr(av) in "0123456789":
+                continue
+            if op is c.RANGE and ord("0") <= av[0] <= av[1] <= ord("9"):
+                continue
+            if op is c.CATEGORY and av is c.CATEGORY_DIGIT:
+                continue
+            return False
+        return bool(members)
+
+    def item(op: Any, av: Any) -> bool:
+        if op is c.LITERAL:
+            return chr(av) in "0123456789"
+        if op is c.IN:
+            return digit_set(av)
+        if op is c.BRANCH:
+            return all(sequence(branch) for branch in av[1])
+        if op is c.SUBPATTERN:
+            return sequence(av[3])
+        if op is c.ATOMIC_GROUP:
+            return sequence(av)
+        if op is c.ASSERT:  # a positive lookahead or lookbehind: what it needs is in the text
+            return sequence(av[1])
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+            return av[0] >= 1 and sequence(av[2])
+        return False
+
+    try:
+        return sequence(_parser.parse(compiled.pattern, compiled.flags).data)
+    except Exception:  # noqa: BLE001 - re's internals differ in this Python: search it always
+        return False
+
+
 def anchored(compiled: re.Pattern[str]) -> bool:
     """Whether a pattern can match only at the start of the text: every top-level alternative opens with
     `\\A`, or with `^` outside MULTILINE (inline flags and groups around the anchor are looked through)."""
