@@ -87,8 +87,8 @@ def plan(
 
 
 def by_first_char(phrases: Sequence[tuple[int, str]]) -> tuple[tuple[str, tuple[tuple[int, str], ...]], ...]:
-    """(first character, the (signal, phrase) pairs whose phrase opens with it): a phrase can be in a text only
-    when its first character is."""
+    """(first character, the (signal, phrase) pairs whose phrase opens with it): a phrase can be in a text
+    only when its first character is."""
     groups: dict[str, list[tuple[int, str]]] = {}
     for i, phrase in phrases:
         groups.setdefault(phrase[:1], []).append((i, phrase))
