@@ -579,9 +579,10 @@ class Classifier:
         raise `min` for a prompt whose signals `fired`."""
         x = math.log(max(tokens, 1) / self.length_pivot)
         low = self.length_min
-        for sid, adjust in self.length_by_signal.items():
-            if adjust.min is not None and adjust.min > low and sid in fired:
-                low = adjust.min
+        if fired:
+            for sid, adjust in self.length_by_signal.items():
+                if adjust.min is not None and adjust.min > low and sid in fired:
+                    low = adjust.min
         return min(max(x, low), self.length_max)
 
     def length_override(self, task: str, fired: Sequence[str], term: float) -> float | None:
@@ -615,13 +616,16 @@ class Classifier:
     def _task(self, votes: dict[str, float]) -> tuple[str, float]:
         if not votes:
             return self.default_task, 0.0
+        if len(votes) == 1:
+            for task, n in votes.items():
+                return task, n - 0.0
         ranked = sorted(votes.items(), key=lambda kv: -kv[1])  # stable: ties keep the first voted
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         return ranked[0][0], ranked[0][1] - second
 
     def _confidence(self, difficulty: float, margin: float) -> float:
         c = self.confidence
-        distance = min(abs(difficulty - cut) for cut in self.bands)
+        distance = min([abs(difficulty - cut) for cut in self.bands])
         value = (
             c.base
             + min(c.per_vote * margin, c.max_vote_gain)
