@@ -298,7 +298,11 @@ class Classifier:
                     continue
                 ids, phrases = index.get(first.group(), ((), ()))
                 index[first.group()] = (ids, (*phrases, (i, phrase)))
-        self._index: Mapping[str, tuple[tuple[int, ...], tuple[tuple[int, str], ...]]] = index
+        # A word's phrases in groups by their opening (the word and the next two characters): a phrase is in
+        # the window only if its opening is, so one test rules out a whole group ("what is ...", "what are").
+        self._index: Mapping[
+            str, tuple[tuple[int, ...], tuple[tuple[str, tuple[tuple[int, str], ...]], ...]]
+        ] = {word: (ids, _grouped(word, pairs)) for word, (ids, pairs) in index.items()}
         self._loose_phrases: tuple[tuple[int, str], ...] = tuple(loose)
         self._lead_index: Mapping[str, tuple[tuple[int, str], ...]] = {
             k: tuple(v) for k, v in lead_index.items()
@@ -410,12 +414,14 @@ class Classifier:
         words = self._words(lowered)
         index = self._index
         for word in index.keys() & set(words):  # the prompt's words that some signal lists (in C)
-            ids, phrases = index[word]
+            ids, groups = index[word]
             for i in ids:
                 counts[i] = counts.get(i, 0) + 1
-            for i, phrase in phrases:
-                if phrase in lowered:
-                    counts[i] = counts.get(i, 0) + 1
+            for opening, pairs in groups:
+                if opening in lowered:
+                    for i, phrase in pairs:
+                        if phrase in lowered:
+                            counts[i] = counts.get(i, 0) + 1
         for char, pairs in self._loose_by_char:
             if char in lowered:
                 for i, phrase in pairs:
@@ -640,6 +646,17 @@ class Classifier:
         if low <= difficulty < high:
             return difficulty
         return (low + high) / 2
+
+
+def _grouped(
+    word: str, pairs: Sequence[tuple[int, str]]
+) -> tuple[tuple[str, tuple[tuple[int, str], ...]], ...]:
+    """The (signal, phrase) pairs of phrases opening with `word`, grouped by their first len(word) + 2
+    characters (in their order within a group; a group of one is keyed by its phrase)."""
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for i, phrase in pairs:
+        groups.setdefault(phrase[: len(word) + 2], []).append((i, phrase))
+    return tuple((v[0][1] if len(v) == 1 else k, tuple(v)) for k, v in groups.items())
 
 
 _NOT_WORD = " \t\n\r\f\v.,;:!?-–—*#>\"'`([{/"  # what may come before the first word of a prompt
