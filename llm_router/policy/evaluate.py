@@ -127,6 +127,7 @@ def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
         cp.revision,
         f.needs_workspace,
         f.needs_tools,
+        None,  # second_stage: every field given, so the record is built without binding defaults
     )
 
 
