@@ -241,6 +241,8 @@ _PREVIEW = 80
 _encode = jsonio.encoder(ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False)
 _quote = jsonio.quote
 _STEP_HEADS: dict[tuple[str, str, str], str] = {}
+_CHAIN_JSON: dict[tuple[Any, ...], str] = {}  # Decision._summary_json's parts, by what they are made of
+_KNOBS_JSON: dict[tuple[Any, ...], str] = {}
 
 
 def _json(value: Any) -> str:
@@ -346,7 +348,64 @@ class Decision(Record):
         else:
             trace = ",".join(t.to_json() for t in (self.trace if full_trace else decisive(self.trace)))
         revision = _encode(self.policy_revision)
-        return f'{_encode(self._summary())[:-1]},"trace":[{trace}],"policy_revision":{revision}}}'
+        summary = _encode(self._summary())[:-1] if self.second_stage is not None else self._summary_json()
+        return f'{summary},"trace":[{trace}],"policy_revision":{revision}}}'
+
+    def _summary_json(self) -> str:
+        """`_encode(self._summary())` without its closing brace. The chain's part (chain, usable, unusable,
+        executable) and the knobs' part (host .. threshold) are the same for most decisions of a batch: each
+        is encoded once and reused."""
+        try:
+            chain_key = (self.chain, self.usable, tuple(self.unusable.items()), self.action)
+            knobs_key = (self.host, self.profile, self.policy, self.enforce, self.mode, self.threshold)
+            chain = _CHAIN_JSON.get(chain_key)
+            knobs = _KNOBS_JSON.get(knobs_key) if type(self.threshold) is float else None
+        except TypeError:  # an unhashable value: encode the whole summary
+            return _encode(self._summary())[:-1]
+        if chain is None:
+            if len(_CHAIN_JSON) > 256:
+                _CHAIN_JSON.clear()
+            chain = _CHAIN_JSON[chain_key] = _encode(
+                {
+                    "chain": list(self.chain),
+                    "usable": list(self.usable),
+                    "unusable": dict(self.unusable),
+                    "executable": self.executable,
+                }
+            )[1:-1]
+        if knobs is None:
+            knobs = _encode(
+                {
+                    "host": self.host,
+                    "profile": self.profile,
+                    "policy": self.policy,
+                    "enforce": self.enforce,
+                    "mode": self.mode,
+                    "threshold": self.threshold,
+                }
+            )[1:-1]
+            if type(self.threshold) is float:
+                if len(_KNOBS_JSON) > 256:
+                    _KNOBS_JSON.clear()
+                _KNOBS_JSON[knobs_key] = knobs
+        head = _encode({"id": self.id, "action": self.action, "tier": self.tier})[:-1]
+        rest = _encode(
+            {
+                "rule": self.rule,
+                "rule_location": self.rule_location,
+                "reason": self.reason,
+                "message": self.message,
+                "task": self.task,
+                "complexity": self.complexity,
+                "difficulty": round(self.difficulty, 4),
+                "confidence": round(self.confidence, 2),
+                "tokens": self.tokens,
+                "needs_workspace": self.needs_workspace,
+                "needs_tools": self.needs_tools,
+                "signals": list(self.signals),
+            }
+        )[1:-1]
+        return f"{head},{chain},{rest},{knobs}"
 
     def _summary(self) -> dict[str, Any]:
         summary = self._fields_summary()

@@ -224,3 +224,18 @@ def test_decision_json_is_exactly_its_dict(load: Load) -> None:
             as_dict = json.loads(json.dumps(d.to_dict()))
             assert json.loads(d.to_json()) == as_dict, prompt
             assert json.loads(Decision.from_dict(as_dict).to_json()) == as_dict, prompt
+
+
+def test_decision_json_is_the_text_json_writes_for_its_dict_whatever_its_parts_reuse(load: Load) -> None:
+    cp = load("")
+
+    def text(d: Decision) -> str:
+        return json.dumps(d.to_dict(), ensure_ascii=False, separators=(",", ":"), default=str)
+
+    seen = []
+    for knobs in ({}, {"policy": "quality", "mode": "zero_claude"}, {"profile": "budget", "enforce": "off"}):
+        for configured in (("openai",), ("openai", "gemini", "anthropic"), ()):
+            for prompt in [*PROMPTS[:12], "claude: hi", "ünïcødé ✓ " * 30]:
+                d = decide(cp, prompt, configured=configured, knobs=knobs)
+                seen += [d, d._replace(threshold=4), d._replace(second_stage={"ran": False})]
+    assert [d.to_json() for d in seen] == [text(d) for d in seen]
