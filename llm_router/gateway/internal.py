@@ -182,12 +182,19 @@ async def hook(gw: Gateway, http: HttpRequest) -> Response:
     same_environment(body, os.environ, gw.token)  # the hook handlers read this process's environment
 
     async def answer() -> AsyncIterator[bytes]:
+        from llm_router.hosts import handlers
         from llm_router.hosts.hook import answer_line
 
         if await http.is_disconnected():  # the caller gave up before the headers: it handles the event
             return
-        yield await anyio.to_thread.run_sync(
-            lambda: answer_line(host, event, payload, gateway=via_gateway), abandon_on_cancel=True
-        )
+
+        def handled() -> bytes:
+            handlers.served.warm = True  # LiteLLM is warm here: classifier.llm may run for this event
+            try:
+                return answer_line(host, event, payload, gateway=via_gateway)
+            finally:
+                handlers.served.warm = False
+
+        yield await anyio.to_thread.run_sync(handled, abandon_on_cancel=True)
 
     return StreamingResponse(answer(), media_type="application/x-ndjson")

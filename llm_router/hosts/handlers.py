@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from _thread import _local
 
 from llm_router.hosts import session as sessions
 from llm_router.hosts.protocol import QUERY_TOOL, Outcome
@@ -62,6 +63,13 @@ def _session(payload: dict[str, Any]) -> str:
     return str(payload.get("session_id") or "default")
 
 
+# Set (`served.warm = True`) by the warm server around a hook event it handles for a hook process
+# (/internal/hook): there the second-stage classifier (`classifier.llm`, which imports LiteLLM) may run, as it
+# does for the server's other callers. A hook process is cold and never runs it. Per thread: the server
+# handles each event in a worker thread of its own.
+served = _local()
+
+
 def decide_prompt(
     host: str, event: str, payload: dict[str, Any], prompt: str
 ) -> tuple[Decision, Request, Settings]:
@@ -71,8 +79,8 @@ def decide_prompt(
 
     settings = settings_for(payload)
     request = Request(prompt, host, event, _session(payload), settings.cwd_dir)
-    # A hook process is cold: the second-stage classifier (it imports LiteLLM) runs on the warm server only.
-    return decide(request, settings=settings, second_stage=False), request, settings
+    second_stage = getattr(served, "warm", False)
+    return decide(request, settings=settings, second_stage=second_stage), request, settings
 
 
 def _summary(decision: Decision) -> dict[str, Any]:

@@ -173,6 +173,23 @@ def test_a_deciding_hook_gets_the_same_advice_from_the_server(
     assert without_ids(through_server) == without_ids(in_process)
 
 
+def test_the_second_stage_classifier_runs_for_a_hook_event_only_on_the_server(
+    served: object, home: Path, keys: dict[str, str], fake: FakeProvider
+) -> None:
+    price = {"input_cost_per_token": 1.0e-6, "output_cost_per_token": 2.0e-6}
+    llm = {"enabled": True, "models": ["openai/judge"], "below_confidence": 11, "max_cost_usd": 0.01}
+    policy = {"version": 1, "enforce": "smart", "models": {"openai/judge": price}, "classifier": {"llm": llm}}
+    (home / ".llm-router").mkdir(mode=0o700, exist_ok=True)
+    (home / ".llm-router" / "routing.yaml").write_text(json.dumps(policy))
+    fake.script(
+        "judge", "ok", answer='{"task": "analysis", "complexity": "complex", "needs_workspace": false}'
+    )
+    event = prompt_event("should the export job move to a queue, or stay a cron for now?")
+    assert output(run_hook(event, keys)) is not None and fake.count("judge") == 1
+    (home / ".llm-router" / "serve.json").unlink()
+    assert output(run_hook(event, keys)) is not None and fake.count("judge") == 1  # cold: not asked
+
+
 def without_ids(answer: object) -> str:
     """The answer with each decision's own id (new for every decision) left out."""
     return re.sub(r"\b[0-9a-f]{8,}[0-9a-f-]*\b", "ID", json.dumps(answer))
