@@ -26,7 +26,8 @@ import yaml
 from probe_categories import GAPS, MIXES, PROBES, ROOT, mix_figures, read_prompts
 
 from llm_router.classify import compile_classifier
-from llm_router.classify._classifier import WORD_PATTERN, Classifier, Lexicon
+from llm_router.classify._classifier import WORD_PATTERN, Classifier
+from llm_router.classify._records import Lexicon
 
 DATA = ROOT / "benchmarks" / "probe_data"
 WORDS = re.compile(WORD_PATTERN)

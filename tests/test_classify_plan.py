@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from llm_router.classify import _plan, compile_classifier
+from llm_router.classify._analysis import needs_digit
 from llm_router.classify._classifier import Classifier
-from llm_router.classify._compile import needs_digit
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPTS = [

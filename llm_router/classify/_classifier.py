@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 
+from llm_router.classify._records import ConfidenceParams, LengthAdjust, Lexicon, Override, Signal
 from llm_router.decision import COMPLEXITIES, Features
-from llm_router.records import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,178 +21,6 @@ WORD_PATTERN = r"[a-z][a-z0-9_+#-]*(?:'(?!s\b)[a-z0-9_+#-]+)*"
 NEEDS_WORKSPACE = 1  # the prompt refers to files, the repository, running tests or commands, or editing
 NEEDS_TOOLS = 2  # answering it takes actions a text-only model cannot take (run, edit, look up live)
 NEEDS = {"workspace": NEEDS_WORKSPACE, "tools": NEEDS_TOOLS}
-
-
-class Signal(Record):
-    """Words, phrases and/or a regex, with an effect on the difficulty logit and an optional task vote.
-
-    Words are looked up in the set of the window's lowercased words (one dictionary probe per word of the
-    prompt, however many signals there are); phrases are substrings of the lowercased window; `lead` phrases
-    must open the prompt (after filler such as "ok", "please", "can you"); the regex is searched in the
-    window as written. The count of distinct hits, capped at `max_count`, multiplies
-    `weight`; below `min_count` the signal does not fire (so `min_count: 2, max_count: 1` is a gate of two
-    hits with a flat weight). `requires` names earlier signals (by index) of which one must have fired for
-    this one to fire: a cue that means something only in a context, e.g. "rename it everywhere" in a prompt
-    about software; `unless` names earlier signals any of which keeps this one from firing. `needs` is what
-    a fired signal says the prompt needs (NEEDS_WORKSPACE, NEEDS_TOOLS).
-    """
-
-    id: str
-    words: frozenset[str] = frozenset()
-    phrases: tuple[str, ...] = ()
-    finditer: Callable[..., Iterator[object]] | None = None
-    weight: float = 0.0
-    task: str | None = None
-    votes: float = 1.0
-    max_count: int = 1
-    min_count: int = 1  # fires only with at least this many hits
-    lead: tuple[str, ...] = ()  # words or phrases that open the prompt, after the classifier's lead filler
-    requires: tuple[int, ...] = ()  # fires only when one of these (earlier) signals fired
-    unless: tuple[int, ...] = ()  # does not fire when one of these (earlier) signals fired
-    needs: int = 0  # bits of NEEDS_WORKSPACE / NEEDS_TOOLS
-
-
-class AnyOf:
-    """Several regexes searched one after another as one signal's `match` (a list in the YAML).
-
-    Python's regex engine scans quickly for a pattern whose every alternative starts with a literal, and tries
-    every position of the window for one that does not; a list keeps each pattern on the fast path.
-    """
-
-    __slots__ = ("patterns",)
-
-    def __init__(self, patterns: tuple[Any, ...]) -> None:
-        self.patterns = patterns  # re patterns (or Anchored/Prefiltered), or policy.patterns.UserPattern
-
-    def finditer(self, text: str) -> Iterator[Any]:
-        """The matches of each pattern in turn (not in the order of their positions)."""
-        for pattern in self.patterns:
-            yield from pattern.finditer(text)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, AnyOf) and self.patterns == other.patterns
-
-    def __hash__(self) -> int:
-        return hash(self.patterns)
-
-    def __repr__(self) -> str:
-        return f"AnyOf({self.patterns!r})"
-
-
-class Anchored:
-    """A built-in regex that can match only at the start of the text (each alternative opens with `\\A`, or
-    with `^` without MULTILINE): one `match` at position 0 gives what a search gives, where a search would
-    try every position of the window in turn."""
-
-    __slots__ = ("compiled",)
-
-    def __init__(self, compiled: Any) -> None:
-        self.compiled = compiled
-
-    @property
-    def pattern(self) -> str:
-        return str(self.compiled.pattern)
-
-    @property
-    def flags(self) -> int:
-        return int(self.compiled.flags)
-
-    def search(self, text: str) -> Any:
-        """The match at the start of text, or None (what `search` would find)."""
-        return self.compiled.match(text)
-
-    def finditer(self, text: str) -> Iterator[Any]:
-        """The one match there can be (what `finditer` would give)."""
-        found = self.compiled.match(text)
-        return iter(() if found is None else (found,))
-
-    def __repr__(self) -> str:
-        return f"Anchored({self.compiled!r})"
-
-
-class Prefiltered:
-    """A built-in regex that can match only where one of `literals` occurs: when none of them is in the
-    text it is not searched at all (what the search would have found is nothing)."""
-
-    __slots__ = ("compiled", "literals")
-
-    def __init__(self, compiled: Any, literals: tuple[str, ...]) -> None:
-        self.compiled = compiled
-        self.literals = literals
-
-    @property
-    def pattern(self) -> str:
-        return str(self.compiled.pattern)
-
-    @property
-    def flags(self) -> int:
-        return int(self.compiled.flags)
-
-    def _possible(self, text: str) -> bool:
-        for literal in self.literals:  # noqa: SIM110 - a loop, not any() over a generator: called per prompt
-            if literal in text:
-                return True
-        return False
-
-    def search(self, text: str) -> Any:
-        """The first match in text, or None (what `search` would find)."""
-        return self.compiled.search(text) if self._possible(text) else None
-
-    def finditer(self, text: str) -> Iterator[Any]:
-        """The matches in text (what `finditer` would give)."""
-        return self.compiled.finditer(text) if self._possible(text) else iter(())
-
-    def __repr__(self) -> str:
-        return f"Prefiltered({self.compiled!r}, {self.literals!r})"
-
-
-class Override(Record):
-    """A rule that, when its regex matches, sets some features outright (first match wins)."""
-
-    id: str
-    search: Callable[..., object]
-    task: str | None = None
-    complexity: str | None = None
-    confidence: float | None = None
-    difficulty: float | None = None
-
-
-class Lexicon(Record):
-    """Learned per-word weights on the difficulty logit, shipped as data and scaled by the policy."""
-
-    words: Mapping[str, float]
-    bigrams: Mapping[str, float]
-    scale: float
-    max_words: int = 400
-
-    def score(self, tokens: list[str]) -> float:
-        """Sum of the weights of the known words and bigrams (of the first `max_words`), times the scale."""
-        tokens = tokens[: self.max_words]
-        words, bigrams = self.words, self.bigrams
-        total = 0.0
-        for w in tokens:
-            total += words.get(w, 0.0)
-        if bigrams:
-            for a, b in zip(tokens, tokens[1:], strict=False):
-                total += bigrams.get(a + " " + b, 0.0)
-        return self.scale * total
-
-
-class LengthAdjust(Record):
-    """`length.by_signal`: how the length term changes in a prompt where a signal fired."""
-
-    weight: float | None = None  # the weight above the pivot, in place of `length.weight`
-    min: float | None = None  # a higher lower clamp of the term: a short prompt of this kind is not trivial
-
-
-class ConfidenceParams(Record):
-    """How sure the classification is: a base, plus the task-vote margin, plus distance from a band edge."""
-
-    base: float = 3.0
-    per_vote: float = 1.5
-    max_vote_gain: float = 3.0
-    per_band_distance: float = 20.0
-    max_band_gain: float = 4.0
 
 
 class Classifier:
@@ -313,7 +141,7 @@ class Classifier:
         # Per built-in regex signal, per pattern of it: whether a match needs a digit in the text (one `\d`
         # search per prompt then rules out every such pattern of a prompt without digits).
         from llm_router.classify import _plan
-        from llm_router.classify._compile import needs_digit
+        from llm_router.classify._analysis import needs_digit
 
         gates: list[tuple[bool, ...] | None] = []
         for sig in signals:

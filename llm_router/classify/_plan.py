@@ -3,6 +3,8 @@ its regexes split into parts it can search directly (and skip when the prompt ca
 
 from __future__ import annotations
 
+from llm_router.classify._patterns import Anchored, AnyOf, Prefiltered
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -16,8 +18,6 @@ Part = tuple  # tuple[bool, tuple[str, ...] | None, Callable, Callable | None]
 def members(finditer: Any) -> tuple[Any, ...] | None:
     """The patterns a signal's `finditer` searches in turn, or None when it is not one this module knows
     (a user's pattern, run under its time limit, or a callable put there by hand)."""
-    from llm_router.classify._classifier import Anchored, AnyOf, Prefiltered  # it imports this module
-
     if finditer is None or getattr(finditer, "__name__", "") != "finditer":
         return None
     owner = getattr(finditer, "__self__", None)
@@ -40,8 +40,6 @@ def inner(pattern: Any) -> Any:
 
 def parts(found: Sequence[Any], digits: Sequence[bool]) -> tuple[Part, ...]:
     """The members of one signal as parts the loop searches without going through their `finditer`."""
-    from llm_router.classify._classifier import Anchored, Prefiltered
-
     out: list[Part] = []
     for pattern, digit in zip(found, digits, strict=True):
         if isinstance(pattern, Anchored):

@@ -56,9 +56,12 @@ _COMPILERS = (
     "policy/exprcheck.py",
     "policy/meter.py",
     "policy/namespace.py",
+    "classify/_analysis.py",
     "classify/_classifier.py",
     "classify/_compile.py",
+    "classify/_patterns.py",
     "classify/_plan.py",
+    "classify/_records.py",
     "llmclassify/spec.py",
 )
 _stamp: tuple[Any, ...] | None = None
@@ -316,15 +319,15 @@ def _pattern(spec: tuple[Any, ...]) -> Any:
     if kind == "sre":
         return _sre.compile(*spec[1:])
     if kind == "anchored":
-        from llm_router.classify._classifier import Anchored
+        from llm_router.classify._patterns import Anchored
 
         return Anchored(_pattern(spec[1]))
     if kind == "anyof":
-        from llm_router.classify._classifier import AnyOf
+        from llm_router.classify._patterns import AnyOf
 
         return AnyOf(tuple(_pattern(member) for member in spec[1]))
     if kind == "prefiltered":
-        from llm_router.classify._classifier import Prefiltered
+        from llm_router.classify._patterns import Prefiltered
 
         return Prefiltered(_pattern(spec[2]), spec[1])
     if kind == "re":
