@@ -27,8 +27,8 @@ from llm_router.gateway.http import (
     routing_headers,
 )
 from llm_router.gateway.litellm_calls import classify_failure, empty_router, litellm_ready, request_texts
-from llm_router.gateway.plan import PASSTHROUGH, Plan, make_plan
-from llm_router.gateway.relay import WholeResponse, stream_response
+from llm_router.gateway.plan import PASSTHROUGH, make_plan
+from llm_router.gateway.relay import deliver, primed, remember
 from llm_router.gateway.sse import event_bytes
 from llm_router.providers.table import PROVIDERS, provider_of
 
@@ -92,27 +92,21 @@ async def messages(gw: Gateway, http: HttpRequest) -> Response:
     if plan.passthrough:
         from llm_router.gateway.passthrough import forward
 
-        _remember(gw, plan, shape, PASSTHROUGH)
+        remember(gw, plan, shape, PASSTHROUGH)
         model = "anthropic/" + str(body["model"])
         headers = routing_headers(model, plan.decision.id, plan.decision.rule)
         return await forward(
             gw, http, raw, plan.decision, plan.request, token_header=token_header, headers=headers
         )
-    litellm_ready()
     stream = bool(body.get("stream"))
-    delivery = await gw.run(plan.decision, plan.request, _attempt(body, stream, gw), plan.models)
-    _remember(gw, plan, shape, delivery.model)
-    headers = routing_headers(delivery.model, plan.decision.id, plan.decision.rule)
-    if not stream:
-        return WholeResponse(delivery, headers)
-    return stream_response(
-        delivery, headers, lambda message: event_bytes("error", anthropic_body(502, message))
+    return await deliver(
+        gw,
+        plan,
+        shape,
+        _attempt(body, stream, gw),
+        stream,
+        lambda message: event_bytes("error", anthropic_body(502, message)),
     )
-
-
-def _remember(gw: Gateway, plan: Plan, shape: Any, model: str) -> None:
-    if not plan.kept:
-        gw.turns.keep(shape.conversation, shape.turn, plan.decision, model)
 
 
 def _attempt(body: Mapping[str, Any], stream: bool, gw: Gateway) -> Any:
@@ -136,15 +130,7 @@ def _attempt(body: Mapping[str, Any], stream: bool, gw: Gateway) -> Any:
             tokens_in, tokens_out = clean.usage_of(answer)
             return Opened(body=answer, tokens_in=tokens_in, tokens_out=tokens_out)
         events = clean.AnthropicEvents(result, model)
-        try:
-            await events.prime()
-        except Exception as exc:  # noqa: BLE001 - before the first byte: fall back
-            await events.aclose()
-            raise classify_failure(exc, texts) from None
-        if not events.content:
-            await events.aclose()
-            raise Failure("empty", "quality guard: empty answer")
-        return Opened(stream=events, tokens_in=events.tokens_in)
+        return await primed(events, texts)
 
     return attempt
 

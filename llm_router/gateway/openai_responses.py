@@ -16,11 +16,11 @@ from llm_router.execute.awalk import Opened
 from llm_router.execute.dispatch import Failure
 from llm_router.gateway.errors import ApiError
 from llm_router.gateway.features import responses_shape
-from llm_router.gateway.http import check, parse_object, read_body, require, routing_headers
+from llm_router.gateway.http import check, parse_object, read_body, require
 from llm_router.gateway.litellm_calls import classify_failure, litellm_ready, request_texts
 from llm_router.gateway.openai_common import error_event, named_model, openai_native
 from llm_router.gateway.plan import make_plan
-from llm_router.gateway.relay import ChunkEvents, WholeResponse, stream_response
+from llm_router.gateway.relay import ChunkEvents, deliver, primed
 from llm_router.gateway.sse import event_bytes
 
 if TYPE_CHECKING:
@@ -70,15 +70,8 @@ async def responses(gw: Gateway, http: HttpRequest) -> Response:
     named = named_model(body["model"], gw.policy())
     shape = responses_shape(body, len(raw))
     plan = make_plan(gw, "responses", shape, http.headers.get("user-agent", ""), named=named)
-    litellm_ready()
     stream = bool(body.get("stream"))
-    delivery = await gw.run(plan.decision, plan.request, _attempt(body, stream, gw), plan.models)
-    if not plan.kept:
-        gw.turns.keep(shape.conversation, shape.turn, plan.decision, delivery.model)
-    headers = routing_headers(delivery.model, plan.decision.id, plan.decision.rule)
-    if not stream:
-        return WholeResponse(delivery, headers)
-    return stream_response(delivery, headers, error_event)
+    return await deliver(gw, plan, shape, _attempt(body, stream, gw), stream, error_event)
 
 
 def _attempt(body: Mapping[str, Any], stream: bool, gw: Gateway) -> Any:
@@ -112,15 +105,7 @@ def _attempt(body: Mapping[str, Any], stream: bool, gw: Gateway) -> Any:
             usage=_usage,
             chars=lambda event: len(str(getattr(event, "delta", "") or "")),
         )
-        try:
-            await events.prime()
-        except Exception as exc:  # noqa: BLE001 - before the first byte: fall back
-            await events.aclose()
-            raise classify_failure(exc, texts) from None
-        if not events.content:
-            await events.aclose()
-            raise Failure("empty", "quality guard: empty answer")
-        return Opened(stream=events, tokens_in=events.tokens_in)
+        return await primed(events, texts)
 
     return attempt
 

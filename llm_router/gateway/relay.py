@@ -4,14 +4,20 @@ stream ends, also when the client leaves (the provider call is closed then)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
-from starlette.responses import JSONResponse, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from llm_router.execute.awalk import Delivery
-from llm_router.gateway.litellm_calls import classify_failure
+from llm_router.execute.awalk import Delivery, Opened
+from llm_router.execute.dispatch import Failure
+from llm_router.gateway.http import routing_headers
+from llm_router.gateway.litellm_calls import classify_failure, litellm_ready
+
+if TYPE_CHECKING:
+    from llm_router.gateway.plan import Plan
+    from llm_router.gateway.service import Gateway
 
 
 class Events(Protocol):
@@ -138,3 +144,44 @@ class ChunkEvents:
 
     def tokens_so_far(self) -> int:
         return self.tokens_out if self.tokens_out else self.chars // 4
+
+
+async def primed(events: Any, texts: Sequence[str]) -> Opened:
+    """A streamed answer opened for delivery: its first events are read before any byte reaches the client,
+    so a failure or an empty answer there still falls back along the chain (`texts`: the request's own
+    texts, withheld from the failure's message)."""
+    try:
+        await events.prime()
+    except Exception as exc:  # noqa: BLE001 - before the first byte: fall back
+        await events.aclose()
+        raise classify_failure(exc, texts) from None
+    if not events.content:
+        await events.aclose()
+        raise Failure("empty", "quality guard: empty answer")
+    return Opened(stream=events, tokens_in=events.tokens_in)
+
+
+async def deliver(
+    gw: Gateway,
+    plan: Plan,
+    shape: Any,
+    attempt: Any,
+    stream: bool,
+    error_event: Callable[[str], bytes],
+    done: bytes = b"",
+) -> Response:
+    """Walk the plan's models with `attempt`, keep the model for the rest of a new turn, and answer the
+    client: whole, or streamed (`error_event` and `done` as `stream_response` takes them)."""
+    litellm_ready()
+    delivery = await gw.run(plan.decision, plan.request, attempt, plan.models)
+    remember(gw, plan, shape, delivery.model)
+    headers = routing_headers(delivery.model, plan.decision.id, plan.decision.rule)
+    if not stream:
+        return WholeResponse(delivery, headers)
+    return stream_response(delivery, headers, error_event, done)
+
+
+def remember(gw: Gateway, plan: Plan, shape: Any, model: str) -> None:
+    """A new turn keeps `model` until its next user turn (a turn that continues was kept already)."""
+    if not plan.kept:
+        gw.turns.keep(shape.conversation, shape.turn, plan.decision, model)
