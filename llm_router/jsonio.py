@@ -40,12 +40,19 @@ def _error(message: str, text: str, at: int) -> ValueError:
     return JSONDecodeError(message, text, at)
 
 
-def loads(text: str) -> Any:
-    """The value of the JSON document `text`, as `json.loads(text)` gives it."""
+def loads(text: str | bytes) -> Any:
+    """The value of the JSON document `text` (bytes are UTF-8), as `json.loads(text)` gives it; a document
+    nested deeper than the parser goes is a ValueError too (json raises RecursionError), so that a caller
+    reading untrusted JSON catches ValueError alone."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")  # UnicodeDecodeError is a ValueError
     if _scan is None:
         import json
 
-        return json.loads(text)
+        try:
+            return json.loads(text)
+        except RecursionError:
+            raise _error("Too deeply nested for the parser", text, 0) from None
     at, end = 0, len(text)
     while at < end and text[at] in _SPACE:
         at += 1
@@ -53,6 +60,8 @@ def loads(text: str) -> Any:
         value, at = _scan(text, at)
     except StopIteration as stop:
         raise _error("Expecting value", text, stop.value) from None
+    except RecursionError:
+        raise _error("Too deeply nested for the parser", text, at) from None
     while at < end and text[at] in _SPACE:
         at += 1
     if at != end:

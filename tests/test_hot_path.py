@@ -99,6 +99,17 @@ def test_jsonio_refuses_what_json_refuses_with_the_same_message(text: str) -> No
     assert str(got.value) == str(expected.value)
 
 
+def test_jsonio_refuses_a_document_nested_deeper_than_the_parser_goes_as_a_value_error() -> None:
+    with pytest.raises(json.JSONDecodeError, match="nested"):
+        jsonio.loads("[" * 100_000 + "]" * 100_000)
+
+
+def test_jsonio_reads_utf8_bytes_and_refuses_others_as_a_value_error() -> None:
+    assert jsonio.loads('{"a": "é"}'.encode()) == {"a": "é"}
+    with pytest.raises(ValueError):
+        jsonio.loads(b'{"a": "\xff"}')  # not UTF-8
+
+
 @pytest.mark.parametrize("value", VALUES)
 @pytest.mark.parametrize(
     "options",

@@ -3,12 +3,12 @@ what happened, and the caller's own credentials."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
 
+from llm_router import jsonio
 from llm_router.gateway.errors import ApiError
 
 
@@ -37,11 +37,9 @@ def too_large(size: int, limit: int) -> str:
 def parse_object(raw: bytes) -> dict[str, Any]:
     """The body as a JSON object, or a 400 saying what is wrong with it."""
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        body = jsonio.loads(raw)
+    except ValueError as exc:  # not UTF-8, not JSON, or nested deeper than the parser goes
         raise ApiError(400, f"the body is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise ApiError(400, "the body is nested deeper than the gateway reads") from None
     if not isinstance(body, dict):
         raise ApiError(400, f"the body must be a JSON object, not {type(body).__name__}")
     return body

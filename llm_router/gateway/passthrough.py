@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import sqlite3
 import time
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request as HttpRequest
 from starlette.responses import Response, StreamingResponse
 
+from llm_router import jsonio
 from llm_router.gateway.errors import ApiError
 from llm_router.gateway.sse import SseParser
 
@@ -122,14 +122,14 @@ class _Meter:
             return
         for _, data in self.parser.feed(chunk):
             try:
-                self._usage(json.loads(data))
-            except (ValueError, RecursionError):
+                self._usage(jsonio.loads(data))
+            except ValueError:
                 continue
 
     def done(self) -> None:
         if not self.stream and self.raw:
-            with contextlib.suppress(ValueError, RecursionError):
-                self._usage(json.loads(bytes(self.raw)))
+            with contextlib.suppress(ValueError):
+                self._usage(jsonio.loads(bytes(self.raw)))
 
     def _usage(self, payload: Any) -> None:
         if not isinstance(payload, dict):

@@ -7,6 +7,8 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from llm_router import jsonio
+
 _DUMP = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -51,8 +53,8 @@ async def json_events(stream: AsyncIterator[Any]) -> AsyncIterator[tuple[str, An
             if data.strip() == "[DONE]":
                 return
             try:
-                payload = json.loads(data)
-            except (ValueError, RecursionError):
+                payload = jsonio.loads(data)
+            except ValueError:
                 continue
             if not event and isinstance(payload, dict):
                 event = str(payload.get("type", ""))

@@ -7,10 +7,10 @@ caller keeps the heuristic's features.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import NamedTuple
 
+from llm_router import jsonio
 from llm_router.decision import COMPLEXITIES, TASKS, Features
 
 SIGNAL = "llm-classifier"  # added to `signals` when the second stage's answer was taken in
@@ -46,8 +46,8 @@ def parse(text: str) -> Verdict:
         body = body[4:] if body.startswith("json") else body
         body = body.strip()
     try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
+        data = jsonio.loads(body)
+    except ValueError:
         raise BadAnswer("garbage", "the answer is not JSON") from None
     if not isinstance(data, dict):
         raise BadAnswer("wrong_schema", "the answer is not a JSON object")

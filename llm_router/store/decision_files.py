@@ -97,8 +97,8 @@ def _parse(path: str) -> dict[str, Any] | None:
             return None
         raise _Gone(path) from exc
     try:
-        row = jsonio.loads(data.decode("utf-8"))
-    except (ValueError, RecursionError):
+        row = jsonio.loads(data)
+    except ValueError:
         return None
     if not isinstance(row, dict) or not valid_id(row.get("id")) or not isinstance(row.get("decision"), str):
         return None

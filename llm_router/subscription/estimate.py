@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from llm_router import fileio
+from llm_router import fileio, jsonio
 from llm_router.decision import BudgetState
 from llm_router.subscription import transcripts, windows
 
@@ -42,8 +42,8 @@ DECISION_BUDGET = 8 << 20  # bytes of transcripts one decision may read (READ_BU
 def read_summary(home: Path) -> dict[str, Any] | None:
     """The cached summary, or None when there is none (or it is unreadable, or of another version)."""
     try:
-        data = json.loads(fileio.read_bounded(home / SUMMARY, limit=SUMMARY_LIMIT, what="usage estimate"))
-    except (OSError, ValueError, RecursionError):
+        data = jsonio.loads(fileio.read_bounded(home / SUMMARY, limit=SUMMARY_LIMIT, what="usage estimate"))
+    except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("version") == VERSION else None
 
@@ -164,8 +164,8 @@ def _read_seen(home: Path) -> dict[str, list[Any]]:
 
 def _read_json(path: Path, what: str) -> dict[str, Any] | None:
     try:
-        data = json.loads(fileio.read_bounded(path, limit=STATE_LIMIT, what=what))
-    except (OSError, ValueError, RecursionError):
+        data = jsonio.loads(fileio.read_bounded(path, limit=STATE_LIMIT, what=what))
+    except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("version") == VERSION else None
 

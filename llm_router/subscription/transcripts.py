@@ -19,13 +19,14 @@ keeps the largest figures per id. Subagents' files (`<session>/subagents/agent-*
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
+
+from llm_router import jsonio
 
 MAX_FILES = 5000  # transcript files looked at per scan (the most recently modified first)
 MAX_DEPTH = 4  # projects/<project>/<session>/subagents/<file>.jsonl
@@ -117,8 +118,8 @@ def entry_of(line: bytes) -> Entry | None:
     if _ABSURD_NESTING.search(line):
         return None
     try:
-        data = json.loads(line)
-    except (ValueError, RecursionError):  # broken, or nested deeper than the parser goes
+        data = jsonio.loads(line)
+    except ValueError:  # broken (not UTF-8 or not JSON), or nested deeper than the parser goes
         return None
     if not isinstance(data, dict):
         return None
