@@ -66,15 +66,29 @@ class Server:
         self.family = _socket.AF_INET6 if ":" in address else _socket.AF_INET
 
 
+def read_state(home: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """serve.json in `home` (the llm-router folder) as written by `llm-router serve`, when it is this user's
+    private file and a JSON object; None otherwise. The one reader of that file: its token is sent to the
+    address it names, so a file another user could write is never believed."""
+    try:
+        state = jsonio.loads(
+            fileio.read_private(os.path.join(home, STATE_FILE), limit=STATE_LIMIT, what=STATE_FILE)
+        )
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) else None
+
+
 def find(env: Mapping[str, str] | None = None) -> Server | None:
     """The warm server serve.json names, when it is this user's private file, its process is alive and it
     listens on loopback (or on every interface, which includes loopback); None otherwise."""
-    path = os.path.join(paths.home_dir(env), STATE_FILE)
+    state = read_state(paths.home_dir(env))
+    if state is None:
+        return None
     try:
-        state = jsonio.loads(fileio.read_private(path, limit=STATE_LIMIT, what="serve.json").decode("utf-8"))
         pid, port, token = state["pid"], state["port"], state["token"]
         address = _LOOPBACK.get(str(state.get("host", "127.0.0.1")))
-    except (OSError, ValueError, TypeError, KeyError, UnicodeDecodeError):
+    except KeyError:
         return None
     if address is None or not (type(pid) is int and type(port) is int and isinstance(token, str) and token):
         return None

@@ -69,6 +69,7 @@ def gateway(home: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     state.mkdir(exist_ok=True)
     document = {"pid": 1, "host": "127.0.0.1", "port": server.server_port, "token": "t", "url": url}
     (state / "serve.json").write_text(json.dumps({**document, "version": "0", "started": 0}))
+    (state / "serve.json").chmod(0o600)  # as `llm-router serve` writes it: private to this user
     yield url
     server.shutdown()
     server.server_close()

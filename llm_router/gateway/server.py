@@ -82,11 +82,10 @@ def write_state(home: Path, state: dict[str, Any]) -> Path:
 
 def read_state(home: Path) -> dict[str, Any] | None:
     """serve.json when it exists and holds what it should (None otherwise)."""
-    try:
-        data = json.loads(fileio.read_bounded(state_path(home), limit=STATE_LIMIT, what="serve.json"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or any(k not in data for k in STATE_KEYS):
+    from llm_router.warm import read_state as read_private_state
+
+    data = read_private_state(home)
+    if data is None or any(k not in data for k in STATE_KEYS):
         return None
     return data
 

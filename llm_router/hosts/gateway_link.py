@@ -7,7 +7,6 @@ gateway is down, and that path must stay light.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -38,15 +37,10 @@ def normalise_url(url: str) -> str:
 
 
 def read_serve_file(home: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The running server's serve.json, or None when it is absent or unreadable."""
-    path = Path(home) / SERVE_FILE
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_SERVE_FILE_BYTES + 1)
-        data = json.loads(raw) if len(raw) <= MAX_SERVE_FILE_BYTES else None
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    """The running server's serve.json, or None when it is absent, unreadable or not this user's own."""
+    from llm_router.warm import read_state
+
+    return read_state(home)
 
 
 def probe(url: str, timeout_s: float = PROBE_TIMEOUT_S, token: str | None = None) -> tuple[bool, str]:
