@@ -283,3 +283,13 @@ def test_query_that_the_server_took_and_broke_off_is_an_error_not_a_second_call(
     proc = run_query(keys, "what is 2+2?")
     assert proc.returncode == 1 and "broke off" in proc.stderr and "Traceback" not in proc.stderr
     assert len(breaks_off) == 1 and fake.count("gpt-4o-mini") == 0
+
+
+def test_a_serve_json_others_can_write_is_not_believed(home: Path) -> None:
+    from llm_router import warm
+
+    write_serve_json(home, 4141)
+    path = home / ".llm-router" / "serve.json"
+    assert warm.read_state(path.parent) is not None
+    path.chmod(0o666)
+    assert warm.read_state(path.parent) is None and warm.find({"HOME": str(home)}) is None
