@@ -145,7 +145,10 @@ def lines(shared: int) -> Iterator[str]:
             features = _features(cp.classifier.classify(prompt))
             if fresh[0].classifier.classify(prompt) != cp.classifier.classify(prompt):
                 raise SystemExit(f"{label}: the cached policy classifies otherwise than the compiled one")
-            yield json.dumps([label, features, d.to_json(), d.to_json(full_trace=True)])
+            decided = [d.to_json(), d.to_json(full_trace=True)]
+            # rule locations name the checkout's policies/ folder: a worktree compares with main's snapshot
+            decided = [text.replace(str(ROOT), "<checkout>") for text in decided]
+            yield json.dumps([label, features, *decided])
             if not label.endswith(("200k", "x40")):
                 user_features = ucp.classifier.classify(prompt)
                 if fresh[1].classifier.classify(prompt) != user_features:
