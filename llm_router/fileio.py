@@ -14,7 +14,8 @@ Reading, for every file a user or a repository can point at:
 - `read_bounded(path, *, limit, what)`: the bytes of a regular file (after following symlinks) of at most
   `limit` bytes, or `RefusedFile`, an OSError whose message names `what` and the path.
 - `open_bounded(path, *, limit, what)`: the same checks, returning the open binary file (large files read
-  in pieces, such as eval datasets).
+  in pieces, such as eval datasets). Both take `beneath=FOLDER`: then no link is followed between that
+  folder and the file (the file tools' workspace, whose paths are checked before they are read).
 - `read_private(path, *, limit, what)`: `read_bounded` for a file whose content is trusted as our own (a
   cache that holds code): also refused when it is a link, is not this user's or others can write it.
 A fifo, a device (/dev/zero), a socket or a folder is refused without reading a byte, and never blocks.
@@ -23,6 +24,7 @@ The limits of the product's own readers are named below, so that they are docume
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import stat
@@ -46,6 +48,7 @@ __all__ = [
     "SUITE_LIMIT",
     "append_private",
     "open_bounded",
+    "open_dir_beneath",
     "overwrite_private",
     "private_dir",
     "read_private",
@@ -73,6 +76,7 @@ PathLike = str | os.PathLike[str]
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # opening a fifo must not wait for a writer
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _tmp_names = itertools.count()
 
 
@@ -104,12 +108,53 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def open_bounded(path: PathLike, *, limit: int, what: str) -> BinaryIO:
+def open_dir_beneath(root: PathLike, folder: PathLike) -> int:
+    """A descriptor of `folder`, a resolved path inside the folder `root` (or `root` itself), opened one
+    component at a time from `root` without following a link: a folder swapped for a link after `folder` was
+    resolved raises RefusedFile instead of being followed out (what `openat2(RESOLVE_BENEATH)` gives).
+    The caller closes it."""
+    relative = os.path.relpath(folder, root)
+    parts = [] if relative == "." else relative.split(os.sep)
+    if ".." in parts or os.path.isabs(relative):
+        raise RefusedFile(folder, "folder", f"is not inside {os.fspath(root)}")
+    fd = os.open(root, os.O_RDONLY | _CLOEXEC | _DIRECTORY)
+    try:
+        for part in parts:
+            try:
+                child = os.open(part, os.O_RDONLY | _CLOEXEC | _DIRECTORY | _NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise RefusedFile(folder, "folder", f"{part!r} is no longer a folder (a link?)") from None
+                raise
+            os.close(fd)
+            fd = child
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def open_bounded(path: PathLike, *, limit: int, what: str, beneath: PathLike | None = None) -> BinaryIO:
     """`path` opened for reading in binary, after checking it is a regular file of at most `limit` bytes.
 
+    With `beneath` (a folder holding the resolved `path`), no link is followed anywhere from that folder
+    down to the file itself: a part of the path swapped for a link since it was resolved is refused.
     Raises RefusedFile otherwise, FileNotFoundError (and other OSErrors) as `open` would.
     """
-    fd = os.open(path, os.O_RDONLY | _CLOEXEC | _NONBLOCK)
+    if beneath is None:
+        fd = os.open(path, os.O_RDONLY | _CLOEXEC | _NONBLOCK)
+    else:
+        parent = open_dir_beneath(beneath, os.path.dirname(os.fspath(path)))
+        try:
+            fd = os.open(
+                os.path.basename(path), os.O_RDONLY | _CLOEXEC | _NONBLOCK | _NOFOLLOW, dir_fd=parent
+            )
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise RefusedFile(path, what, "is a link (not followed here)") from None
+            raise
+        finally:
+            os.close(parent)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -126,10 +171,10 @@ def open_bounded(path: PathLike, *, limit: int, what: str) -> BinaryIO:
         raise
 
 
-def read_bounded(path: PathLike, *, limit: int, what: str) -> bytes:
+def read_bounded(path: PathLike, *, limit: int, what: str, beneath: PathLike | None = None) -> bytes:
     """The bytes of `path`, a regular file of at most `limit` bytes (checked again while reading, for a file
-    that grows); RefusedFile otherwise."""
-    with open_bounded(path, limit=limit, what=what) as handle:
+    that grows); RefusedFile otherwise. `beneath` as for `open_bounded`."""
+    with open_bounded(path, limit=limit, what=what, beneath=beneath) as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise RefusedFile(path, what, f"is more than the limit of {limit:,} bytes", too_large=True)

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from llm_router import router
 from llm_router.cli import cli
 from llm_router.errors import RouterError
-from llm_router.fs import WorkspaceError, analyze, edit_many, find, undo, undo_entries
+from llm_router.fs import Workspace, WorkspaceError, analyze, edit_many, find, undo, undo_entries
 from llm_router.testing import FakeProvider
 
 APP = '''\
@@ -202,6 +202,74 @@ def test_an_edit_glob_leaves_out_files_behind_a_folder_link_leading_out(
     with pytest.raises(WorkspaceError, match="no file to work on"):
         edit_many(repo, "rename load_config", settings=settings, globs=["conf/*.py"], dry_run=False)
     assert (linked_folder / "settings.py").read_text() == "load_config = 'outside the root'\n"
+
+
+def swap_for_link(folder: Path, target: Path) -> None:
+    """Replace `folder` with a link to `target`, as another process could between a check and a use."""
+    for child in folder.iterdir():
+        child.unlink()
+    folder.rmdir()
+    folder.symlink_to(target)
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path) -> Path:
+    """A folder outside the root holding an app.py of its own."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "app.py").write_text("secret = 'outside the root'\n")
+    return outside
+
+
+class SwappedAfterCheck(Workspace):
+    """A workspace whose `src` folder another process swaps for a link just after each path is checked."""
+
+    def __init__(self, root: Path, target: Path) -> None:
+        super().__init__(root)
+        self.target = target
+
+    def resolve(self, path: str | os.PathLike[str]) -> Path:
+        real = super().resolve(path)
+        swap_for_link(self.root / "src", self.target)
+        return real
+
+
+def test_a_folder_swapped_for_a_link_after_the_check_is_not_read(repo: Path, elsewhere: Path) -> None:
+    with pytest.raises(WorkspaceError, match="'src' is no longer a folder"):
+        SwappedAfterCheck(repo, elsewhere).read_text("src/app.py")
+
+
+def test_a_folder_swapped_for_a_link_after_the_check_is_not_written(repo: Path, elsewhere: Path) -> None:
+    ws = Workspace(repo)
+    real, _ = ws.read_text("src/app.py")
+    swap_for_link(repo / "src", elsewhere)
+    with pytest.raises(WorkspaceError, match="'src' is no longer a folder .*; not written"):
+        ws.write_text(real, "overwritten\n")
+    assert (elsewhere / "app.py").read_text() == "secret = 'outside the root'\n"
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["app.py"]
+
+
+def test_a_path_outside_the_root_is_not_written(repo: Path, elsewhere: Path) -> None:
+    with pytest.raises(WorkspaceError, match="not inside .*; not written"):
+        Workspace(repo).write_text(elsewhere / "app.py", "overwritten\n")
+    assert (elsewhere / "app.py").read_text() == "secret = 'outside the root'\n"
+
+
+def test_find_does_not_search_a_folder_swapped_for_a_link_after_listing(
+    repo: Path, elsewhere: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    find_module = importlib.import_module("llm_router.fs.find")
+    listed = find_module.select
+
+    def select_then_swap(ws: Workspace, globs: Any) -> Any:  # another process swaps it after the listing
+        chosen = listed(ws, globs)
+        swap_for_link(repo / "src", elsewhere)
+        return chosen
+
+    monkeypatch.setattr(find_module, "select", select_then_swap)
+    report = find(repo, pattern="outside the root")
+    assert report["matches"] == []
+    assert {"path": "src/app.py", "why": "'src' is no longer a folder (a link?)"} in report["skipped"]
 
 
 SLOW = "(a|aa)+b"  # backtracks exponentially on a run of a's with no b after it

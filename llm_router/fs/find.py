@@ -91,7 +91,7 @@ def find(
             truncated = True
             break
         try:
-            data = fileio.read_bounded(real, limit=SEARCH_FILE_LIMIT, what="file")
+            data = fileio.read_bounded(real, limit=SEARCH_FILE_LIMIT, what="file", beneath=ws.root)
         except fileio.RefusedFile as exc:
             skipped.append({"path": name, "why": exc.reason})
             continue

@@ -1,9 +1,12 @@
 """The workspace root the file tools work under: every path is checked to stay inside it before anything is
 read or written (no `..`, no absolute path elsewhere, no symbolic link leading out, checked after resolving),
-and only regular text files under a size cap are read for content or changed."""
+and only regular text files under a size cap are read for content or changed. Reads and writes then open the
+checked path one folder at a time without following links, so a folder swapped for a link between the check
+and the use is refused rather than followed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Iterable, Iterator
@@ -86,7 +89,7 @@ class Workspace:
         real = self.resolve(path)
         limit = min(limit, HARD_LIMIT)
         try:
-            data = fileio.read_bounded(real, limit=limit, what="file")
+            data = fileio.read_bounded(real, limit=limit, what="file", beneath=self.root)
         except fileio.RefusedFile as exc:
             raise WorkspaceError(f"{self._name(real)}: {exc.reason}") from None
         except FileNotFoundError:
@@ -99,28 +102,39 @@ class Workspace:
 
     def write_text(self, real: Path, text: str, limit: int = EDIT_LIMIT) -> None:
         """Replace a file inside the root atomically (a temporary file in its folder, renamed over it),
-        keeping its permission bits. `real` is a path `resolve` returned; it is checked again here."""
-        if not _inside(Path(os.path.realpath(real)), self.root) or Path(os.path.realpath(real)) != real:
-            raise WorkspaceError(f"{real}: not a resolved path inside the workspace root {self.root}")
+        keeping its permission bits. `real` is a path `resolve` returned: its folder is opened from the root
+        without following a link, so a path outside the root, or one a link was swapped into since, is not
+        written."""
         data = text.encode("utf-8")
         if len(data) > min(limit, HARD_LIMIT):
             raise WorkspaceError(f"{self._name(real)}: the edited file would be over {limit:,} bytes")
+        try:  # the folder opened without following a link: one swapped in since `resolve` is refused
+            folder = fileio.open_dir_beneath(self.root, real.parent)
+        except fileio.RefusedFile as exc:
+            raise WorkspaceError(f"{self._name(real)}: {exc.reason}; not written") from None
         try:
-            mode = stat.S_IMODE(os.stat(real).st_mode)
-        except FileNotFoundError:
-            mode = 0o644
-        tmp = real.with_name(f".{real.name}.llm-router-{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, real)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+            try:
+                st = os.stat(real.name, dir_fd=folder, follow_symlinks=False)
+                if not stat.S_ISREG(st.st_mode):
+                    raise WorkspaceError(f"{self._name(real)}: no longer a regular file; not written")
+                mode = stat.S_IMODE(st.st_mode)
+            except FileNotFoundError:
+                mode = 0o644
+            tmp = f".{real.name}.llm-router-{os.getpid()}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode, dir_fd=folder)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.chmod(handle.fileno(), mode)
+                    os.fsync(handle.fileno())
+                os.replace(tmp, real.name, src_dir_fd=folder, dst_dir_fd=folder)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp, dir_fd=folder)
+                raise
+        finally:
+            os.close(folder)
 
     def _name(self, real: Path) -> str:
         try:
