@@ -101,12 +101,17 @@ def find(env: Mapping[str, str] | None = None) -> Server | None:
 
 def fingerprint(env: Mapping[str, str], token: str) -> str:
     """What of `env` a decision or an execution depends on (the llm-router knobs, the providers' keys and
-    endpoints), as a digest keyed by the server's token (the values themselves never leave the process)."""
+    endpoints, and where `PATH` finds the commands that configure a provider: `codex`), as a digest keyed by
+    the server's token (the values themselves never leave the process). `PATH` itself is not compared: two
+    shells' differ in ways that change no decision."""
+    from llm_router.providers.catalogue import COMMAND_PROVIDERS, which
     from llm_router.providers.table import PROVIDERS
 
     names = {n for p in PROVIDERS.values() for n in (*p.env, *p.base_env)}
     names.update(n for n in env if n.startswith(_KNOB_PREFIX) and n not in _NOT_COMPARED)
-    text = repr(sorted((n, env[n]) for n in names if env.get(n)))
+    compared = [(n, env[n]) for n in names if env.get(n)]
+    compared += [(f"which {c}", which(c, path=env.get("PATH")) or "") for c in COMMAND_PROVIDERS]
+    text = repr(sorted(compared))
     return blake2b(text.encode("utf-8", "surrogatepass"), key=token.encode()[:64], digest_size=16).hexdigest()
 
 

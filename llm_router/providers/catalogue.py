@@ -143,6 +143,10 @@ def environment(
     return projectenv.merge(config, project, env, Path(dotenv))
 
 
+# Providers configured by an installed command rather than a key: the command's name is the provider's.
+COMMAND_PROVIDERS = ("codex",)
+
+
 def which(name: str, path: str | None = None) -> str | None:
     """The executable `name` on `path` (default $PATH), as `shutil.which` finds it on POSIX, without
     importing shutil."""
@@ -168,8 +172,8 @@ def configured(
     if files:
         env = environment(env, cwd=cwd, home=home)
     found = {p.name for p in PROVIDERS.values() if any(env.get(var) for var in p.env)}
-    if callable(which) and which("codex", path=env.get("PATH")):
-        found.add("codex")
+    if callable(which):
+        found.update(c for c in COMMAND_PROVIDERS if which(c, path=env.get("PATH")))
     return frozenset(found)
 
 

@@ -220,6 +220,27 @@ def test_a_server_of_another_environment_leaves_the_hook_to_run_in_process(
     assert output(proc) is not None and imported(proc.stderr, "litellm") and len(fake.seen) == 1
 
 
+def test_a_codex_command_on_the_hooks_path_only_leaves_the_hook_to_run_in_process(
+    served: object, home: Path, keys: dict[str, str], fake: FakeProvider, tmp_path: Path
+) -> None:
+    # `codex` on PATH configures the codex provider, so the server (which has none) would decide otherwise
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "codex").write_text("#!/bin/sh\n")
+    (bin_dir / "codex").chmod(0o755)
+    zero_claude(home)
+    proc = run_hook(prompt_event(), {**keys, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"})
+    assert output(proc) is not None and imported(proc.stderr, "litellm") and len(fake.seen) == 1
+
+
+def test_another_path_that_finds_the_same_commands_is_served(
+    served: object, home: Path, keys: dict[str, str], fake: FakeProvider, tmp_path: Path
+) -> None:
+    zero_claude(home)
+    proc = run_hook(prompt_event(), {**keys, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"})
+    assert output(proc) is not None and not imported(proc.stderr, "litellm") and len(fake.seen) == 1
+
+
 def test_a_server_that_took_the_event_and_broke_off_is_not_run_again(
     breaks_off: list[bytes], home: Path, keys: dict[str, str], fake: FakeProvider
 ) -> None:
