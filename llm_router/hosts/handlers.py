@@ -65,8 +65,9 @@ def _session(payload: dict[str, Any]) -> str:
 
 # Set (`served.warm = True`) by the warm server around a hook event it handles for a hook process
 # (/internal/hook): there the second-stage classifier (`classifier.llm`, which imports LiteLLM) may run, as it
-# does for the server's other callers. A hook process is cold and never runs it. Per thread: the server
-# handles each event in a worker thread of its own.
+# does for the server's other callers. A hook process is cold and never runs it. `served.warnings`, a list
+# while the server handles such an event, collects the warnings the hook process prints on its stderr. Per
+# thread: the server handles each event in a worker thread of its own.
 served = _local()
 
 
@@ -171,7 +172,11 @@ def warn(host: str, event: str, message: str) -> None:
 
     from llm_router.hosts.hook import log_error
 
-    sys.stderr.write(f"llm-router hook: warning: {message}\n")
+    pending = getattr(served, "warnings", None)
+    if pending is not None:  # handled on the warm server for a hook process: that process prints it
+        pending.append(message)
+    else:
+        sys.stderr.write(f"llm-router hook: warning: {message}\n")
     log_error(host, event, f"warning: {message}")
 
 

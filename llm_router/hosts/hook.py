@@ -70,6 +70,7 @@ def handle(host: str, event: str, payload: dict[str, Any], *, gateway: bool = Fa
 # The events a warm server (`llm-router serve`) handles in place of this process when it runs: the prompt
 # hooks, which decide and may execute. The tool hooks read a small state file: handing them over costs more.
 _FORWARDED = {_PROMPT, _VIA_GATEWAY["UserPromptSubmit"]}
+_MAX_WARNINGS, _MAX_WARNING_CHARS = 20, 2000  # of a served event's warnings, printed on stderr
 
 
 def forward(host: str, event: str, payload: dict[str, Any], *, gateway: bool = False) -> tuple[bool, Any]:
@@ -96,24 +97,36 @@ def forward(host: str, event: str, payload: dict[str, Any], *, gateway: bool = F
     except warm.NotReached:
         return False, None
     reply = jsonio.loads(answer.body().decode("utf-8"))
+    warnings = reply.get("warnings")
+    for message in warnings[:_MAX_WARNINGS] if isinstance(warnings, list) else ():
+        sys.stderr.write(f"llm-router hook: warning: {str(message)[:_MAX_WARNING_CHARS]}\n")
     if reply.get("error"):  # it failed there as it would have here: the prompt goes through
         raise warm.BrokeOff(f"the warm server's hook failed: {reply['error']}")
     return True, reply.get("output")
 
 
 def answer_line(host: str, event: str, payload: dict[str, Any], *, gateway: bool = False) -> bytes:
-    """What a warm server sends back for a forwarded event (`forward`): one JSON line, `{"output": ...}`,
-    or `{"output": null, "error": ...}` after logging the error to hooks.log as the hook would."""
+    """What a warm server sends back for a forwarded event (`forward`): one JSON line, `{"output": ...,
+    "warnings": [...]}`, or `{"output": null, "error": ..., "warnings": [...]}` after logging the error to
+    hooks.log as the hook would. The warnings are those the hook would have printed on its stderr (logged
+    here to hooks.log as well): the hook process prints them."""
+    from llm_router.hosts.handlers import served
+
+    warnings: list[str] = []
+    served.warnings = warnings
     try:
         event = str(payload.get("hook_event_name") or event)
         output = handle(host, event, payload, gateway=gateway)
-        return (jsonio.dumps({"output": output}) + "\n").encode("ascii")
+        return (jsonio.dumps({"output": output, "warnings": warnings}) + "\n").encode("ascii")
     except Exception as exc:  # noqa: BLE001 - as in main(): the hook's error lets the prompt through
         import traceback
 
         line = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         log_error(host, event, line, traceback.format_exc(), payload)
-        return (jsonio.dumps({"output": None, "error": line}) + "\n").encode("ascii")
+        reply = {"output": None, "error": line, "warnings": warnings}
+        return (jsonio.dumps(reply) + "\n").encode("ascii")
+    finally:
+        served.warnings = None
 
 
 def _read_stdin() -> str:

@@ -190,6 +190,18 @@ def test_the_second_stage_classifier_runs_for_a_hook_event_only_on_the_server(
     assert output(run_hook(event, keys)) is not None and fake.count("judge") == 1  # cold: not asked
 
 
+def test_a_warning_of_a_served_event_is_printed_by_the_hook_as_in_process(
+    served: object, home: Path, keys: dict[str, str]
+) -> None:
+    zero_claude(home)
+    db = home / ".llm-router" / "usage.db"
+    db.write_bytes(b"this is not an SQLite database\n" * 64)  # the answer stands; the store warns
+    proc = run_hook(prompt_event(), keys)
+    assert output(proc) is not None and not imported(proc.stderr, "litellm")
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("llm-router hook: warning:")]
+    assert len(warnings) == 1 and "usage.db cannot be used" in warnings[0] and str(db) in warnings[0]
+
+
 def without_ids(answer: object) -> str:
     """The answer with each decision's own id (new for every decision) left out."""
     return re.sub(r"\b[0-9a-f]{8,}[0-9a-f-]*\b", "ID", json.dumps(answer))
