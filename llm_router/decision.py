@@ -243,6 +243,8 @@ _quote = jsonio.quote
 _STEP_HEADS: dict[tuple[str, str, str], str] = {}
 _CHAIN_JSON: dict[tuple[Any, ...], str] = {}  # Decision._summary_json's parts, by what they are made of
 _KNOBS_JSON: dict[tuple[Any, ...], str] = {}
+_RULE_JSON: dict[tuple[Any, ...], str] = {}
+_SIGNALS_JSON: dict[tuple[str, ...], str] = {}
 
 
 def _json(value: Any) -> str:
@@ -347,32 +349,57 @@ class Decision(Record):
             trace = fast(full=full_trace)
         else:
             trace = ",".join(t.to_json() for t in (self.trace if full_trace else decisive(self.trace)))
-        revision = _encode(self.policy_revision)
+        revision = self.policy_revision
+        revision = _quote(revision) if type(revision) is str else _encode(revision)
         summary = _encode(self._summary())[:-1] if self.second_stage is not None else self._summary_json()
         return f'{summary},"trace":[{trace}],"policy_revision":{revision}}}'
 
     def _summary_json(self) -> str:
-        """`_encode(self._summary())` without its closing brace. The chain's part (chain, usable, unusable,
-        executable) and the knobs' part (host .. threshold) are the same for most decisions of a batch: each
-        is encoded once and reused."""
+        """`_encode(self._summary())` without its closing brace, written from fragments: the parts made of
+        few distinct values in a batch (the chain's: chain, usable, unusable, executable; the rule's: rule ..
+        complexity; the signals; the knobs': host .. threshold) are each encoded once and reused, the id and
+        the numbers written directly."""
         try:
-            chain_key = (self.chain, self.usable, tuple(self.unusable.items()), self.action)
+            chain_key = (self.chain, self.usable, tuple(self.unusable.items()), self.action, self.tier)
+            rule_key = (self.rule, self.rule_location, self.reason, self.message, self.task, self.complexity)
             knobs_key = (self.host, self.profile, self.policy, self.enforce, self.mode, self.threshold)
             chain = _CHAIN_JSON.get(chain_key)
+            rule = _RULE_JSON.get(rule_key)
+            signals = _SIGNALS_JSON.get(self.signals)
             knobs = _KNOBS_JSON.get(knobs_key) if type(self.threshold) is float else None
-        except TypeError:  # an unhashable value: encode the whole summary
+            head = _quote(self.id)
+        except TypeError:  # an unhashable value, an id not a string: encode the whole summary
             return _encode(self._summary())[:-1]
         if chain is None:
             if len(_CHAIN_JSON) > 256:
                 _CHAIN_JSON.clear()
             chain = _CHAIN_JSON[chain_key] = _encode(
                 {
+                    "action": self.action,
+                    "tier": self.tier,
                     "chain": list(self.chain),
                     "usable": list(self.usable),
                     "unusable": dict(self.unusable),
                     "executable": self.executable,
                 }
             )[1:-1]
+        if rule is None:
+            if len(_RULE_JSON) > 1024:
+                _RULE_JSON.clear()
+            rule = _RULE_JSON[rule_key] = _encode(
+                {
+                    "rule": self.rule,
+                    "rule_location": self.rule_location,
+                    "reason": self.reason,
+                    "message": self.message,
+                    "task": self.task,
+                    "complexity": self.complexity,
+                }
+            )[1:-1]
+        if signals is None:
+            if len(_SIGNALS_JSON) > 4096:
+                _SIGNALS_JSON.clear()
+            signals = _SIGNALS_JSON[self.signals] = _encode(list(self.signals))
         if knobs is None:
             knobs = _encode(
                 {
@@ -388,24 +415,12 @@ class Decision(Record):
                 if len(_KNOBS_JSON) > 256:
                     _KNOBS_JSON.clear()
                 _KNOBS_JSON[knobs_key] = knobs
-        head = _encode({"id": self.id, "action": self.action, "tier": self.tier})[:-1]
-        rest = _encode(
-            {
-                "rule": self.rule,
-                "rule_location": self.rule_location,
-                "reason": self.reason,
-                "message": self.message,
-                "task": self.task,
-                "complexity": self.complexity,
-                "difficulty": round(self.difficulty, 4),
-                "confidence": round(self.confidence, 2),
-                "tokens": self.tokens,
-                "needs_workspace": self.needs_workspace,
-                "needs_tools": self.needs_tools,
-                "signals": list(self.signals),
-            }
-        )[1:-1]
-        return f"{head},{chain},{rest},{knobs}"
+        workspace, tools = _json(self.needs_workspace), _json(self.needs_tools)
+        return (
+            f'{{"id":{head},{chain},{rule},"difficulty":{_json(round(self.difficulty, 4))},'
+            f'"confidence":{_json(round(self.confidence, 2))},"tokens":{_json(self.tokens)},'
+            f'"needs_workspace":{workspace},"needs_tools":{tools},"signals":{signals},{knobs}'
+        )
 
     def _summary(self) -> dict[str, Any]:
         summary = self._fields_summary()

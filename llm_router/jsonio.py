@@ -69,6 +69,16 @@ def loads(text: str | bytes) -> Any:
     return value
 
 
+def scanner() -> Callable[[str, int], tuple[Any, int]]:
+    """json's C scanner with json.loads's settings: `scan(text, at)` gives the JSON value starting at `at`
+    and where it ends, raising StopIteration where no value starts (what json.loads turns into its errors)."""
+    if _scan is None:
+        import json
+
+        return json.JSONDecoder().scan_once
+    return _scan  # type: ignore[no-any-return]
+
+
 def _not_serializable(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 

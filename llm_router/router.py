@@ -11,7 +11,7 @@ import os
 import time
 
 from llm_router import paths
-from llm_router.decision import BudgetState, Context, Decision, Request
+from llm_router.decision import NEUTRAL, BudgetState, Decision, Request
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -198,26 +198,54 @@ def decide(
     `second_stage=False` skips it (a cold hook process, which must not import LiteLLM). A whole request (the
     gateway's) also has the models of the chain that cannot serve it moved to `unusable`: no function calling
     for tools, no vision for images, a window smaller than its context."""
-    from llm_router.policy.evaluate import evaluate
-
     settings = settings or Settings()
     cp = policy or load(settings)
     now = time.time() if now is None else now
-    providers, budgets, open_breakers = state or live_state(cp, settings, now)
-    features = cp.classifier.classify(request.prompt)
-    stage = None
-    if second_stage and cp.classifier_llm is not None:
-        from llm_router.llmclassify.stage import refine
+    return Decider(cp, settings, now, state or live_state(cp, settings, now), knobs, second_stage)(request)
 
-        features, stage = refine(features, request, cp, settings)
-    ctx = Context(request, features, now, providers, budgets, open_breakers, dict(knobs or {}))
-    decision = evaluate(cp, ctx)
-    if stage is not None:
-        decision = decision._replace(second_stage=stage)
-    wants = request.features
-    if decision.usable and (wants.has_tools or wants.has_images or wants.context_tokens):
-        decision = _capable(decision, request, ctx.features.tokens, cp)
-    return decision
+
+class Decider:
+    """`decide` with its arguments settled once: one policy, settings, clock, live state and knobs, for many
+    requests (`route --batch` makes one for all its lines; `decide` one per call)."""
+
+    __slots__ = ("cp", "settings", "classify", "evaluate", "stage")
+
+    def __init__(
+        self,
+        cp: CompiledPolicy,
+        settings: Settings,
+        now: float,
+        state: LiveState,
+        knobs: Mapping[str, str] | None = None,
+        second_stage: bool = True,
+    ) -> None:
+        from llm_router.policy.evaluate import Evaluator
+
+        providers, budgets, open_breakers = state
+        self.cp, self.settings = cp, settings
+        self.classify = cp.classifier.classify
+        self.evaluate = Evaluator(cp, now, providers, budgets, open_breakers, dict(knobs or {}))
+        self.stage = second_stage and cp.classifier_llm is not None
+
+    def __call__(self, request: Request) -> Decision:
+        features = self.classify(request.prompt)
+        if self.stage:
+            from llm_router.llmclassify.stage import refine
+
+            features, stage = refine(features, request, self.cp, self.settings)
+            decision = self.evaluate(request, features)
+            if stage is not None:
+                decision = decision._replace(second_stage=stage)
+        else:
+            decision = self.evaluate(request, features)
+        wants = request.features
+        if (
+            wants is not NEUTRAL
+            and decision.usable
+            and (wants.has_tools or wants.has_images or wants.context_tokens)
+        ):
+            decision = _capable(decision, request, features.tokens, self.cp)
+        return decision
 
 
 def _capable(decision: Decision, request: Request, prompt_tokens: int, cp: CompiledPolicy) -> Decision:

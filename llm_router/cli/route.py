@@ -10,8 +10,9 @@ from typing import IO
 
 import click
 
+from llm_router import jsonio
 from llm_router.cli.common import CONFIG_OPTION, emit_json, emit_json_line
-from llm_router.decision import HOSTS, Decision, Request
+from llm_router.decision import HOSTS, NEUTRAL, Decision, Request
 
 
 @click.command()
@@ -60,36 +61,48 @@ def route(
 
 
 def _route_batch(lines: IO[str], settings: object, default_host: str, trace: bool = False) -> int:
-    """Decide every line; the policy and the live state are read once for the whole batch."""
+    """Decide every line; the policy, the live state and what `router.decide` settles per call (a
+    `router.Decider`) are made once for the whole batch."""
     from llm_router import router
 
     assert isinstance(settings, router.Settings)
     cp = router.load(settings)
     now = time.time()
-    state = router.live_state(cp, settings, now)
+    decide = router.Decider(cp, settings, now, router.live_state(cp, settings, now))
+    scan, write, new = _scan, sys.stdout.write, tuple.__new__
     failed = 0
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError as exc:
-            failed += 1
-            emit_json_line({"error": f"not JSON: {exc}", "line": number})
-            continue
-        if not isinstance(item, dict) or not isinstance(item.get("prompt"), str):
-            failed += 1
-            emit_json_line({"error": 'expected an object with a string "prompt"', "line": number})
-            continue
-        host = str(item["host"]) if item.get("host") in HOSTS else default_host
-        request = Request(prompt=item["prompt"], host=host, session=str(item.get("session", "")))
-        sys.stdout.write(
-            router.decide(request, settings=settings, policy=cp, now=now, state=state).to_json(
-                full_trace=trace
-            )
-            + "\n"
+        try:  # json.loads(line), without its checks, for a line that is one JSON value (and its newline)
+            item, end = scan(line, 0)
+            if end != len(line) and line[end:].strip(" \t\n\r"):
+                item = json.loads(line)  # raises json's own error
+        except (StopIteration, ValueError, RecursionError):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except ValueError as exc:
+                failed += 1
+                emit_json_line({"error": f"not JSON: {exc}", "line": number})
+                continue
+        if type(item) is not dict or type(prompt := item.get("prompt")) is not str:
+            if not isinstance(item, dict) or not isinstance(item.get("prompt"), str):
+                failed += 1
+                emit_json_line({"error": 'expected an object with a string "prompt"', "line": number})
+                continue
+            prompt = item["prompt"]
+        host = item.get("host")
+        host = str(host) if host in HOSTS else default_host
+        session = item.get("session", "")
+        request = new(
+            Request,
+            (prompt, host, "route", session if type(session) is str else str(session), "", "", NEUTRAL),
         )
+        write(decide(request).to_json(full_trace=trace) + "\n")
     return 1 if failed else 0
+
+
+_scan = jsonio.scanner()
 
 
 def render(d: Decision) -> str:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from typing import Any
 
-    from llm_router.decision import BudgetState, Context
+    from llm_router.decision import BudgetState, Context, Features, Request
     from llm_router.policy.compiled import CompiledPolicy, CompiledRule
 
 PROMPT_ID_WINDOW = 4096  # characters of a prompt's head and of its tail that go into a decision's id
@@ -31,135 +31,231 @@ PROMPT_ID_WINDOW = 4096  # characters of a prompt's head and of its tail that go
 
 def evaluate(cp: CompiledPolicy, ctx: Context) -> Decision:
     """Decide what to do with one prompt."""
-    knobs = {
-        "profile": ctx.knobs.get("profile", cp.profile),
-        "policy": ctx.knobs.get("policy", cp.policy),
-        "enforce": ctx.knobs.get("enforce", cp.enforce),
-        "mode": ctx.knobs.get("mode", cp.mode),
-    }
-    preset = cp.presets.get(knobs["policy"]) or cp.presets[cp.policy]
-    f = ctx.features
-    # A request may name its tier or chain (model `complex` sent to a server): it stands where the tier the
-    # difficulty picks would, so `route: auto` goes there and every other rule still applies.
-    named = ctx.knobs.get("tier") or ""
-    auto = named if named in cp.chains else namespace.auto_tier(f.difficulty, cp.tiers, preset.cutoffs)
-    ns = namespace.build(
-        ctx, knobs, preset.threshold, auto, cp.claude_prefix, cp.names_used, cp.long_context_tokens
+    return Evaluator(cp, ctx.now, ctx.configured, ctx.budgets, ctx.open_breakers, ctx.knobs)(
+        ctx.request, ctx.features
     )
 
-    hits, failures = _scan(cp, ns)
-    shift = 0
-    reasons: list[str] = []
-    decided: CompiledRule | None = None
-    rules = cp.rules
-    for index in hits:
-        rule = rules[index]
-        shift += rule.then.upgrade - rule.then.downgrade
-        if rule.then.reason:
-            reasons.append(rule.then.reason)
-        if not rule.cont:
-            decided = rule  # the scan stops at the first such rule: it is the last hit
 
-    if decided is None:
-        action, route, rule_id, location, message = "passthrough", None, "(none)", "", ""
-        reasons.append("no rule matched")
-    else:
-        action = decided.then.action or "route"
-        route = decided.then.route or ("auto" if action in ("route", "suggest") else None)
-        rule_id, location, message = decided.id, decided.location, decided.then.message
+class Evaluator:
+    """`evaluate` for one policy, clock and live state, with what does not depend on the prompt worked out
+    once: `route --batch` makes one for all its decisions (through `router.Decider`), a lone decision one."""
 
-    if (
-        knobs["mode"] == "zero_claude"
-        and action == "passthrough"
-        and not starts_with(ctx.request.prompt, cp.claude_prefix)
+    __slots__ = (
+        "cp",
+        "now",
+        "configured",
+        "budgets",
+        "open_breakers",
+        "knobs",
+        "preset",
+        "named",
+        "base",
+        "metered",
+        "code",
+        "zero_claude",
+        "_ids",
+        "_id_head",
+        "_usable",
+    )
+
+    def __init__(
+        self,
+        cp: CompiledPolicy,
+        now: float,
+        configured: frozenset[str] = frozenset(),
+        budgets: Mapping[str, BudgetState] | None = None,
+        open_breakers: frozenset[str] = frozenset(),
+        knobs: Mapping[str, str] | None = None,
     ):
-        action, route = "route", "auto"
-        reasons.append(
-            f"zero_claude: the host's own Claude never answers unless the prompt starts with "
-            f"{cp.claude_prefix!r}"
+        knobs = knobs or {}
+        budgets = {} if budgets is None else budgets
+        self.cp, self.now, self.configured, self.budgets, self.open_breakers = (
+            cp,
+            now,
+            configured,
+            budgets,
+            open_breakers,
+        )
+        self.knobs = {
+            "profile": knobs.get("profile", cp.profile),
+            "policy": knobs.get("policy", cp.policy),
+            "enforce": knobs.get("enforce", cp.enforce),
+            "mode": knobs.get("mode", cp.mode),
+        }
+        self.preset = cp.presets.get(self.knobs["policy"]) or cp.presets[cp.policy]
+        # A request may name its tier or chain (model `complex` sent to a server): it stands where the tier
+        # the difficulty picks would, so `route: auto` goes there and every other rule still applies.
+        self.named = knobs.get("tier") or ""
+        self.base = namespace.base(
+            now,
+            configured,
+            budgets,
+            open_breakers,
+            self.knobs,
+            self.preset.threshold,
+            cp.claude_prefix,
+            cp.names_used,
+            cp.long_context_tokens,
+        )
+        self.code = cp.scan
+        if self.code is None:  # a policy put together by hand rather than compiled
+            from llm_router.policy.exprcheck import fuse
+
+            self.code = fuse([(rule.when, rule.cont) for rule in cp.rules])
+        self.metered = cp.metered or cp.scan is None
+        self.zero_claude = self.knobs["mode"] == "zero_claude"
+        self._id_head = blake2b(f"{cp.revision}\0{now!r}\0".encode("utf-8", "surrogatepass"), digest_size=8)
+        self._ids: dict[tuple[str, str], Any] = {}  # (session, host) -> the id's hash fed up to the prompt
+        self._usable: dict[tuple[str, ...], tuple[tuple[str, ...], dict[str, str]]] = {}
+
+    def __call__(self, request: Request, f: Features) -> Decision:
+        """The decision for one prompt and its features."""
+        cp, knobs = self.cp, self.knobs
+        preset = self.preset
+        named = self.named
+        auto = named if named in cp.chains else namespace.auto_tier(f.difficulty, cp.tiers, preset.cutoffs)
+        ns = namespace.fill(self.base, request, f, auto, cp.names_used)
+
+        hits, failures = _scan(self.code, self.metered, ns)
+        shift = 0
+        reasons: list[str] = []
+        decided: CompiledRule | None = None
+        rules = cp.rules
+        for index in hits:
+            rule = rules[index]
+            then = rule.then
+            shift += then.upgrade - then.downgrade
+            if then.reason:
+                reasons.append(then.reason)
+            if not rule.cont:
+                decided = rule  # the scan stops at the first such rule: it is the last hit
+
+        if decided is None:
+            action, route, rule_id, location, message = "passthrough", None, "(none)", "", ""
+            reasons.append("no rule matched")
+        else:
+            then = decided.then
+            action = then.action or "route"
+            route = then.route or ("auto" if action in ("route", "suggest") else None)
+            rule_id, location, message = decided.id, decided.location, then.message
+
+        if self.zero_claude and action == "passthrough" and not starts_with(request.prompt, cp.claude_prefix):
+            action, route = "route", "auto"
+            reasons.append(
+                f"zero_claude: the host's own Claude never answers unless the prompt starts with "
+                f"{cp.claude_prefix!r}"
+            )
+
+        target = route if route and route != "auto" else auto
+        shifted = _shifted(target, shift, cp.tiers) if shift else target
+        tier: str | None = shifted
+        chain: tuple[str, ...] = ()
+        event = request.event
+        kind = event if event in MEDIA_KINDS else None
+        if action in ("route", "suggest") and kind is not None and route in ("auto", "media"):
+            # A media request goes to its kind's media chain; a downgrade or upgrade moves to the list of a
+            # cheaper or dearer profile, as tiers move for a prompt.
+            profile = _shifted(knobs["profile"], shift, PROFILES)
+            chain, tier = cp.media_chain(kind, profile), kind
+            if profile != knobs["profile"]:
+                reasons.append(f"the {kind} chain of the {profile} profile")
+        elif action in ("route", "suggest") and route == "media":
+            tier = None
+            reasons.append("a text prompt has no media chain")
+        elif action in ("route", "suggest") and route is not None:
+            chain = cp.chain(shifted if route == "auto" or route in cp.tiers else route, knobs["profile"])
+            if route not in ("auto", *cp.tiers):
+                tier = route
+        kept = self._usable.get(chain)
+        if kept is None:
+            kept = self._usable[chain] = _usable(chain, self.configured, self.open_breakers, self.budgets)
+        usable, unusable = kept[0], dict(kept[1])
+        if chain and not usable:
+            reasons.append("no model of this chain is usable now (see unusable)")
+        return _new(
+            Decision,
+            (
+                self._decision_id(request),
+                action,
+                tier,
+                chain,
+                usable,
+                unusable,
+                rule_id,
+                location,
+                "; ".join(reasons),
+                message,
+                f.task,
+                f.complexity,
+                f.difficulty,
+                f.confidence,
+                f.tokens,
+                f.signals,
+                request.host,
+                knobs["profile"],
+                knobs["policy"],
+                knobs["enforce"],
+                knobs["mode"],
+                preset.threshold,
+                Trace(rules, hits, failures, ns, decided is not None),
+                cp.revision,
+                f.needs_workspace,
+                f.needs_tools,
+                None,  # second_stage
+            ),
         )
 
-    shifted = _shifted(route if route and route != "auto" else auto, shift, cp.tiers)
-    tier: str | None = shifted
-    chain: tuple[str, ...] = ()
-    kind = ctx.request.event if ctx.request.event in MEDIA_KINDS else None
-    if action in ("route", "suggest") and kind is not None and route in ("auto", "media"):
-        # A media request goes to its kind's media chain; a downgrade or upgrade moves to the list of a
-        # cheaper or dearer profile, as tiers move for a prompt.
-        profile = _shifted(knobs["profile"], shift, PROFILES)
-        chain, tier = cp.media_chain(kind, profile), kind
-        if profile != knobs["profile"]:
-            reasons.append(f"the {kind} chain of the {profile} profile")
-    elif action in ("route", "suggest") and route == "media":
-        tier = None
-        reasons.append("a text prompt has no media chain")
-    elif action in ("route", "suggest") and route is not None:
-        chain = cp.chain(shifted if route == "auto" or route in cp.tiers else route, knobs["profile"])
-        if route not in ("auto", *cp.tiers):
-            tier = route
-    usable, unusable = _usable(chain, ctx)
-    if chain and not usable:
-        reasons.append("no model of this chain is usable now (see unusable)")
-    return Decision(
-        _decision_id(cp.revision, ctx),
-        action,
-        tier,
-        chain,
-        usable,
-        unusable,
-        rule_id,
-        location,
-        "; ".join(reasons),
-        message,
-        f.task,
-        f.complexity,
-        f.difficulty,
-        f.confidence,
-        f.tokens,
-        f.signals,
-        ctx.request.host,
-        knobs["profile"],
-        knobs["policy"],
-        knobs["enforce"],
-        knobs["mode"],
-        preset.threshold,
-        Trace(rules, hits, failures, ns, decided is not None),
-        cp.revision,
-        f.needs_workspace,
-        f.needs_tools,
-        None,  # second_stage: every field given, so the record is built without binding defaults
-    )
+    def _decision_id(self, r: Request) -> str:
+        """16 hex digits that tell this decision from any other: the policy, the time, where the prompt came
+        from and the prompt, of which a long one's length, head and tail are enough. The hash of what comes
+        before the prompt is kept per session and host (blake2b of the whole text, fed in parts)."""
+        key = (r.session, r.host)
+        head = self._ids.get(key)
+        if head is None:
+            if len(self._ids) > 64:
+                self._ids.clear()
+            head = self._ids[key] = self._id_head.copy()
+            head.update(f"{r.session}\0{r.host}\0".encode("utf-8", "surrogatepass"))
+        prompt = r.prompt
+        if len(prompt) > 2 * PROMPT_ID_WINDOW:
+            prompt = f"{len(prompt)}\0{prompt[:PROMPT_ID_WINDOW]}\0{prompt[-PROMPT_ID_WINDOW:]}"
+        h = head.copy()
+        h.update(prompt.encode("utf-8", "surrogatepass"))
+        return h.hexdigest()  # type: ignore[no-any-return]
 
 
-def _scan(cp: CompiledPolicy, ns: dict[str, Any]) -> tuple[list[int], dict[int, str]]:
+_new = tuple.__new__  # a record from all its fields, without Record.__new__'s checks
+
+
+def _scan(code: Any, metered: bool, ns: dict[str, Any]) -> tuple[list[int], dict[int, str]]:
     """Run the rules' conditions: the indexes of the rules that matched, in order (the last one decides
     unless it continues), and a note for each rule whose condition failed (treated as not matching)."""
-    code = cp.scan
-    if code is None:  # a policy put together by hand rather than compiled
-        from llm_router.policy.exprcheck import fuse
-
-        code = fuse([(rule.when, rule.cont) for rule in cp.rules])
     hits: list[int] = []
-    failures: dict[int, str] = {}
-
-    def fail(index: int, exc: BaseException) -> None:
-        if isinstance(exc, ExprBudgetError):
-            failures[index] = f"over budget: {exc}; treated as not matching"
-        elif isinstance(exc, ExprRuntimeError):
-            failures[index] = f"error: {exc}; treated as not matching"
-        else:
-            failures[index] = f"error: {type(exc).__name__}: {exc}; treated as not matching"
-
-    ns["__hit"], ns["__fail"] = hits.append, fail
-    if cp.metered or cp.scan is None:
+    failed: dict[int, BaseException] = {}
+    ns["__hit"], ns["__fail"] = hits.append, failed.__setitem__
+    if metered:
         allowance = Meter()  # what all the rules of this decision may spend between them
         ns["__enter"], ns["__leave"] = allowance.enter, allowance.leave
-    try:
-        exec(code, meter.GLOBALS, ns)  # noqa: S102 - the conditions were whitelisted by exprcheck
-    finally:
-        for name in ("__hit", "__fail", "__enter", "__leave"):
-            ns.pop(name, None)
-    return hits, failures
+        try:
+            exec(code, meter.GLOBALS, ns)  # noqa: S102 - the conditions were whitelisted by exprcheck
+        finally:
+            del ns["__hit"], ns["__fail"], ns["__enter"], ns["__leave"]
+    else:
+        try:
+            exec(code, meter.GLOBALS, ns)  # noqa: S102 - the conditions were whitelisted by exprcheck
+        finally:
+            del ns["__hit"], ns["__fail"]
+    if not failed:
+        return hits, {}
+    return hits, {index: _failure_note(exc) for index, exc in failed.items()}
+
+
+def _failure_note(exc: BaseException) -> str:
+    if isinstance(exc, ExprBudgetError):
+        return f"over budget: {exc}; treated as not matching"
+    if isinstance(exc, ExprRuntimeError):
+        return f"error: {exc}; treated as not matching"
+    return f"error: {type(exc).__name__}: {exc}; treated as not matching"
 
 
 def _shifted(tier: str, shift: int, tiers: tuple[str, ...]) -> str:
@@ -168,15 +264,22 @@ def _shifted(tier: str, shift: int, tiers: tuple[str, ...]) -> str:
     return tiers[max(0, min(len(tiers) - 1, tiers.index(tier) + shift))]
 
 
-def _usable(chain: tuple[str, ...], ctx: Context) -> tuple[tuple[str, ...], dict[str, str]]:
-    exhausted = tuple(b for b in ctx.budgets.values() if b.exhausted)
-    key = (chain, ctx.configured, ctx.open_breakers, tuple((b.id, b.provider, b.model) for b in exhausted))
+def _usable(
+    chain: tuple[str, ...],
+    configured: frozenset[str],
+    open_breakers: frozenset[str],
+    budgets: Mapping[str, BudgetState],
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The usable models of a chain and why the others are not (kept per process: a warm server decides
+    against the same state many times)."""
+    exhausted = tuple(b for b in budgets.values() if b.exhausted)
+    key = (chain, configured, open_breakers, tuple((b.id, b.provider, b.model) for b in exhausted))
     hit = _usable_cache.get(key)
     if hit is None:
-        hit = _usable_cache[key] = _usable_now(chain, ctx.configured, ctx.open_breakers, exhausted)
+        hit = _usable_cache[key] = _usable_now(chain, configured, open_breakers, exhausted)
         if len(_usable_cache) > 256:
             _usable_cache.pop(next(iter(_usable_cache)))
-    return hit[0], dict(hit[1])
+    return hit
 
 
 _usable_cache: dict[tuple[Any, ...], tuple[tuple[str, ...], dict[str, str]]] = {}
@@ -203,17 +306,6 @@ def _usable_now(
             else:
                 usable.append(model)
     return tuple(usable), unusable
-
-
-def _decision_id(revision: str, ctx: Context) -> str:
-    """16 hex digits that tell this decision from any other: the policy, the time, where the prompt came from
-    and the prompt, of which a long one's length, head and tail are enough."""
-    r = ctx.request
-    prompt = r.prompt
-    if len(prompt) > 2 * PROMPT_ID_WINDOW:
-        prompt = f"{len(prompt)}\0{prompt[:PROMPT_ID_WINDOW]}\0{prompt[-PROMPT_ID_WINDOW:]}"
-    seed = f"{revision}\0{ctx.now!r}\0{r.session}\0{r.host}\0{prompt}"
-    return blake2b(seed.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 _STEP_JSON: dict[tuple[Any, ...], str] = {}

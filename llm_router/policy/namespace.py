@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
 
-    from llm_router.decision import BudgetState, Context
+    from llm_router.decision import BudgetState, Context, Features, Request
 
 CONTEXT_NAMES = frozenset(
     {
@@ -100,6 +100,78 @@ def auto_tier(difficulty: float, tiers: tuple[str, ...], cutoffs: tuple[tuple[st
     return chosen
 
 
+def base(
+    now: float,
+    configured: frozenset[str],
+    budgets: Mapping[str, BudgetState],
+    open_breakers: frozenset[str],
+    knobs: Mapping[str, str],
+    threshold: float,
+    claude_prefix: str,
+    needed: frozenset[str] = CONTEXT_NAMES,
+    long_context_tokens: int = 100_000,
+) -> dict[str, Any]:
+    """The names of the namespace that are the same for every prompt decided against one live state (what
+    `fill` completes); names no rule uses and that cost something to compute (time of day, health, budget
+    summary) are left out."""
+    ns: dict[str, Any] = {
+        "threshold": threshold,
+        "profile": knobs["profile"],
+        "policy": knobs["policy"],
+        "enforce": knobs["enforce"],
+        "mode": knobs["mode"],
+        "claude_prefix": claude_prefix,
+        "budget": budgets,
+        "configured": configured,
+        "now": now,
+        "long_context_tokens": long_context_tokens,
+    }
+    if "max_budget_pct" in needed:
+        ns["max_budget_pct"] = max((b.used_pct for b in budgets.values()), default=0.0)
+    if "health" in needed:
+        ns["health"] = Health(configured, open_breakers)
+    if "hour" in needed or "weekday" in needed:
+        local = time.localtime(now)
+        ns["hour"] = local.tm_hour
+        ns["weekday"] = local.tm_wday
+    return ns
+
+
+def fill(
+    base: dict[str, Any], r: Request, f: Features, tier: str, needed: frozenset[str] = CONTEXT_NAMES
+) -> dict[str, Any]:
+    """The namespace a rule's expression is evaluated in: `base` with the names of this prompt."""
+    rf = r.features
+    event = r.event
+    ns = {
+        "prompt": r.prompt,
+        "tokens": f.tokens,
+        "task": f.task,
+        "complexity": f.complexity,
+        "difficulty": f.difficulty,
+        "confidence": f.confidence,
+        "needs_workspace": f.needs_workspace,
+        "needs_tools": f.needs_tools,
+        "tier": tier,
+        "host": r.host,
+        "event": event,
+        "kind": event if event in MEDIA_KINDS else "text",
+        "session": r.session,
+        "requested_model": rf.requested_model,
+        "has_tools": rf.has_tools,
+        "n_messages": rf.n_messages,
+        "context_tokens": f.tokens if rf.context_tokens is None else rf.context_tokens,
+        "thinking": rf.thinking,
+        "has_images": rf.has_images,
+        "stream": rf.stream,
+        "background": rf.background,
+        **base,
+    }
+    if "signals" in needed:
+        ns["signals"] = frozenset(f.signals)
+    return ns
+
+
 def build(
     ctx: Context,
     knobs: Mapping[str, str],
@@ -109,53 +181,16 @@ def build(
     needed: frozenset[str] = CONTEXT_NAMES,
     long_context_tokens: int = 100_000,
 ) -> dict[str, Any]:
-    """The namespace a rule's expression is evaluated in; names no rule uses and that cost something to
-    compute (time of day, health, budget summary) are left out."""
-    f = ctx.features
-    r = ctx.request
-    rf = r.features
-    ns: dict[str, Any] = {
-        "prompt": r.prompt,
-        "tokens": f.tokens,
-        "task": f.task,
-        "complexity": f.complexity,
-        "difficulty": f.difficulty,
-        "confidence": f.confidence,
-        "needs_workspace": f.needs_workspace,
-        "needs_tools": f.needs_tools,
-        "threshold": threshold,
-        "tier": tier,
-        "host": r.host,
-        "event": r.event,
-        "kind": r.event if r.event in MEDIA_KINDS else "text",
-        "session": r.session,
-        "profile": knobs["profile"],
-        "policy": knobs["policy"],
-        "enforce": knobs["enforce"],
-        "mode": knobs["mode"],
-        "claude_prefix": claude_prefix,
-        "budget": ctx.budgets,
-        "configured": ctx.configured,
-        "now": ctx.now,
-        "requested_model": rf.requested_model,
-        "has_tools": rf.has_tools,
-        "n_messages": rf.n_messages,
-        "context_tokens": f.tokens if rf.context_tokens is None else rf.context_tokens,
-        "thinking": rf.thinking,
-        "has_images": rf.has_images,
-        "stream": rf.stream,
-        "background": rf.background,
-        "long_context_tokens": long_context_tokens,
-    }
-    if "signals" in needed:
-        ns["signals"] = frozenset(f.signals)
-    if "max_budget_pct" in needed:
-        budgets: Mapping[str, BudgetState] = ctx.budgets
-        ns["max_budget_pct"] = max((b.used_pct for b in budgets.values()), default=0.0)
-    if "health" in needed:
-        ns["health"] = Health(ctx.configured, ctx.open_breakers)
-    if "hour" in needed or "weekday" in needed:
-        local = time.localtime(ctx.now)
-        ns["hour"] = local.tm_hour
-        ns["weekday"] = local.tm_wday
-    return ns
+    """The namespace a rule's expression is evaluated in, for one Context (`base` and `fill` in one)."""
+    ns = base(
+        ctx.now,
+        ctx.configured,
+        ctx.budgets,
+        ctx.open_breakers,
+        knobs,
+        threshold,
+        claude_prefix,
+        needed,
+        long_context_tokens,
+    )
+    return fill(ns, ctx.request, ctx.features, tier, needed)
