@@ -415,10 +415,14 @@ class Decision(Record):
                 if len(_KNOBS_JSON) > 256:
                     _KNOBS_JSON.clear()
                 _KNOBS_JSON[knobs_key] = knobs
-        workspace, tools = _json(self.needs_workspace), _json(self.needs_tools)
+        workspace, tools = self.needs_workspace, self.needs_tools
+        workspace = "true" if workspace is True else "false" if workspace is False else _json(workspace)
+        tools = "true" if tools is True else "false" if tools is False else _json(tools)
+        tokens = self.tokens
         return (
             f'{{"id":{head},{chain},{rule},"difficulty":{_json(round(self.difficulty, 4))},'
-            f'"confidence":{_json(round(self.confidence, 2))},"tokens":{_json(self.tokens)},'
+            f'"confidence":{_json(round(self.confidence, 2))},'
+            f'"tokens":{tokens if type(tokens) is int else _json(tokens)},'
             f'"needs_workspace":{workspace},"needs_tools":{tools},"signals":{signals},{knobs}'
         )
 

@@ -50,12 +50,15 @@ class Evaluator:
         "preset",
         "named",
         "base",
-        "metered",
+        "allowance",
         "code",
         "zero_claude",
+        "knob_values",
+        "threshold",
+        "signals",
         "_ids",
         "_id_head",
-        "_usable",
+        "_outcomes",
     )
 
     def __init__(
@@ -102,21 +105,76 @@ class Evaluator:
             from llm_router.policy.exprcheck import fuse
 
             self.code = fuse([(rule.when, rule.cont) for rule in cp.rules])
-        self.metered = cp.metered or cp.scan is None
+        # One allowance, given afresh to each decision (so an Evaluator is for one thread at a time); its
+        # enter and leave are in the base namespace.
+        self.allowance = Meter() if cp.metered or cp.scan is None else None
+        if self.allowance is not None:
+            self.base["__enter"], self.base["__leave"] = self.allowance.enter, self.allowance.leave
         self.zero_claude = self.knobs["mode"] == "zero_claude"
         self._id_head = blake2b(f"{cp.revision}\0{now!r}\0".encode("utf-8", "surrogatepass"), digest_size=8)
         self._ids: dict[tuple[str, str], Any] = {}  # (session, host) -> the id's hash fed up to the prompt
-        self._usable: dict[tuple[str, ...], tuple[tuple[str, ...], dict[str, str]]] = {}
+        self._outcomes: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # (tier, event, *hits) -> _outcome
+        self.knob_values = tuple(self.knobs.values())
+        self.threshold = self.preset.threshold
+        self.signals = "signals" in cp.names_used
 
     def __call__(self, request: Request, f: Features) -> Decision:
         """The decision for one prompt and its features."""
-        cp, knobs = self.cp, self.knobs
-        preset = self.preset
+        cp = self.cp
         named = self.named
-        auto = named if named in cp.chains else namespace.auto_tier(f.difficulty, cp.tiers, preset.cutoffs)
-        ns = namespace.fill(self.base, request, f, auto, cp.names_used)
+        auto = (
+            named if named in cp.chains else namespace.auto_tier(f.difficulty, cp.tiers, self.preset.cutoffs)
+        )
+        ns = namespace.fill(self.base, request, f, auto, self.signals)
+        hits, failures = _scan(self.code, self.allowance, ns)
+        if failures or self.zero_claude:  # what a failure says, or the prompt itself, is part of the outcome
+            outcome = self._outcome(hits, auto, request)
+        else:  # else the rules that matched, the tier and the event decide it
+            key = (auto, request.event, *hits)
+            outcome = self._outcomes.get(key)
+            if outcome is None:
+                if len(self._outcomes) > 1024:
+                    self._outcomes.clear()
+                outcome = self._outcomes[key] = self._outcome(hits, auto, request)
+        action, tier, chain, usable, unusable, rule_id, location, reason, message, decided = outcome
+        profile, policy, enforce, mode = self.knob_values
+        return _new(
+            Decision,
+            (
+                self._decision_id(request),
+                action,
+                tier,
+                chain,
+                usable,
+                dict(unusable),
+                rule_id,
+                location,
+                reason,
+                message,
+                f.task,
+                f.complexity,
+                f.difficulty,
+                f.confidence,
+                f.tokens,
+                f.signals,
+                request.host,
+                profile,
+                policy,
+                enforce,
+                mode,
+                self.threshold,
+                Trace(cp.rules, hits, failures, ns, decided),
+                cp.revision,
+                f.needs_workspace,
+                f.needs_tools,
+                None,  # second_stage
+            ),
+        )
 
-        hits, failures = _scan(self.code, self.metered, ns)
+    def _outcome(self, hits: list[int], auto: str, request: Request) -> tuple[Any, ...]:
+        """What the rules that matched make of a prompt: (action, tier, chain, usable, unusable, rule id,
+        rule location, reason, message, whether a rule decided)."""
+        cp, knobs = self.cp, self.knobs
         shift = 0
         reasons: list[str] = []
         decided: CompiledRule | None = None
@@ -146,12 +204,10 @@ class Evaluator:
                 f"{cp.claude_prefix!r}"
             )
 
-        target = route if route and route != "auto" else auto
-        shifted = _shifted(target, shift, cp.tiers) if shift else target
+        shifted = _shifted(route if route and route != "auto" else auto, shift, cp.tiers)
         tier: str | None = shifted
         chain: tuple[str, ...] = ()
-        event = request.event
-        kind = event if event in MEDIA_KINDS else None
+        kind = request.event if request.event in MEDIA_KINDS else None
         if action in ("route", "suggest") and kind is not None and route in ("auto", "media"):
             # A media request goes to its kind's media chain; a downgrade or upgrade moves to the list of a
             # cheaper or dearer profile, as tiers move for a prompt.
@@ -166,44 +222,11 @@ class Evaluator:
             chain = cp.chain(shifted if route == "auto" or route in cp.tiers else route, knobs["profile"])
             if route not in ("auto", *cp.tiers):
                 tier = route
-        kept = self._usable.get(chain)
-        if kept is None:
-            kept = self._usable[chain] = _usable(chain, self.configured, self.open_breakers, self.budgets)
-        usable, unusable = kept[0], dict(kept[1])
+        usable, unusable = _usable(chain, self.configured, self.open_breakers, self.budgets)
         if chain and not usable:
             reasons.append("no model of this chain is usable now (see unusable)")
-        return _new(
-            Decision,
-            (
-                self._decision_id(request),
-                action,
-                tier,
-                chain,
-                usable,
-                unusable,
-                rule_id,
-                location,
-                "; ".join(reasons),
-                message,
-                f.task,
-                f.complexity,
-                f.difficulty,
-                f.confidence,
-                f.tokens,
-                f.signals,
-                request.host,
-                knobs["profile"],
-                knobs["policy"],
-                knobs["enforce"],
-                knobs["mode"],
-                preset.threshold,
-                Trace(rules, hits, failures, ns, decided is not None),
-                cp.revision,
-                f.needs_workspace,
-                f.needs_tools,
-                None,  # second_stage
-            ),
-        )
+        reason = "; ".join(reasons)
+        return action, tier, chain, usable, unusable, rule_id, location, reason, message, decided is not None
 
     def _decision_id(self, r: Request) -> str:
         """16 hex digits that tell this decision from any other: the policy, the time, where the prompt came
@@ -227,24 +250,20 @@ class Evaluator:
 _new = tuple.__new__  # a record from all its fields, without Record.__new__'s checks
 
 
-def _scan(code: Any, metered: bool, ns: dict[str, Any]) -> tuple[list[int], dict[int, str]]:
+def _scan(code: Any, allowance: Meter | None, ns: dict[str, Any]) -> tuple[list[int], dict[int, str]]:
     """Run the rules' conditions: the indexes of the rules that matched, in order (the last one decides
-    unless it continues), and a note for each rule whose condition failed (treated as not matching)."""
+    unless it continues), and a note for each rule whose condition failed (treated as not matching).
+    `allowance` (whose `enter` and `leave` ns holds) is what all the rules of this decision may spend
+    between them, given afresh here."""
     hits: list[int] = []
     failed: dict[int, BaseException] = {}
     ns["__hit"], ns["__fail"] = hits.append, failed.__setitem__
-    if metered:
-        allowance = Meter()  # what all the rules of this decision may spend between them
-        ns["__enter"], ns["__leave"] = allowance.enter, allowance.leave
-        try:
-            exec(code, meter.GLOBALS, ns)  # noqa: S102 - the conditions were whitelisted by exprcheck
-        finally:
-            del ns["__hit"], ns["__fail"], ns["__enter"], ns["__leave"]
-    else:
-        try:
-            exec(code, meter.GLOBALS, ns)  # noqa: S102 - the conditions were whitelisted by exprcheck
-        finally:
-            del ns["__hit"], ns["__fail"]
+    if allowance is not None:
+        allowance.units, allowance.regex_s = meter.DECISION_UNITS, meter.DECISION_REGEX_S
+    try:
+        exec(code, meter.GLOBALS, ns)  # noqa: S102 - the conditions were whitelisted by exprcheck
+    finally:
+        del ns["__hit"], ns["__fail"]
     if not failed:
         return hits, {}
     return hits, {index: _failure_note(exc) for index, exc in failed.items()}
@@ -376,6 +395,9 @@ class Trace(Sequence[TraceStep]):
         JSON; steps that see the prompt or name budgets and providers are always written afresh.
         """
         ns = self._ns
+        if not full and not self._failures:  # the rules that matched, each as it was written before
+            rules = self._rules
+            return ",".join([_hit_json(rules[i], ns) for i in self._hits])
         parts = []
         for rule, matched, effect, note in self._raw(full):
             if rule.when.constant_keys or not _REUSABLE.issuperset(rule.names):
@@ -383,7 +405,15 @@ class Trace(Sequence[TraceStep]):
                     step_json(rule.id, rule.location, rule.when.source, matched, _saw(rule, ns), effect, note)
                 )
                 continue
-            key = (rule.id, rule.location, matched, effect, note, *[ns[n] for n in rule.names])
+            key = (
+                rule.id,
+                rule.location,
+                rule.when.source,
+                matched,
+                effect,
+                note,
+                *[ns[n] for n in rule.names],
+            )
             text = _STEP_JSON.get(key)
             if text is None:
                 if len(_STEP_JSON) > 4096:
@@ -404,6 +434,34 @@ class Trace(Sequence[TraceStep]):
 
     def __repr__(self) -> str:
         return f"Trace({self._built()!r})"
+
+
+def _hit_json(rule: CompiledRule, ns: Mapping[str, Any]) -> str:
+    """The JSON of the step of a rule that matched, as `Trace.to_json` writes it."""
+    known = _HITS.get(id(rule))
+    if known is None or known[0] is not rule:
+        if len(_HITS) > 4096:
+            _HITS.clear()
+        effect = rule.then.describe()
+        reusable = not rule.when.constant_keys and _REUSABLE.issuperset(rule.names)
+        key = (rule.id, rule.location, rule.when.source, True, effect, "") if reusable else None
+        known = _HITS[id(rule)] = (rule, key, effect, rule.names)
+    key = known[1]
+    if key is None:
+        return step_json(rule.id, rule.location, rule.when.source, True, _saw(rule, ns), known[2], "")
+    key += tuple(map(ns.__getitem__, known[3]))
+    text = _STEP_JSON.get(key)
+    if text is None:
+        if len(_STEP_JSON) > 4096:
+            _STEP_JSON.clear()
+        text = _STEP_JSON[key] = step_json(
+            rule.id, rule.location, rule.when.source, True, _saw(rule, ns), known[2], ""
+        )
+    return text
+
+
+# id(rule) -> (the rule, its _STEP_JSON key up to the values it saw or None, its effect, the names it reads)
+_HITS: dict[int, tuple[CompiledRule, tuple[Any, ...] | None, str, tuple[str, ...]]] = {}
 
 
 def _step(rule: CompiledRule, ns: Mapping[str, Any], matched: bool, effect: str, note: str) -> TraceStep:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from _collections_abc import Mapping  # collections.abc without importing collections
 
+from llm_router.decision import NEUTRAL
 from llm_router.policy.compiled import MEDIA_KINDS
 from llm_router.providers.table import PROVIDERS
 from llm_router.records import Record
@@ -137,39 +138,70 @@ def base(
     return ns
 
 
-def fill(
-    base: dict[str, Any], r: Request, f: Features, tier: str, needed: frozenset[str] = CONTEXT_NAMES
-) -> dict[str, Any]:
-    """The namespace a rule's expression is evaluated in: `base` with the names of this prompt."""
+def fill(base: dict[str, Any], r: Request, f: Features, tier: str, signals: bool = True) -> dict[str, Any]:
+    """The namespace a rule's expression is evaluated in: `base` with the names of this prompt (`signals`
+    only when some rule reads them)."""
     rf = r.features
     event = r.event
-    ns = {
-        "prompt": r.prompt,
-        "tokens": f.tokens,
-        "task": f.task,
-        "complexity": f.complexity,
-        "difficulty": f.difficulty,
-        "confidence": f.confidence,
-        "needs_workspace": f.needs_workspace,
-        "needs_tools": f.needs_tools,
-        "tier": tier,
-        "host": r.host,
-        "event": event,
-        "kind": event if event in MEDIA_KINDS else "text",
-        "session": r.session,
-        "requested_model": rf.requested_model,
-        "has_tools": rf.has_tools,
-        "n_messages": rf.n_messages,
-        "context_tokens": f.tokens if rf.context_tokens is None else rf.context_tokens,
-        "thinking": rf.thinking,
-        "has_images": rf.has_images,
-        "stream": rf.stream,
-        "background": rf.background,
-        **base,
-    }
-    if "signals" in needed:
+    if rf is NEUTRAL:  # a lone prompt: its request's names are the neutral ones
+        ns = {
+            "prompt": r.prompt,
+            "tokens": f.tokens,
+            "task": f.task,
+            "complexity": f.complexity,
+            "difficulty": f.difficulty,
+            "confidence": f.confidence,
+            "needs_workspace": f.needs_workspace,
+            "needs_tools": f.needs_tools,
+            "tier": tier,
+            "host": r.host,
+            "event": event,
+            "kind": event if event in MEDIA_KINDS else "text",
+            "session": r.session,
+            "context_tokens": f.tokens,
+            **_NEUTRAL,
+            **base,
+        }
+    else:
+        ns = {
+            "prompt": r.prompt,
+            "tokens": f.tokens,
+            "task": f.task,
+            "complexity": f.complexity,
+            "difficulty": f.difficulty,
+            "confidence": f.confidence,
+            "needs_workspace": f.needs_workspace,
+            "needs_tools": f.needs_tools,
+            "tier": tier,
+            "host": r.host,
+            "event": event,
+            "kind": event if event in MEDIA_KINDS else "text",
+            "session": r.session,
+            "requested_model": rf.requested_model,
+            "has_tools": rf.has_tools,
+            "n_messages": rf.n_messages,
+            "context_tokens": f.tokens if rf.context_tokens is None else rf.context_tokens,
+            "thinking": rf.thinking,
+            "has_images": rf.has_images,
+            "stream": rf.stream,
+            "background": rf.background,
+            **base,
+        }
+    if signals:
         ns["signals"] = frozenset(f.signals)
     return ns
+
+
+_NEUTRAL = {
+    "requested_model": NEUTRAL.requested_model,
+    "has_tools": NEUTRAL.has_tools,
+    "n_messages": NEUTRAL.n_messages,
+    "thinking": NEUTRAL.thinking,
+    "has_images": NEUTRAL.has_images,
+    "stream": NEUTRAL.stream,
+    "background": NEUTRAL.background,
+}
+assert NEUTRAL.context_tokens is None  # a lone prompt's context is the prompt: its own tokens
 
 
 def build(
@@ -193,4 +225,4 @@ def build(
         needed,
         long_context_tokens,
     )
-    return fill(ns, ctx.request, ctx.features, tier, needed)
+    return fill(ns, ctx.request, ctx.features, tier, "signals" in needed)
