@@ -254,3 +254,63 @@ def test_policy_lint_finds_an_unreachable_rule_and_an_unknown_model(tmp_path: Pa
 def test_builtin_policy_lints_clean() -> None:
     code, out, _ = run("policy", "lint")
     assert (code, out.strip()) == (0, "no findings")
+
+
+def test_a_batch_line_that_is_not_json_gets_the_error_json_gives_it() -> None:
+    bad = [
+        '\ufeff{"prompt": "x"}',
+        '{"prompt": "x"} y',
+        '{"prompt": "x"',
+        "{'prompt': 'x'}",
+        '{"prompt": "\t"}',
+    ]
+    code, out, _ = run("route", "--batch", "-", "--json", input="\n".join(bad) + "\n")
+    errors = []
+    for line in bad:
+        with pytest.raises(ValueError) as err:
+            json.loads(line + "\n")  # as the batch reads it
+        errors.append(f"not JSON: {err.value}")
+    assert code == 1
+    assert [json.loads(row)["error"] for row in out.splitlines()] == errors
+
+
+def test_a_batch_line_with_spaces_around_its_json_is_decided() -> None:
+    lines = '  {"prompt": "what is 2+2?"}  \n\n \t\n{"prompt": "what is 2+2?"}\r\n'
+    code, out, _ = run("route", "--batch", "-", "--json", input=lines)
+    rows = [json.loads(row) for row in out.splitlines()]
+    assert code == 0 and [r["rule"] for r in rows] == ["by-difficulty", "by-difficulty"]
+
+
+def test_a_batch_decides_each_line_as_router_decide_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import io
+    import os
+
+    from llm_router import router
+    from llm_router.cli import route
+    from llm_router.decision import Request
+
+    now = 1_800_000_000.5
+    monkeypatch.setattr(route.time, "time", lambda: now)
+    settings = router.Settings(env={**os.environ, "OPENAI_API_KEY": "sk-test"}, cwd=tmp_path)
+    items = [
+        {"prompt": p, "host": h, "session": s}
+        for p, h, s in [("what is 2+2?", "codex", "a"), ("claude: hi", "cli", 7)]
+    ]
+    items += [{"prompt": json.loads(line)["prompt"]} for line in PROMPTS40.read_text().splitlines()]
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    assert (
+        route._route_batch(io.StringIO("".join(json.dumps(i) + "\n" for i in items)), settings, "cli", True)
+        == 0
+    )
+    want = [
+        router.decide(
+            Request(i["prompt"], i.get("host", "cli"), session=str(i.get("session", ""))),
+            settings=settings,
+            now=now,
+        ).to_json(full_trace=True)
+        for i in items
+    ]
+    assert out.getvalue().splitlines() == want

@@ -239,3 +239,23 @@ def test_decision_json_is_the_text_json_writes_for_its_dict_whatever_its_parts_r
                 d = decide(cp, prompt, configured=configured, knobs=knobs)
                 seen += [d, d._replace(threshold=4), d._replace(second_stage={"ran": False})]
     assert [d.to_json() for d in seen] == [text(d) for d in seen]
+
+
+@pytest.mark.parametrize("mode", ["normal", "zero_claude"])
+def test_one_evaluator_decides_many_prompts_as_a_fresh_evaluation_would(load: Load, mode: str) -> None:
+    from llm_router.decision import RequestFeatures
+    from llm_router.policy.evaluate import Evaluator
+
+    cp = load("rules:\n  - {id: boom, when: 'tokens / (tokens - 40) > 1', then: {route: complex}}\n")
+    state = (frozenset({"openai"}), {}, frozenset({"openai/gpt-5-mini"}))
+    knobs = {"mode": mode}
+    shared = Evaluator(cp, NOW, *state, knobs)
+    events = ["route", "image", "fs_edit", "code", "pipeline:x", "research"]
+    hosts = ["cli", "claude-code", "gateway"]
+    for i, prompt in enumerate(PROMPTS + ["claude: fix it", "   claude: explain"]):
+        features = RequestFeatures(thinking=True, context_tokens=200_000) if i % 5 == 0 else RequestFeatures()
+        request = Request(prompt, hosts[i % 3], events[i % 6], session=f"s{i % 2}", features=features)
+        ctx = Context(request, cp.classifier.classify(prompt), NOW, *state, knobs)
+        alone, together = evaluate(cp, ctx), shared(request, ctx.features)
+        assert together.to_json(full_trace=True) == alone.to_json(full_trace=True)
+        assert together.to_json() == alone.to_json() and together == alone
