@@ -415,9 +415,9 @@ class Decision(Record):
                 if len(_KNOBS_JSON) > 256:
                     _KNOBS_JSON.clear()
                 _KNOBS_JSON[knobs_key] = knobs
-        workspace, tools = self.needs_workspace, self.needs_tools
-        workspace = "true" if workspace is True else "false" if workspace is False else _json(workspace)
-        tools = "true" if tools is True else "false" if tools is False else _json(tools)
+        ws, nt = self.needs_workspace, self.needs_tools
+        workspace = "true" if ws is True else "false" if ws is False else _json(ws)
+        tools = "true" if nt is True else "false" if nt is False else _json(nt)
         tokens = self.tokens
         return (
             f'{{"id":{head},{chain},{rule},"difficulty":{_json(round(self.difficulty, 4))},'

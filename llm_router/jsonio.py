@@ -75,7 +75,7 @@ def scanner() -> Callable[[str, int], tuple[Any, int]]:
     if _scan is None:
         import json
 
-        return json.JSONDecoder().scan_once
+        return json.JSONDecoder().scan_once  # type: ignore[attr-defined,no-any-return]
     return _scan  # type: ignore[no-any-return]
 
 

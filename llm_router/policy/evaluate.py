@@ -131,11 +131,12 @@ class Evaluator:
             outcome = self._outcome(hits, auto, request)
         else:  # else the rules that matched, the tier and the event decide it
             key = (auto, request.event, *hits)
-            outcome = self._outcomes.get(key)
-            if outcome is None:
+            kept = self._outcomes.get(key)
+            if kept is None:
                 if len(self._outcomes) > 1024:
                     self._outcomes.clear()
-                outcome = self._outcomes[key] = self._outcome(hits, auto, request)
+                kept = self._outcomes[key] = self._outcome(hits, auto, request)
+            outcome = kept
         action, tier, chain, usable, unusable, rule_id, location, reason, message, decided = outcome
         profile, policy, enforce, mode = self.knob_values
         return _new(
