@@ -241,9 +241,23 @@ _PREVIEW = 80
 _encode = jsonio.encoder(ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False)
 _quote = jsonio.quote
 _STEP_HEADS: dict[tuple[str, str, str], str] = {}
-_CHAIN_JSON: dict[tuple[Any, ...], str] = {}  # Decision._summary_json's parts, by what they are made of
-_KNOBS_JSON: dict[tuple[Any, ...], str] = {}
-_RULE_JSON: dict[tuple[Any, ...], str] = {}
+# Decision._summary_json's parts, by what they are made of
+_SUMMARY_JSON: dict[tuple[Any, ...], tuple[str, str]] = {}
+_OUTCOME_KEYS = (
+    "action",
+    "tier",
+    "chain",
+    "usable",
+    "unusable",
+    "executable",
+    "rule",
+    "rule_location",
+    "reason",
+    "message",
+    "task",
+    "complexity",
+)
+_KNOB_KEYS = ("host", "profile", "policy", "enforce", "mode", "threshold")
 _SIGNALS_JSON: dict[tuple[str, ...], str] = {}
 
 
@@ -355,75 +369,41 @@ class Decision(Record):
         return f'{summary},"trace":[{trace}],"policy_revision":{revision}}}'
 
     def _summary_json(self) -> str:
-        """`_encode(self._summary())` without its closing brace, written from fragments: the parts made of
-        few distinct values in a batch (the chain's: chain, usable, unusable, executable; the rule's: rule ..
-        complexity; the signals; the knobs': host .. threshold) are each encoded once and reused, the id and
-        the numbers written directly."""
+        """`_encode(self._summary())` without its closing brace, written from fragments: what is made of few
+        distinct values in a batch (action .. complexity, and host .. threshold; the signals) is encoded once
+        and reused, the id and the numbers are written directly."""
         try:
-            chain_key = (self.chain, self.usable, tuple(self.unusable.items()), self.action, self.tier)
-            rule_key = (self.rule, self.rule_location, self.reason, self.message, self.task, self.complexity)
-            knobs_key = (self.host, self.profile, self.policy, self.enforce, self.mode, self.threshold)
-            chain = _CHAIN_JSON.get(chain_key)
-            rule = _RULE_JSON.get(rule_key)
+            if type(self.threshold) is not float:  # 1 and 1.0 are one key but not one JSON
+                raise TypeError
+            # (action, tier, chain, usable), unusable, (rule .. complexity), (host .. threshold)
+            key = (self[1:5], tuple(self.unusable.items()), self[6:12], self[16:22])
+            known = _SUMMARY_JSON.get(key)
             signals = _SIGNALS_JSON.get(self.signals)
-            knobs = _KNOBS_JSON.get(knobs_key) if type(self.threshold) is float else None
             head = _quote(self.id)
         except TypeError:  # an unhashable value, an id not a string: encode the whole summary
             return _encode(self._summary())[:-1]
-        if chain is None:
-            if len(_CHAIN_JSON) > 256:
-                _CHAIN_JSON.clear()
-            chain = _CHAIN_JSON[chain_key] = _encode(
-                {
-                    "action": self.action,
-                    "tier": self.tier,
-                    "chain": list(self.chain),
-                    "usable": list(self.usable),
-                    "unusable": dict(self.unusable),
-                    "executable": self.executable,
-                }
-            )[1:-1]
-        if rule is None:
-            if len(_RULE_JSON) > 1024:
-                _RULE_JSON.clear()
-            rule = _RULE_JSON[rule_key] = _encode(
-                {
-                    "rule": self.rule,
-                    "rule_location": self.rule_location,
-                    "reason": self.reason,
-                    "message": self.message,
-                    "task": self.task,
-                    "complexity": self.complexity,
-                }
-            )[1:-1]
+        if known is None:
+            if len(_SUMMARY_JSON) > 1024:
+                _SUMMARY_JSON.clear()
+            fields = self._fields_summary()
+            known = _SUMMARY_JSON[key] = (
+                _encode({k: fields[k] for k in _OUTCOME_KEYS})[1:-1],
+                _encode({k: fields[k] for k in _KNOB_KEYS})[1:-1],
+            )
         if signals is None:
             if len(_SIGNALS_JSON) > 4096:
                 _SIGNALS_JSON.clear()
             signals = _SIGNALS_JSON[self.signals] = _encode(list(self.signals))
-        if knobs is None:
-            knobs = _encode(
-                {
-                    "host": self.host,
-                    "profile": self.profile,
-                    "policy": self.policy,
-                    "enforce": self.enforce,
-                    "mode": self.mode,
-                    "threshold": self.threshold,
-                }
-            )[1:-1]
-            if type(self.threshold) is float:
-                if len(_KNOBS_JSON) > 256:
-                    _KNOBS_JSON.clear()
-                _KNOBS_JSON[knobs_key] = knobs
-        ws, nt = self.needs_workspace, self.needs_tools
-        workspace = "true" if ws is True else "false" if ws is False else _json(ws)
-        tools = "true" if nt is True else "false" if nt is False else _json(nt)
-        tokens = self.tokens
+        ws, nt, tokens = self.needs_workspace, self.needs_tools, self.tokens
+        d, c = round(self.difficulty, 4), round(self.confidence, 2)  # finite floats as json writes them:
         return (
-            f'{{"id":{head},{chain},{rule},"difficulty":{_json(round(self.difficulty, 4))},'
-            f'"confidence":{_json(round(self.confidence, 2))},'
+            f'{{"id":{head},{known[0]},'
+            f'"difficulty":{repr(d) if type(d) is float and d - d == 0 else _json(d)},'
+            f'"confidence":{repr(c) if type(c) is float and c - c == 0 else _json(c)},'
             f'"tokens":{tokens if type(tokens) is int else _json(tokens)},'
-            f'"needs_workspace":{workspace},"needs_tools":{tools},"signals":{signals},{knobs}'
+            f'"needs_workspace":{"true" if ws is True else "false" if ws is False else _json(ws)},'
+            f'"needs_tools":{"true" if nt is True else "false" if nt is False else _json(nt)},'
+            f'"signals":{signals},{known[1]}'
         )
 
     def _summary(self) -> dict[str, Any]:
