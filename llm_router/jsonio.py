@@ -144,4 +144,8 @@ def quote(text: str) -> str:
     return str(_json.encode_basestring(text))
 
 
+if _json is not None:  # the C function itself, for writers that call it for every value
+    quote = _json.encode_basestring  # type: ignore[assignment]  # noqa: F811
+
+
 __all__ = ["dumps", "encoder", "loads", "quote"]

@@ -92,7 +92,8 @@ def _route_batch(lines: IO[str], settings: object, default_host: str, trace: boo
                 continue
             prompt = item["prompt"]
         host = item.get("host")
-        host = str(host) if host in HOSTS else default_host
+        if type(host) is not str or host not in _HOSTS:  # as `str(host) if host in HOSTS` (JSON: str or not)
+            host = default_host
         session = item.get("session", "")
         request = new(
             Request,
@@ -103,6 +104,7 @@ def _route_batch(lines: IO[str], settings: object, default_host: str, trace: boo
 
 
 _scan = jsonio.scanner()
+_HOSTS = frozenset(HOSTS)
 
 
 def render(d: Decision) -> str:
