@@ -149,3 +149,117 @@ def anchored(compiled: re.Pattern[str]) -> bool:
         return opens(parsed.data, bool(parsed.state.flags & c.SRE_FLAG_MULTILINE))
     except Exception:  # noqa: BLE001 - re's internals differ in this Python: search it as it is
         return False
+
+
+def gates(compiled: re.Pattern[str]) -> tuple[tuple[Any, ...], ...]:
+    """Tests on the text, each cheaper than a search, that every text the pattern (one that can match only
+    at the start) matches passes, read from `re`'s parse:
+
+    - `("always",)`: the pattern is `\\A` (or `^`) alone, which matches every text;
+    - `("len", low, high)`: it is `(?s)\\A.{low,high}\\Z`, which matches exactly the texts of that length;
+    - `("first", skip, chars)`: the first character of a match (after the non-word characters the pattern
+      opens with, when `skip`) is one of `chars`, all ASCII word characters;
+    - `("literals", strings)`: every match holds one of these strings.
+
+    `always` and `len` stand for the search itself; the others only rule texts out."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    if not anchored(compiled) or compiled.flags & (re.ASCII | re.LOCALE):
+        return ()
+    try:
+        parsed = _parser.parse(compiled.pattern, compiled.flags)
+    except Exception:  # noqa: BLE001 - re's internals differ in this Python: search it as it is
+        return ()
+    items = list(parsed.data)
+    start = (c.AT, c.AT_BEGINNING_STRING)
+    multiline = parsed.state.flags & c.SRE_FLAG_MULTILINE
+    if items and items[0][0] is c.AT and items[0][1] is c.AT_BEGINNING and not multiline:
+        items[0] = start
+    if items == [start]:
+        return (("always",),)
+    dotall = bool(parsed.state.flags & c.SRE_FLAG_DOTALL)
+    if (
+        dotall
+        and len(items) == 3
+        and items[0] == start
+        and items[2] == (c.AT, c.AT_END_STRING)
+        and items[1][0] in (c.MAX_REPEAT, c.MIN_REPEAT)
+        and list(items[1][1][2]) == [(c.ANY, None)]
+    ):
+        low, high = items[1][1][0], items[1][1][1]
+        return (("len", int(low), None if high == c.MAXREPEAT else int(high)),)
+    out: list[tuple[Any, ...]] = []
+    if items and items[0] == start and not parsed.state.flags & c.SRE_FLAG_IGNORECASE:
+        rest = items[1:]
+        alternatives = rest[0][1][1] if len(rest) == 1 and rest[0][0] is c.BRANCH else [rest]
+        found = [_opening(list(alternative), c) for alternative in alternatives]
+        if all(f is not None for f in found) and len({f[0] for f in found}) == 1:  # type: ignore[index]
+            chars = frozenset().union(*(f[1] for f in found))  # type: ignore[index]
+            if chars and all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in chars):
+                out.append(("first", found[0][0], "".join(sorted(chars))))  # type: ignore[index]
+    literals = required_literals(compiled)
+    if literals and min(map(len, literals)) >= 3:  # shorter ones are in nearly every text
+        out.append(("literals", literals))
+    return tuple(out)
+
+
+def _opening(items: list[Any], c: Any) -> tuple[bool, frozenset[str]] | None:
+    """(whether the sequence opens with a repetition of `\\W`, the characters its first match of a word
+    character can be after that), or None when those are not known or it can match the empty string."""
+    skip = False
+    repeats = (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None))
+    if (
+        items
+        and items[0][0] in repeats
+        and list(items[0][1][2]) == [(c.IN, [(c.CATEGORY, c.CATEGORY_NOT_WORD)])]
+    ):
+        skip, items = True, items[1:]
+    found = _first(items, c)
+    if found is None or found[1]:
+        return None
+    return skip, found[0]
+
+
+def _first(items: Any, c: Any) -> tuple[frozenset[str], bool] | None:
+    """(the characters a match of this sequence can start with, whether it can match the empty string), or
+    None when that is not a small known set. Zero-width items (`\\b`, lookarounds) consume nothing."""
+    chars: set[str] = set()
+    for op, av in items:
+        one = _first_item(op, av, c)
+        if one is None:
+            return None
+        chars |= one[0]
+        if not one[1]:
+            return frozenset(chars), False
+    return frozenset(chars), True
+
+
+def _first_item(op: Any, av: Any, c: Any) -> tuple[frozenset[str], bool] | None:
+    if op is c.LITERAL:
+        return frozenset(chr(av)), False
+    if op is c.IN:
+        chars: set[str] = set()
+        for member, value in av:
+            if member is c.LITERAL:
+                chars.add(chr(value))
+            elif member is c.RANGE and value[1] - value[0] < 64:
+                chars.update(chr(x) for x in range(value[0], value[1] + 1))
+            else:
+                return None
+        return frozenset(chars), False
+    if op is c.BRANCH:
+        alternatives = [_first(branch, c) for branch in av[1]]
+        if any(a is None for a in alternatives):
+            return None
+        return frozenset().union(*(a[0] for a in alternatives)), any(a[1] for a in alternatives)  # type: ignore[index]
+    if op is c.SUBPATTERN:
+        return None if av[1] & c.SRE_FLAG_IGNORECASE else _first(av[3], c)
+    if op is c.ATOMIC_GROUP:
+        return _first(av, c)
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+        inner = _first(av[2], c)
+        return None if inner is None else (inner[0], inner[1] or av[0] == 0)
+    if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+        return frozenset(), True
+    return None

@@ -13,7 +13,7 @@ from llm_router.decision import COMPLEXITIES, Features
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from typing import Any
 
 # A word of the lowercased window ("c++", "lock-free", "don't"); a possessive is the word itself.
@@ -31,8 +31,13 @@ class Classifier:
 
     __slots__ = (
         "sources",
+        "_code",
+        "_consts",
         "_digit",
         "_digit_gates",
+        "_gates",
+        "_run",
+        "_skip",
         "_fillers",
         "_index",
         "_lead_index",
@@ -141,23 +146,32 @@ class Classifier:
         # Per built-in regex signal, per pattern of it: whether a match needs a digit in the text (one `\d`
         # search per prompt then rules out every such pattern of a prompt without digits).
         from llm_router.classify import _plan
-        from llm_router.classify._analysis import needs_digit
+        from llm_router.classify._analysis import gates, needs_digit
 
-        gates: list[tuple[bool, ...] | None] = []
+        digits: list[tuple[bool, ...] | None] = []
+        tests: list[tuple[Any, ...] | None] = []  # per pattern of it: what rules it out cheaply (`gates`)
         for sig in signals:
             found = _plan.members(sig.finditer)
-            gates.append(None if found is None else tuple(needs_digit(_plan.inner(p)) for p in found))
-        self._digit_gates: tuple[tuple[bool, ...] | None, ...] = tuple(gates)
+            digits.append(None if found is None else tuple(needs_digit(_plan.inner(p)) for p in found))
+            tests.append(None if found is None else tuple(gates(_plan.inner(p)) for p in found))
+        self._digit_gates: tuple[tuple[bool, ...] | None, ...] = tuple(digits)
+        self._gates: tuple[tuple[Any, ...] | None, ...] = tuple(tests)
         self._digit: Callable[[str], object] = re.compile(r"\d").search
+        self._skip: Callable[[str], Any] = re.compile(r"\W*").match  # where the first word character is
+        self._code: Any = None
         self._derive()
 
     def _derive(self) -> None:
-        """What the per-prompt loop reads, derived from the signals without compiling anything."""
-        from llm_router.classify import _plan
+        """What `classify` runs, derived from the signals: the function generated for them (`_codegen`),
+        compiled only when this classifier has no code object yet (one from the cache runs as it is)."""
+        from llm_router.classify import _codegen, _plan
 
         self._plan = _plan.plan(self.signals, self._digit_gates)
         self._loose_by_char = _plan.by_first_char(self._loose_phrases)
         self._fillers = _plan.fillers_by_char(self.lead_filler)
+        if self._code is None:
+            self._code, self._consts = _codegen.generate(self, self._gates)
+        self._run: Callable[[str], Features] = _codegen.load(self._code, self._consts, self)
 
     _PLAIN = (
         "bands",
@@ -178,6 +192,8 @@ class Classifier:
         "_loose_phrases",
         "_regex_ids",
         "_digit_gates",
+        "_code",
+        "_consts",
     )
 
     def state(self, pattern: Callable[[Any], int]) -> dict[str, Any]:
@@ -204,6 +220,7 @@ class Classifier:
             ),
             "words": pattern(self._words.__self__),  # type: ignore[attr-defined]
             "digit": pattern(self._digit.__self__),  # type: ignore[attr-defined]
+            "skip": pattern(self._skip.__self__),  # type: ignore[attr-defined]
         }
 
     @classmethod
@@ -224,6 +241,8 @@ class Classifier:
         self.overrides = tuple(Override(o[0], patterns[o[1]].search, *o[2:]) for o in state["overrides"])
         self._words = patterns[state["words"]].findall
         self._digit = patterns[state["digit"]].search
+        self._skip = patterns[state["skip"]].match
+        self._gates = ()  # only the code generator reads them, and the code comes with the state
         self._derive()
         return self
 
@@ -234,158 +253,45 @@ class Classifier:
         return prompt[: self.head] + "\n" + prompt[len(prompt) - self.tail :]
 
     def classify(self, prompt: str) -> Features:
-        """Features of one prompt; the cost is bounded by the scan window, not by the prompt's length."""
-        text = self.window(prompt)
-        lowered = text.lower()
-        tokens = int(math.ceil(len(prompt) / self.chars_per_token))
-        counts: dict[int, int] = {}  # signal -> hits, for the signals with any
-        words = self._words(lowered)
-        index = self._index
-        for word in index.keys() & set(words):  # the prompt's words that some signal lists (in C)
-            ids, groups = index[word]
-            for i in ids:
-                counts[i] = counts.get(i, 0) + 1
-            for opening, pairs in groups:
-                if opening in lowered:
-                    for i, phrase in pairs:
-                        if phrase in lowered:
-                            counts[i] = counts.get(i, 0) + 1
-        for char, pairs in self._loose_by_char:
-            if char in lowered:
-                for i, phrase in pairs:
-                    if phrase in lowered:
-                        counts[i] = counts.get(i, 0) + 1
-        if self._lead_index:
-            for i in self._leads(lowered):
-                counts[i] = counts.get(i, 0) + 1
-        fired: list[str] = []
-        done: set[int] = set()  # indexes of the signals that fired, for `requires`
-        needs = 0
-        contributions: list[tuple[str, float]] = [("bias", self.bias)]
-        votes: dict[str, float] = {}
-        logit = self.bias
-        has_digit: bool | None = None  # whether the window holds a digit, once a pattern asks
-        # Only signals with a hit or a regex can fire; walk those, in the signals' order.
-        plans = self._plan
-        for i in sorted(self._regex_ids.union(counts)):
-            (
-                _,
-                sid,
-                requires,
-                unless,
-                finditer,
-                parts,
-                enough,
-                min_count,
-                max_count,
-                weight,
-                task,
-                n,
-                bits,
-            ) = plans[i]
-            if (requires is not None and done.isdisjoint(requires)) or (
-                unless is not None and not done.isdisjoint(unless)
-            ):
-                continue
-            count = counts.get(i, 0)
-            if finditer is not None and count < enough:  # enough regex hits to fire and to reach the cap
-                if parts is None:
-                    try:
-                        for _ in finditer(text):
-                            count += 1
-                            if count >= enough:
-                                break
-                    except TimeoutError:  # a user's pattern out of CPU time: the hits found so far count
-                        contributions.append((f"timeout:{sid}", 0.0))
-                else:
-                    for digit, literals, search, each in parts:
-                        if digit:
-                            if has_digit is None:
-                                has_digit = self._digit(text) is not None
-                            if not has_digit:
-                                continue
-                        if literals is not None:
-                            for literal in literals:
-                                if literal in text:
-                                    break
-                            else:
-                                continue
-                        if each is None or count + 1 >= enough:  # one hit at most, or one is enough
-                            if search(text) is not None:
-                                count += 1
-                        else:
-                            for _ in each(text):
-                                count += 1
-                                if count >= enough:
-                                    break
-                        if count >= enough:
-                            break
-            if count < min_count or not count:
-                continue
-            fired.append(sid)
-            done.add(i)
-            needs |= bits
-            if weight:
-                effect = weight * min(count, max_count)
-                logit += effect
-                contributions.append((f"signal:{sid}", effect))
-            if task is not None:
-                votes[task] = votes.get(task, 0.0) + n
-        task, margin = self._task(votes)
-        effect = self.task_bias.get(task, 0.0)
-        if effect:
-            logit += effect
-            contributions.append((f"task:{task}", effect))
-        term = self.length_term(tokens, fired)
-        override = self.length_override(task, fired, term)
-        weight = self.length_weight if override is None else override
-        if weight:
-            effect = weight * term
-            logit += effect
-            contributions.append(("length", effect))
-        if self.lexicon is not None:
-            effect = self.lexicon.score(words)
-            if effect:
-                logit += effect
-                contributions.append(("lexicon", effect))
-        difficulty = _sigmoid(logit)
-        complexity = self.band(difficulty)
-        confidence = self._confidence(difficulty, margin)
-        for rule in self.overrides:
-            try:
-                if rule.search(text) is None:
-                    continue
-            except TimeoutError:  # a user's pattern out of CPU time does not match
-                contributions.append((f"timeout:{rule.id}", 0.0))
-                continue
-            fired.append(rule.id)
-            before = difficulty
-            task = rule.task or task
-            if rule.difficulty is not None:
-                difficulty = rule.difficulty
-            if rule.complexity is not None:
-                complexity = rule.complexity
-                difficulty = self._into_band(difficulty, complexity)
-            elif rule.difficulty is not None:
-                complexity = self.band(difficulty)
-            if difficulty != before:
-                new_logit = _logit(difficulty)
-                contributions.append((f"rule:{rule.id}", new_logit - logit))
-                logit = new_logit
-            if rule.confidence is not None:
-                confidence = rule.confidence
-            break
-        return Features(
-            tokens,
-            task,
-            complexity,
-            difficulty,
-            confidence,
-            tuple(fired),
-            tuple(contributions),
-            bool(needs & NEEDS_WORKSPACE),
-            bool(needs & NEEDS_TOOLS),
-        )
+        """Features of one prompt; the cost is bounded by the scan window, not by the prompt's length.
+
+        What it does is written out for this classifier's signals as one function (`_codegen`): the window's
+        words and phrases counted per signal, the lead phrases after the lead filler, then the signals in
+        their order (a regex searched only when its signal can still fire and a cheap exact test does not
+        rule it out), the task vote, the length term, the logistic difficulty, its band and confidence, and
+        the first override rule that matches."""
+        return self._run(prompt)
+
+    def _apply(
+        self,
+        n: int,
+        fired: list[str],
+        contributions: list[tuple[str, float]],
+        task: str,
+        complexity: str,
+        difficulty: float,
+        confidence: float,
+        logit: float,
+    ) -> tuple[str, str, float, float, float]:
+        """The features after override rule `n` matched: (task, complexity, difficulty, confidence, logit)."""
+        rule = self.overrides[n]
+        fired.append(rule.id)
+        before = difficulty
+        task = rule.task or task
+        if rule.difficulty is not None:
+            difficulty = rule.difficulty
+        if rule.complexity is not None:
+            complexity = rule.complexity
+            difficulty = self._into_band(difficulty, complexity)
+        elif rule.difficulty is not None:
+            complexity = self.band(difficulty)
+        if difficulty != before:
+            new_logit = _logit(difficulty)
+            contributions.append((f"rule:{rule.id}", new_logit - logit))
+            logit = new_logit
+        if rule.confidence is not None:
+            confidence = rule.confidence
+        return task, complexity, difficulty, confidence, logit
 
     def opening(self, lowered: str) -> str:
         """The lowercased prompt from its first word, after any lead filler ("ok so", "can you please")."""
@@ -399,14 +305,6 @@ class Classifier:
             else:
                 break
         return text
-
-    def _leads(self, lowered: str) -> Iterator[int]:
-        """Indexes of the signals one of whose `lead` phrases opens the prompt."""
-        text = self.opening(lowered)
-        first = self._words(text[:40])
-        for i, phrase in self._lead_index.get(first[0], ()) if first and text.startswith(first[0]) else ():
-            if text.startswith(phrase) and not text[len(phrase) : len(phrase) + 1].isalnum():
-                yield i
 
     def length_term(self, tokens: int, fired: Sequence[str] = ()) -> float:
         """clamp(ln(tokens / pivot), min, max): the length term before its weight; `length.by_signal` may
@@ -447,26 +345,6 @@ class Classifier:
                 level += 1
         return COMPLEXITIES[level]
 
-    def _task(self, votes: dict[str, float]) -> tuple[str, float]:
-        if not votes:
-            return self.default_task, 0.0
-        if len(votes) == 1:
-            for task, n in votes.items():
-                return task, n - 0.0
-        ranked = sorted(votes.items(), key=lambda kv: -kv[1])  # stable: ties keep the first voted
-        second = ranked[1][1] if len(ranked) > 1 else 0.0
-        return ranked[0][0], ranked[0][1] - second
-
-    def _confidence(self, difficulty: float, margin: float) -> float:
-        c = self.confidence
-        distance = min([abs(difficulty - cut) for cut in self.bands])
-        value = (
-            c.base
-            + min(c.per_vote * margin, c.max_vote_gain)
-            + min(c.per_band_distance * distance, c.max_band_gain)
-        )
-        return round(min(max(value, 0.0), 10.0), 2)
-
     def _into_band(self, difficulty: float, complexity: str) -> float:
         edges = (0.0, *self.bands, 1.0)
         level = COMPLEXITIES.index(complexity)
@@ -488,13 +366,6 @@ def _grouped(
 
 
 _NOT_WORD = " \t\n\r\f\v.,;:!?-–—*#>\"'`([{/"  # what may come before the first word of a prompt
-
-
-def _sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
 
 
 def _logit(p: float) -> float:

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT", "entry_path", "key_of", "read", "write"]
 
-FORMAT = 3
+FORMAT = 4
 RACY_NS = 2_000_000_000  # a file changed less than this long before it was cached is checked by content
 _FOLDER = "cache"
 _TAG = sys.implementation.cache_tag or sys.implementation.name
@@ -58,6 +58,7 @@ _COMPILERS = (
     "policy/namespace.py",
     "classify/_analysis.py",
     "classify/_classifier.py",
+    "classify/_codegen.py",
     "classify/_compile.py",
     "classify/_patterns.py",
     "classify/_plan.py",

@@ -1,0 +1,433 @@
+"""The classifier's per-prompt work as one Python function written for its policy: the signals' walk unrolled
+in their order (requires/unless as local booleans, weights, caps and votes as constants, each regex's search
+bound in, each regex behind the exact tests that can rule it out), then the task, length, difficulty and
+confidence arithmetic and the override rules, as `Classifier` ran them in a loop over its data.
+
+The source is generated when a policy is compiled and only its code object is kept (in the compiled-policy
+cache too); a process that loads it runs no compiler. No text of the policy's (an id, a phrase, a pattern, a
+number) is ever written into the source: the source names values by their position in `consts` (plain data,
+kept with the code) or in `runtime(classifier)` (callables rebuilt at load, in an order that depends only on
+the classifier's plan).
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from types import CodeType
+    from typing import Any
+
+    from llm_router.classify._classifier import Classifier
+
+_FIXED = (
+    "Features",
+    "new",
+    "exp",
+    "log",
+    "ceil",
+    "digit",
+    "skip",
+    "words",
+    "wmatch",
+    "apply",
+    "lexicon",
+    "negvote",
+)
+
+
+def runtime(clf: Classifier) -> list[Any]:
+    """The callables the generated function uses, in the order the generator numbers them: the fixed ones,
+    then per signal of the plan its parts' (search, finditer) or its own finditer, then each override's
+    search."""
+    import math
+
+    from llm_router.decision import Features
+
+    lexicon = clf.lexicon
+    out: list[Any] = [
+        Features,
+        tuple.__new__,
+        math.exp,
+        math.log,
+        math.ceil,
+        clf._digit,
+        clf._skip,
+        clf._words,
+        clf._words.__self__.match,  # type: ignore[attr-defined]
+        clf._apply,
+        None if lexicon is None else lexicon.score,
+        _negvote,
+    ]
+    for step in clf._plan:
+        parts = step[5]
+        if parts is None:
+            out.append(step[4])
+        else:
+            for part in parts:
+                out.extend((part[2], part[3]))
+    out.extend(rule.search for rule in clf.overrides)
+    return out
+
+
+def _negvote(kv: tuple[str, float]) -> float:
+    return -kv[1]
+
+
+def load(code: CodeType, consts: Sequence[Any], clf: Classifier) -> Callable[[str], Any]:
+    """The per-prompt function of `clf` from its generated code and constants."""
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # noqa: S102 - our own generated code: it only defines `make`
+    return namespace["make"](*runtime(clf), *consts)  # type: ignore[no-any-return]
+
+
+class _Writer:
+    """The generated lines and the constants they name."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.consts: list[Any] = []
+        self.indexes: dict[tuple[type, str], int] = {}
+
+    def k(self, value: Any) -> str:
+        """The name of a constant (one per distinct value of a type)."""
+        key = (type(value), repr(value))  # repr: 0.0 and -0.0 are two constants
+        found = self.indexes.get(key)
+        if found is None:
+            found = self.indexes[key] = len(self.consts)
+            self.consts.append(value)
+        return f"k{found}"
+
+    def __call__(self, depth: int, line: str) -> None:
+        self.lines.append("    " * depth + line)
+
+
+def generate(
+    clf: Classifier, gates: Sequence[Sequence[Sequence[tuple[Any, ...]]] | None]
+) -> tuple[CodeType, tuple[Any, ...]]:
+    """The code object defining `make(*runtime, *consts)`, which returns `classify(prompt) -> Features`,
+    and `consts`. `gates[i][j]` are the tests (`_analysis.gates`) ruling out part j of signal i."""
+    e = _Writer()
+    r = {name: f"r{n}" for n, name in enumerate(_FIXED)}
+    signals = clf.signals
+    plan = clf._plan
+    referenced: set[int] = set()
+    for step in plan:
+        referenced.update(j for j in (*(step[2] or ()), *(step[3] or ())) if 0 <= j < len(signals))
+    by_id: dict[str, list[int]] = {}
+    for i, s in enumerate(signals):
+        by_id.setdefault(s.id, []).append(i)
+    for sid in clf.length_by_signal:
+        referenced.update(by_id.get(sid, ()))
+    head, tail = int(clf.head), int(clf.tail)
+    b = 2
+    # what classify does before the walk: the window, its words and phrases, the lead phrases
+    e(b, f"if len(prompt) <= {head + tail}:")
+    e(b + 1, "text = prompt")
+    e(b, "else:")
+    e(b + 1, f"text = prompt[:{head}] + {e.k(chr(10))} + prompt[len(prompt) - {tail}:]")
+    e(b, "lowered = text.lower()")
+    e(b, f"tokens = int({r['ceil']}(len(prompt) / {e.k(clf.chars_per_token)}))")
+    e(b, f"counts = [0] * {len(signals)}")
+    e(b, f"words = {r['words']}(lowered)")
+    e(b, f"index = {e.k(clf._index)}")
+    e(b, "for word in index.keys() & words:")
+    e(b + 1, "ids, groups = index[word]")
+    e(b + 1, "for i in ids:")
+    e(b + 2, "counts[i] += 1")
+    e(b + 1, "for opening, pairs in groups:")
+    e(b + 2, "if opening in lowered:")
+    e(b + 3, "for i, phrase in pairs:")
+    e(b + 4, "if phrase in lowered:")
+    e(b + 5, "counts[i] += 1")
+    if clf._loose_by_char:
+        e(b, f"for char, pairs in {e.k(clf._loose_by_char)}:")
+        e(b + 1, "if char in lowered:")
+        e(b + 2, "for i, phrase in pairs:")
+        e(b + 3, "if phrase in lowered:")
+        e(b + 4, "counts[i] += 1")
+    if clf._lead_index:
+        _leads(e, b, clf, r)
+    # the signals, in order
+    e(b, "fired = []")
+    e(b, f"contributions = [{e.k(('bias', clf.bias))}]")
+    e(b, f"logit = {e.k(clf.bias)}")
+    e(b, "votes = {}")
+    e(b, "needs = 0")
+    e(b, "hd = ch = None")
+    if referenced:
+        e(b, " = ".join(f"f{j}" for j in sorted(referenced)) + " = False")
+    nr = len(_FIXED)
+    for i, step in enumerate(plan):
+        nr = _signal(e, b, step, signals[i], referenced, gates[i] if i < len(gates) else None, r, nr)
+    _after(e, b, clf, by_id, r, nr)
+    names = [*(f"r{n}" for n in range(nr + len(clf.overrides))), *(f"k{n}" for n in range(len(e.consts)))]
+    source = "\n".join(
+        ["def make(" + ", ".join(names) + "):", "    def classify(prompt):", *e.lines, "    return classify"]
+    )
+    return compile(source, "<classifier>", "exec"), tuple(e.consts)
+
+
+def _leads(e: _Writer, b: int, clf: Classifier, r: dict[str, str]) -> None:
+    """Count the signals one of whose `lead` phrases opens the prompt, after the lead filler."""
+    from llm_router.classify._classifier import _NOT_WORD
+
+    e(b, f"opening = lowered[:300].lstrip({e.k(_NOT_WORD)})")
+    if clf._fillers:
+        e(b, "for _ in (0, 1, 2, 3):")
+        e(b + 1, f"for filler in {e.k(clf._fillers)}.get(opening[:1], ()):")
+        e(b + 2, "if opening.startswith(filler) and not opening[len(filler) : len(filler) + 1].isalnum():")
+        e(b + 3, f"opening = opening[len(filler) :].lstrip({e.k(_NOT_WORD)})")
+        e(b + 3, "break")
+        e(b + 1, "else:")
+        e(b + 2, "break")
+    e(b, f"first = {r['wmatch']}(opening, 0, 40)")
+    e(b, "if first is not None:")
+    e(b + 1, f"for i, phrase in {e.k(clf._lead_index)}.get(first.group(), ()):")
+    e(b + 2, "if opening.startswith(phrase) and not opening[len(phrase) : len(phrase) + 1].isalnum():")
+    e(b + 3, "counts[i] += 1")
+
+
+def _any(names: Sequence[str]) -> str:
+    return "(" + " or ".join(names) + ")"
+
+
+def _signal(
+    e: _Writer,
+    b: int,
+    step: tuple[Any, ...],
+    signal: Any,
+    referenced: set[int],
+    gates: Sequence[Sequence[tuple[Any, ...]]] | None,
+    r: dict[str, str],
+    nr: int,
+) -> int:
+    """One signal's step; returns the number of the next runtime callable."""
+    (i, sid, requires, unless, finditer, parts, enough, min_count, max_count, weight, task, votes, bits) = (
+        step
+    )
+    counted = bool(signal.words or signal.phrases or signal.lead)
+    searched = finditer is not None
+    if parts is None and searched:
+        own = f"r{nr}"
+        nr += 1
+    elif parts is not None:
+        nr0, nr = nr, nr + 2 * len(parts)
+    else:
+        nr += 1  # a signal without a regex holds None there
+    if not counted and not searched:
+        return nr
+    e(b, f"# signal {int(i)}")
+    depth = b
+    tests = []
+    if requires is not None:
+        tests.append(_any([f"f{j}" if j in referenced else "False" for j in sorted(requires)]))
+    if unless is not None:
+        tests.append("not " + _any([f"f{j}" if j in referenced else "False" for j in sorted(unless)]))
+    if tests:
+        e(depth, "if " + " and ".join(tests) + ":")
+        depth += 1
+    e(depth, f"n = counts[{int(i)}]" if counted else "n = 0")
+    enough = int(enough)
+    if parts is None and searched:
+        e(depth, f"if n < {enough}:")
+        e(depth + 1, "try:")
+        e(depth + 2, f"for _ in {own}(text):")
+        e(depth + 3, "n += 1")
+        e(depth + 3, f"if n >= {enough}:")
+        e(depth + 4, "break")
+        e(depth + 1, "except TimeoutError:")
+        e(depth + 2, f"contributions.append({e.k((f'timeout:{sid}', 0.0))})")
+    elif parts is not None:
+        d = depth
+        for j, (digit, literals, _search, each) in enumerate(parts):
+            e(d, f"if n < {enough}:")
+            d += 1
+            part_gates = gates[j] if gates is not None and j < len(gates) else ()
+            _part(
+                e, d, digit, literals, each, part_gates, f"r{nr0 + 2 * j}", f"r{nr0 + 2 * j + 1}", enough, r
+            )
+    threshold = max(int(min_count), 1)
+    e(depth, "if n:" if threshold == 1 else f"if n >= {threshold}:")
+    d = depth + 1
+    if i in referenced:
+        e(d, f"f{int(i)} = True")
+    e(d, f"fired.append({e.k(sid)})")
+    if bits:
+        e(d, f"needs |= {int(bits)}")
+    if weight:
+        if max_count == 1:
+            effect = weight * 1
+            e(d, f"logit += {e.k(effect)}")
+            e(d, f"contributions.append({e.k((f'signal:{sid}', effect))})")
+        else:
+            e(d, f"effect = {e.k(weight)} * min(n, {int(max_count)})")
+            e(d, "logit += effect")
+            e(d, f"contributions.append(({e.k(f'signal:{sid}')}, effect))")
+    if task is not None:
+        e(d, f"votes[{e.k(task)}] = votes.get({e.k(task)}, 0.0) + {e.k(votes)}")
+    return nr
+
+
+def _part(
+    e: _Writer,
+    d: int,
+    digit: bool,
+    literals: Sequence[str] | None,
+    each: Any,
+    gates: Sequence[tuple[Any, ...]],
+    search: str,
+    finditer: str,
+    enough: int,
+    r: dict[str, str],
+) -> None:
+    """One regex of a signal: searched unless a test rules it out (`n` counts its hits)."""
+    kinds = {g[0]: g for g in gates} if each is None else {}  # the gates hold for a match at the start only
+    if digit:
+        e(d, "if hd is None:")
+        e(d + 1, f"hd = {r['digit']}(text) is not None")
+    tests = ["hd"] if digit else []
+    if literals:
+        tests.append(_any([f"{e.k(lit)} in text" for lit in literals]))
+    if "len" in kinds:
+        _, low, high = kinds["len"]
+        tests.append(f"{int(low)} <= len(text)" + ("" if high is None else f" <= {int(high)}"))
+        e(d, ("if " + " and ".join(tests) + ":") if tests else "if True:")
+        e(d + 1, "n += 1")
+        return
+    if "always" in kinds:
+        e(d, ("if " + " and ".join(tests) + ":") if tests else "if True:")
+        e(d + 1, "n += 1")
+        return
+    if "literals" in kinds:
+        tests.append(_any([f"{e.k(lit)} in text" for lit in kinds["literals"][1]]))
+    if "first" in kinds:
+        _, skip, chars = kinds["first"]
+        if skip:
+            e(d, "if ch is None:")
+            e(d + 1, f"ch = {r['skip']}(text).end()")
+            e(d + 1, "ch = text[ch : ch + 1]")
+            tests.append(f"ch in {e.k(frozenset(chars))}")
+        else:
+            tests.append(f"text[:1] in {e.k(frozenset(chars))}")
+    if tests:
+        e(d, "if " + " and ".join(tests) + ":")
+        d += 1
+    if each is None or enough == 1:
+        e(d, f"if {search}(text) is not None:")
+        e(d + 1, "n += 1")
+    else:
+        e(d, f"if n + 1 >= {enough}:")
+        e(d + 1, f"if {search}(text) is not None:")
+        e(d + 2, "n += 1")
+        e(d, "else:")
+        e(d + 1, f"for _ in {finditer}(text):")
+        e(d + 2, "n += 1")
+        e(d + 2, f"if n >= {enough}:")
+        e(d + 3, "break")
+
+
+def _after(
+    e: _Writer, b: int, clf: Classifier, by_id: dict[str, list[int]], r: dict[str, str], nr: int
+) -> None:
+    """The task, the length term, the difficulty, its band and confidence, the override rules."""
+    e(b, "if not votes:")
+    e(b + 1, f"task = {e.k(clf.default_task)}")
+    e(b + 1, "margin = 0.0")
+    e(b, "elif len(votes) == 1:")
+    e(b + 1, "for task, margin in votes.items():")
+    e(b + 2, "margin = margin - 0.0")
+    e(b, "else:")
+    e(b + 1, f"ranked = sorted(votes.items(), key={r['negvote']})")
+    e(b + 1, "task = ranked[0][0]")
+    e(b + 1, "margin = ranked[0][1] - ranked[1][1]")
+    if clf.task_bias:
+        e(b, f"effect = {e.k(dict(clf.task_bias))}.get(task, 0.0)")
+        e(b, "if effect:")
+        e(b + 1, "logit += effect")
+        e(b + 1, f"contributions.append(({e.k('task:')} + task, effect))")
+    # length_term: clamp(ln(tokens / pivot), min, max), `by_signal` raising min
+    e(b, f"low = {e.k(clf.length_min)}")
+    for sid, adjust in clf.length_by_signal.items():
+        if adjust.min is not None and by_id.get(sid):
+            e(b, f"if {e.k(adjust.min)} > low and {_any([f'f{j}' for j in by_id[sid]])}:")
+            e(b + 1, f"low = {e.k(adjust.min)}")
+    e(b, f"term = min(max({r['log']}(max(tokens, 1) / {e.k(clf.length_pivot)}), low), {e.k(clf.length_max)})")
+    # length_override: above the pivot, the smallest of the task's and the fired signals' weights
+    e(b, f"weight = {e.k(clf.length_weight)}")
+    weights = [(sid, a.weight) for sid, a in clf.length_by_signal.items() if a.weight is not None]
+    if clf.length_by_task or weights:
+        e(b, "if term > 0:")
+        e(b + 1, "found = []")
+        if clf.length_by_task:
+            e(b + 1, f"if task in {e.k(dict(clf.length_by_task))}:")
+            e(b + 2, f"found.append({e.k(dict(clf.length_by_task))}[task])")
+        for sid, weight in weights:
+            if by_id.get(sid):
+                e(b + 1, f"if {_any([f'f{j}' for j in by_id[sid]])}:")
+                e(b + 2, f"found.append({e.k(weight)})")
+        e(b + 1, "if found:")
+        e(b + 2, "weight = min(found)")
+    e(b, "if weight:")
+    e(b + 1, "effect = weight * term")
+    e(b + 1, "logit += effect")
+    e(b + 1, f"contributions.append(({e.k('length')}, effect))")
+    if clf.lexicon is not None:
+        e(b, f"effect = {r['lexicon']}(words)")
+        e(b, "if effect:")
+        e(b + 1, "logit += effect")
+        e(b + 1, f"contributions.append(({e.k('lexicon')}, effect))")
+    e(b, "if logit >= 0:")
+    e(b + 1, f"difficulty = 1.0 / (1.0 + {r['exp']}(-logit))")
+    e(b, "else:")
+    e(b + 1, f"x = {r['exp']}(logit)")
+    e(b + 1, "difficulty = x / (1.0 + x)")
+    bands = [e.k(cut) for cut in clf.bands]
+    from llm_router.decision import COMPLEXITIES
+
+    e(
+        b,
+        f"complexity = {e.k(COMPLEXITIES)}["
+        + " + ".join(["0", *(f"(difficulty >= {k})" for k in bands)])
+        + "]",
+    )
+    distances = [f"abs(difficulty - {k})" for k in bands]
+    e(
+        b,
+        "distance = "
+        + (
+            distances[0]
+            if len(distances) == 1
+            else f"min({', '.join(distances)})"
+            if distances
+            else "min(())"
+        ),
+    )
+    c = clf.confidence
+    e(
+        b,
+        f"value = {e.k(c.base)} + min({e.k(c.per_vote)} * margin, {e.k(c.max_vote_gain)})"
+        f" + min({e.k(c.per_band_distance)} * distance, {e.k(c.max_band_gain)})",
+    )
+    e(b, "confidence = round(min(max(value, 0.0), 10.0), 2)")
+    for n, rule in enumerate(clf.overrides):
+        e(b, "try:")
+        e(b + 1, f"found = r{nr + n}(text)")
+        e(b, "except TimeoutError:")
+        e(b + 1, f"contributions.append({e.k((f'timeout:{rule.id}', 0.0))})")
+        e(b + 1, "found = None")
+        e(b, "if found is not None:")
+        e(
+            b + 1,
+            f"task, complexity, difficulty, confidence, logit = {r['apply']}({int(n)}, fired, contributions,"
+            " task, complexity, difficulty, confidence, logit)",
+        )
+        e(b, "else:")
+        b += 1
+    e(b, "pass")
+    b = 2
+    e(
+        b,
+        f"return {r['new']}({r['Features']}, (tokens, task, complexity, difficulty, confidence, tuple(fired),"
+        " tuple(contributions), bool(needs & 1), bool(needs & 2)))",
+    )
