@@ -152,25 +152,32 @@ def anchored(compiled: re.Pattern[str]) -> bool:
 
 
 def gates(compiled: re.Pattern[str]) -> tuple[tuple[Any, ...], ...]:
-    """Tests on the text, each cheaper than a search, that every text the pattern (one that can match only
-    at the start) matches passes, read from `re`'s parse:
+    """Tests on the text, each cheaper than a search, that every text the pattern matches passes, read from
+    `re`'s parse (all but `atoms` for a pattern that can match only at the start):
 
     - `("always",)`: the pattern is `\\A` (or `^`) alone, which matches every text;
     - `("len", low, high)`: it is `(?s)\\A.{low,high}\\Z`, which matches exactly the texts of that length;
     - `("first", skip, chars)`: the first character of a match (after the non-word characters the pattern
       opens with, when `skip`) is one of `chars`, all ASCII word characters;
-    - `("literals", strings)`: every match holds one of these strings.
+    - `("literals", strings)`: every match holds one of these strings;
+    - `("atoms", digit, chars)`: for a pattern that can match anywhere, every match holds one of `chars`, or
+      a digit (what `\\d` finds) when `digit`.
 
     `always` and `len` stand for the search itself; the others only rule texts out."""
     from re import _constants as c  # type: ignore[attr-defined]
     from re import _parser  # type: ignore[attr-defined]
 
-    if not anchored(compiled) or compiled.flags & (re.ASCII | re.LOCALE):
+    if compiled.flags & (re.ASCII | re.LOCALE):
         return ()
     try:
         parsed = _parser.parse(compiled.pattern, compiled.flags)
     except Exception:  # noqa: BLE001 - re's internals differ in this Python: search it as it is
         return ()
+    if not anchored(compiled):
+        found = None if parsed.state.flags & c.SRE_FLAG_IGNORECASE else _atoms(parsed.data, c)
+        if found is None or len(found) > MAX_ATOMS:
+            return ()
+        return (("atoms", _DIGIT in found, "".join(sorted(found - {_DIGIT}))),)
     items = list(parsed.data)
     start = (c.AT, c.AT_BEGINNING_STRING)
     multiline = parsed.state.flags & c.SRE_FLAG_MULTILINE
@@ -262,4 +269,48 @@ def _first_item(op: Any, av: Any, c: Any) -> tuple[frozenset[str], bool] | None:
         return None if inner is None else (inner[0], inner[1] or av[0] == 0)
     if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
         return frozenset(), True
+    return None
+
+
+MAX_ATOMS = 8  # more `in` tests than this cost about what the search does
+_DIGIT = ""  # the atom "a digit": a text holds it when `\d` finds something in it
+
+
+def _atoms(items: Any, c: Any) -> frozenset[str] | None:
+    """Characters (and `_DIGIT`) one of which every match of this sequence holds: the smallest such set of
+    any of its items (None when no item requires one)."""
+    found = [a for a in (_atoms_item(op, av, c) for op, av in items) if a is not None]
+    return min(found, key=len, default=None)
+
+
+def _atoms_item(op: Any, av: Any, c: Any) -> frozenset[str] | None:
+    if op is c.LITERAL:
+        return frozenset([_DIGIT if chr(av) in "0123456789" else chr(av)])
+    if op is c.IN:
+        out: set[str] = set()
+        for member, value in av:
+            if member is c.LITERAL:
+                out.add(_DIGIT if chr(value) in "0123456789" else chr(value))
+            elif member is c.RANGE and value[1] - value[0] < 64:
+                out.update(
+                    _DIGIT if chr(x) in "0123456789" else chr(x) for x in range(value[0], value[1] + 1)
+                )
+            elif member is c.CATEGORY and value is c.CATEGORY_DIGIT:
+                out.add(_DIGIT)
+            else:
+                return None
+        return frozenset(out) or None
+    if op is c.BRANCH:
+        alternatives = [_atoms(branch, c) for branch in av[1]]
+        if any(a is None for a in alternatives):
+            return None
+        return frozenset().union(*alternatives)  # type: ignore[arg-type]
+    if op is c.SUBPATTERN:
+        return None if av[1] & c.SRE_FLAG_IGNORECASE else _atoms(av[3], c)
+    if op is c.ATOMIC_GROUP:
+        return _atoms(av, c)
+    if op is c.ASSERT:  # a positive lookahead or lookbehind: what it needs is in the text
+        return _atoms(av[1], c)
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)) and av[0] >= 1:
+        return _atoms(av[2], c)
     return None

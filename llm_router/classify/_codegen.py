@@ -12,6 +12,9 @@ the classifier's plan).
 
 from __future__ import annotations
 
+from llm_router.classify import _plan
+from llm_router.classify._patterns import Anchored, Prefiltered
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -30,6 +33,7 @@ _FIXED = (
     "skip",
     "words",
     "wmatch",
+    "index",
     "apply",
     "lexicon",
     "negvote",
@@ -55,6 +59,7 @@ def runtime(clf: Classifier) -> list[Any]:
         clf._skip,
         clf._words,
         clf._words.__self__.match,  # type: ignore[attr-defined]
+        clf._index,
         clf._apply,
         None if lexicon is None else lexicon.score,
         _negvote,
@@ -66,7 +71,15 @@ def runtime(clf: Classifier) -> list[Any]:
         else:
             for part in parts:
                 out.extend((part[2], part[3]))
-    out.extend(rule.search for rule in clf.overrides)
+    for rule in clf.overrides:  # a built-in one's own search: the generated code tests what it ruled out
+        owner = getattr(rule.search, "__self__", None)
+        out.append(
+            owner.compiled.match
+            if isinstance(owner, Anchored)
+            else owner.compiled.search
+            if isinstance(owner, Prefiltered)
+            else rule.search
+        )
     return out
 
 
@@ -130,16 +143,17 @@ def generate(
     e(b, f"tokens = int({r['ceil']}(len(prompt) / {e.k(clf.chars_per_token)}))")
     e(b, f"counts = [0] * {len(signals)}")
     e(b, f"words = {r['words']}(lowered)")
-    e(b, f"index = {e.k(clf._index)}")
+    e(b, f"index = {r['index']}")
     e(b, "for word in index.keys() & words:")
     e(b + 1, "ids, groups = index[word]")
     e(b + 1, "for i in ids:")
     e(b + 2, "counts[i] += 1")
-    e(b + 1, "for opening, pairs in groups:")
-    e(b + 2, "if opening in lowered:")
-    e(b + 3, "for i, phrase in pairs:")
-    e(b + 4, "if phrase in lowered:")
-    e(b + 5, "counts[i] += 1")
+    d = b + 1
+    e(d, "for opening, pairs in groups:")
+    e(d + 1, "if opening in lowered:")
+    e(d + 2, "for i, phrase in pairs:")
+    e(d + 3, "if phrase in lowered:")
+    e(d + 4, "counts[i] += 1")
     if clf._loose_by_char:
         e(b, f"for char, pairs in {e.k(clf._loose_by_char)}:")
         e(b + 1, "if char in lowered:")
@@ -282,38 +296,13 @@ def _part(
     r: dict[str, str],
 ) -> None:
     """One regex of a signal: searched unless a test rules it out (`n` counts its hits)."""
-    kinds = {g[0]: g for g in gates} if each is None else {}  # the gates hold for a match at the start only
-    if digit:
-        e(d, "if hd is None:")
-        e(d + 1, f"hd = {r['digit']}(text) is not None")
-    tests = ["hd"] if digit else []
-    if literals:
-        tests.append(_any([f"{e.k(lit)} in text" for lit in literals]))
-    if "len" in kinds:
-        _, low, high = kinds["len"]
-        tests.append(f"{int(low)} <= len(text)" + ("" if high is None else f" <= {int(high)}"))
-        e(d, ("if " + " and ".join(tests) + ":") if tests else "if True:")
-        e(d + 1, "n += 1")
-        return
-    if "always" in kinds:
-        e(d, ("if " + " and ".join(tests) + ":") if tests else "if True:")
-        e(d + 1, "n += 1")
-        return
-    if "literals" in kinds:
-        tests.append(_any([f"{e.k(lit)} in text" for lit in kinds["literals"][1]]))
-    if "first" in kinds:
-        _, skip, chars = kinds["first"]
-        if skip:
-            e(d, "if ch is None:")
-            e(d + 1, f"ch = {r['skip']}(text).end()")
-            e(d + 1, "ch = text[ch : ch + 1]")
-            tests.append(f"ch in {e.k(frozenset(chars))}")
-        else:
-            tests.append(f"text[:1] in {e.k(frozenset(chars))}")
+    tests, exact = _tests(e, d, digit, literals, gates, r, anchored=each is None)
     if tests:
         e(d, "if " + " and ".join(tests) + ":")
         d += 1
-    if each is None or enough == 1:
+    if exact:
+        e(d, "n += 1")
+    elif each is None or enough == 1:
         e(d, f"if {search}(text) is not None:")
         e(d + 1, "n += 1")
     else:
@@ -325,6 +314,57 @@ def _part(
         e(d + 2, "n += 1")
         e(d + 2, f"if n >= {enough}:")
         e(d + 3, "break")
+
+
+def _has_digit(e: _Writer, d: int, r: dict[str, str]) -> None:
+    """Set `hd`, whether the window holds a digit, once: an ASCII text by the ten digits, others by `\\d`."""
+    e(d, "if hd is None:")
+    ascii_digits = _any([f"{e.k(x)} in text" for x in "0123456789"])
+    e(d + 1, f"hd = {ascii_digits} if text.isascii() else {r['digit']}(text) is not None")
+
+
+def _tests(
+    e: _Writer,
+    d: int,
+    digit: bool,
+    literals: Sequence[str] | None,
+    gates: Sequence[tuple[Any, ...]],
+    r: dict[str, str],
+    anchored: bool,
+) -> tuple[list[str], bool]:
+    """The tests a text must pass for a pattern to match in it (`gates` only for one that can match only at
+    the start), and whether passing them is matching (`always`, `len`). Writes what computes their inputs
+    once per prompt: whether the window holds a digit (`hd`), its first word character (`ch`)."""
+    kinds = {g[0]: g for g in gates if anchored or g[0] == "atoms"}
+    tests = []
+    if "atoms" in kinds and not literals and not digit:
+        _, atom_digit, chars = kinds["atoms"]
+        if atom_digit and not digit:
+            _has_digit(e, d, r)
+        tests.append(_any([*(["hd"] if atom_digit else []), *(f"{e.k(x)} in text" for x in chars)]))
+    if digit:
+        _has_digit(e, d, r)
+        tests.insert(0, "hd")
+    if literals:
+        tests.append(_any([f"{e.k(lit)} in text" for lit in literals]))
+    if "len" in kinds:
+        _, low, high = kinds["len"]
+        tests.append(f"{int(low)} <= len(text)" + ("" if high is None else f" <= {int(high)}"))
+        return tests, True
+    if "always" in kinds:
+        return tests, True
+    if "literals" in kinds:
+        tests.append(_any([f"{e.k(lit)} in text" for lit in kinds["literals"][1]]))
+    if "first" in kinds:
+        _, skip, chars = kinds["first"]
+        if skip:
+            e(d, "if ch is None:")
+            e(d + 1, f"ch = {r['skip']}(text).end()")
+            e(d + 1, "ch = text[ch : ch + 1]")
+            tests.append(f"ch in {e.k(frozenset(chars))}")
+        else:
+            tests.append(f"text[:1] in {e.k(frozenset(chars))}")
+    return tests, False
 
 
 def _after(
@@ -410,12 +450,30 @@ def _after(
         f" + min({e.k(c.per_band_distance)} * distance, {e.k(c.max_band_gain)})",
     )
     e(b, "confidence = round(min(max(value, 0.0), 10.0), 2)")
+    from llm_router.classify._analysis import gates
+
     for n, rule in enumerate(clf.overrides):
-        e(b, "try:")
-        e(b + 1, f"found = r{nr + n}(text)")
-        e(b, "except TimeoutError:")
-        e(b + 1, f"contributions.append({e.k((f'timeout:{rule.id}', 0.0))})")
-        e(b + 1, "found = None")
+        owner = getattr(rule.search, "__self__", None)
+        literals = owner.literals if isinstance(owner, Prefiltered) else None
+        if isinstance(owner, Anchored):
+            tests, exact = _tests(e, b, False, None, gates(owner.compiled), r, anchored=True)
+        elif _plan._is_re(owner) or isinstance(owner, Prefiltered):
+            tests, exact = _tests(
+                e, b, False, literals, gates(getattr(owner, "compiled", owner)), r, anchored=False
+            )
+        else:  # a user's pattern: searched as it is, under its time limit
+            tests, exact = [], False
+        e(b, "found = None")
+        if tests:
+            e(b, "if " + " and ".join(tests) + ":")
+        d = b + 1 if tests else b
+        if exact:
+            e(d, "found = True")
+        else:
+            e(d, "try:")
+            e(d + 1, f"found = r{nr + n}(text)")
+            e(d, "except TimeoutError:")
+            e(d + 1, f"contributions.append({e.k((f'timeout:{rule.id}', 0.0))})")
         e(b, "if found is not None:")
         e(
             b + 1,
