@@ -20,6 +20,23 @@ def fast(compiled: re.Pattern[str]) -> re.Pattern[str] | Anchored | Prefiltered:
     return Prefiltered(compiled, literals) if literals else compiled
 
 
+_parsed: dict[tuple[str, int], Any] = {}
+
+
+def _parse(compiled: re.Pattern[str]) -> Any:
+    """`re`'s parse of a pattern, once per pattern in a process (each analysis below reads it; none changes
+    it)."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    key = (compiled.pattern, compiled.flags)
+    found = _parsed.get(key)
+    if found is None:
+        if len(_parsed) >= 1024:
+            _parsed.clear()
+        found = _parsed[key] = _parser.parse(compiled.pattern, compiled.flags)
+    return found
+
+
 MAX_LITERALS = 16  # a prefilter of more alternatives than this costs about what the search does
 
 
@@ -28,7 +45,6 @@ def required_literals(compiled: re.Pattern[str]) -> tuple[str, ...] | None:
     for a sequence the longest run of literal characters, or an alternation's, whichever is surest; for an
     alternation, one such set per alternative. Case-insensitive patterns get none."""
     from re import _constants as c  # type: ignore[attr-defined]
-    from re import _parser  # type: ignore[attr-defined]
 
     def best(sets: list[frozenset[str]]) -> frozenset[str] | None:
         # Surest first: literals of three characters or more (short ones occur inside common words), then
@@ -66,7 +82,7 @@ def required_literals(compiled: re.Pattern[str]) -> tuple[str, ...] | None:
         return None
 
     try:
-        parsed = _parser.parse(compiled.pattern, compiled.flags)
+        parsed = _parse(compiled)
         if parsed.state.flags & c.SRE_FLAG_IGNORECASE:
             return None
         found = sequence(parsed.data)
@@ -84,7 +100,6 @@ def needs_digit(compiled: re.Pattern[str]) -> bool:
     every alternative is a digit, a class of digits only, a repetition of at least one of those, or a
     lookaround that needs one."""
     from re import _constants as c  # type: ignore[attr-defined]
-    from re import _parser  # type: ignore[attr-defined]
 
     def sequence(items: Any) -> bool:
         return any(item(op, av) for op, av in items)
@@ -118,7 +133,7 @@ def needs_digit(compiled: re.Pattern[str]) -> bool:
         return False
 
     try:
-        return sequence(_parser.parse(compiled.pattern, compiled.flags).data)
+        return sequence(_parse(compiled).data)
     except Exception:  # noqa: BLE001 - re's internals differ in this Python: search it always
         return False
 
@@ -127,7 +142,6 @@ def anchored(compiled: re.Pattern[str]) -> bool:
     """Whether a pattern can match only at the start of the text: every top-level alternative opens with
     `\\A`, or with `^` outside MULTILINE (inline flags and groups around the anchor are looked through)."""
     from re import _constants as c  # type: ignore[attr-defined]
-    from re import _parser  # type: ignore[attr-defined]
 
     def opens(items: Any, multiline: bool) -> bool:
         if not items:
@@ -145,7 +159,7 @@ def anchored(compiled: re.Pattern[str]) -> bool:
         return False
 
     try:
-        parsed = _parser.parse(compiled.pattern, compiled.flags)
+        parsed = _parse(compiled)
         return opens(parsed.data, bool(parsed.state.flags & c.SRE_FLAG_MULTILINE))
     except Exception:  # noqa: BLE001 - re's internals differ in this Python: search it as it is
         return False
@@ -165,12 +179,11 @@ def gates(compiled: re.Pattern[str]) -> tuple[tuple[Any, ...], ...]:
 
     `always` and `len` stand for the search itself; the others only rule texts out."""
     from re import _constants as c  # type: ignore[attr-defined]
-    from re import _parser  # type: ignore[attr-defined]
 
     if compiled.flags & (re.ASCII | re.LOCALE):
         return ()
     try:
-        parsed = _parser.parse(compiled.pattern, compiled.flags)
+        parsed = _parse(compiled)
     except Exception:  # noqa: BLE001 - re's internals differ in this Python: search it as it is
         return ()
     if not anchored(compiled):
@@ -314,3 +327,63 @@ def _atoms_item(op: Any, av: Any, c: Any) -> frozenset[str] | None:
     if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)) and av[0] >= 1:
         return _atoms(av[2], c)
     return None
+
+
+def folded(compiled: re.Pattern[str]) -> re.Pattern[str] | None:
+    """For a pattern written `(?i)R`: R compiled without IGNORECASE, which finds in `text.lower()` exactly
+    what the pattern finds in `text` when the text is ASCII (None for any other pattern).
+
+    It holds when R's every character is ASCII and none is an uppercase letter, and R has no backreference
+    and no group that changes case-insensitivity: then each of its tests of one ASCII character c under
+    IGNORECASE (a literal, a class, a category, a word boundary) passes exactly when the same test without it
+    passes for c.lower(), at the same positions (lowercasing ASCII keeps the length), so both searches take
+    the same steps."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    if not compiled.pattern.startswith("(?i)") or compiled.flags & (re.ASCII | re.LOCALE):
+        return None
+    try:
+        plain = re.compile(compiled.pattern[4:], compiled.flags & ~re.IGNORECASE)
+        if plain.flags & re.IGNORECASE or str(_parse(plain).data) != str(_parse(compiled).data):
+            return None
+        ok = _foldable(_parse(compiled).data, c)
+    except Exception:  # noqa: BLE001 - re's internals differ in this Python: search it as it is
+        return None
+    return plain if ok else None
+
+
+def _foldable(items: Any, c: Any) -> bool:
+    def char(code: int) -> bool:
+        return code < 128 and not ord("A") <= code <= ord("Z")
+
+    for op, av in items:
+        if op in (c.LITERAL, c.NOT_LITERAL):
+            ok = char(av)
+        elif op is c.IN:
+            ok = all(
+                (member is c.LITERAL and char(value))
+                or (
+                    member is c.RANGE
+                    and value[1] < 128
+                    and not (value[0] <= ord("Z") and value[1] >= ord("A"))
+                )
+                or member in (c.CATEGORY, c.NEGATE)
+                for member, value in av
+            )
+        elif op in (c.ANY, c.AT):
+            ok = True
+        elif op is c.BRANCH:
+            ok = all(_foldable(branch, c) for branch in av[1])
+        elif op is c.SUBPATTERN:
+            ok = not av[1] and not av[2] and _foldable(av[3], c)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+            ok = _foldable(av[2], c)
+        elif op is c.ATOMIC_GROUP:
+            ok = _foldable(av, c)
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            ok = _foldable(av[1], c)
+        else:
+            ok = False
+        if not ok:
+            return False
+    return True

@@ -35,6 +35,7 @@ class Classifier:
         "_consts",
         "_digit",
         "_digit_gates",
+        "_folded",
         "_gates",
         "_run",
         "_skip",
@@ -146,14 +147,17 @@ class Classifier:
         # Per built-in regex signal, per pattern of it: whether a match needs a digit in the text (one `\d`
         # search per prompt then rules out every such pattern of a prompt without digits).
         from llm_router.classify import _plan
-        from llm_router.classify._analysis import gates, needs_digit
+        from llm_router.classify._analysis import folded, gates, needs_digit
 
         digits: list[tuple[bool, ...] | None] = []
         tests: list[tuple[Any, ...] | None] = []  # per pattern of it: what rules it out cheaply (`gates`)
+        folds: list[tuple[Any, ...] | None] = []  # per pattern of it: a `(?i)` one as searched lowercased
         for sig in signals:
             found = _plan.members(sig.finditer)
             digits.append(None if found is None else tuple(needs_digit(_plan.inner(p)) for p in found))
             tests.append(None if found is None else tuple(gates(_plan.inner(p)) for p in found))
+            folds.append(None if found is None else tuple(folded(_plan.inner(p)) for p in found))
+        self._folded: tuple[tuple[Any, ...] | None, ...] = tuple(folds)
         self._digit_gates: tuple[tuple[bool, ...] | None, ...] = tuple(digits)
         self._gates: tuple[tuple[Any, ...] | None, ...] = tuple(tests)
         self._digit: Callable[[str], object] = re.compile(r"\d").search
@@ -221,6 +225,10 @@ class Classifier:
             "words": pattern(self._words.__self__),  # type: ignore[attr-defined]
             "digit": pattern(self._digit.__self__),  # type: ignore[attr-defined]
             "skip": pattern(self._skip.__self__),  # type: ignore[attr-defined]
+            "folded": tuple(
+                None if f is None else tuple(None if p is None else pattern(p) for p in f)
+                for f in self._folded
+            ),
         }
 
     @classmethod
@@ -242,6 +250,10 @@ class Classifier:
         self._words = patterns[state["words"]].findall
         self._digit = patterns[state["digit"]].search
         self._skip = patterns[state["skip"]].match
+        self._folded = tuple(
+            None if f is None else tuple(None if n is None else patterns[n] for n in f)
+            for f in state["folded"]
+        )
         self._gates = ()  # only the code generator reads them, and the code comes with the state
         self._derive()
         return self

@@ -36,7 +36,6 @@ _FIXED = (
     "index",
     "apply",
     "lexicon",
-    "negvote",
 )
 
 
@@ -62,15 +61,21 @@ def runtime(clf: Classifier) -> list[Any]:
         clf._index,
         clf._apply,
         None if lexicon is None else lexicon.score,
-        _negvote,
     ]
     for step in clf._plan:
         parts = step[5]
         if parts is None:
             out.append(step[4])
         else:
-            for part in parts:
-                out.extend((part[2], part[3]))
+            folds = clf._folded[step[0]] if step[0] < len(clf._folded) else None
+            for j, part in enumerate(parts):
+                fold = folds[j] if folds is not None and j < len(folds) else None
+                if fold is None:
+                    out.extend((part[2], part[3], None, None))
+                elif part[3] is None:
+                    out.extend((part[2], part[3], fold.match, None))
+                else:
+                    out.extend((part[2], part[3], fold.search, fold.finditer))
     for rule in clf.overrides:  # a built-in one's own search: the generated code tests what it ruled out
         owner = getattr(rule.search, "__self__", None)
         out.append(
@@ -81,10 +86,6 @@ def runtime(clf: Classifier) -> list[Any]:
             else rule.search
         )
     return out
-
-
-def _negvote(kv: tuple[str, float]) -> float:
-    return -kv[1]
 
 
 def load(code: CodeType, consts: Sequence[Any], clf: Classifier) -> Callable[[str], Any]:
@@ -154,12 +155,14 @@ def generate(
     e(d + 2, "for i, phrase in pairs:")
     e(d + 3, "if phrase in lowered:")
     e(d + 4, "counts[i] += 1")
-    if clf._loose_by_char:
-        e(b, f"for char, pairs in {e.k(clf._loose_by_char)}:")
-        e(b + 1, "if char in lowered:")
-        e(b + 2, "for i, phrase in pairs:")
-        e(b + 3, "if phrase in lowered:")
-        e(b + 4, "counts[i] += 1")
+    for char, pairs in clf._loose_by_char:  # phrases that open with no word, by their first character
+        e(b, f"if {e.k(char)} in lowered:")
+        for i, phrase in pairs:
+            if phrase == char:
+                e(b + 1, f"counts[{int(i)}] += 1")
+            else:
+                e(b + 1, f"if {e.k(phrase)} in lowered:")
+                e(b + 2, f"counts[{int(i)}] += 1")
     if clf._lead_index:
         _leads(e, b, clf, r)
     # the signals, in order
@@ -169,11 +172,14 @@ def generate(
     e(b, "votes = {}")
     e(b, "needs = 0")
     e(b, "hd = ch = None")
+    e(b, "asc = text.isascii()")
     if referenced:
         e(b, " = ".join(f"f{j}" for j in sorted(referenced)) + " = False")
     nr = len(_FIXED)
     for i, step in enumerate(plan):
-        nr = _signal(e, b, step, signals[i], referenced, gates[i] if i < len(gates) else None, r, nr)
+        nr = _signal(
+            e, b, step, signals[i], referenced, gates[i] if i < len(gates) else None, r, nr, clf._folded
+        )
     _after(e, b, clf, by_id, r, nr)
     names = [*(f"r{n}" for n in range(nr + len(clf.overrides))), *(f"k{n}" for n in range(len(e.consts)))]
     source = "\n".join(
@@ -215,6 +221,7 @@ def _signal(
     gates: Sequence[Sequence[tuple[Any, ...]]] | None,
     r: dict[str, str],
     nr: int,
+    folded: Sequence[Sequence[Any] | None],
 ) -> int:
     """One signal's step; returns the number of the next runtime callable."""
     (i, sid, requires, unless, finditer, parts, enough, min_count, max_count, weight, task, votes, bits) = (
@@ -226,7 +233,7 @@ def _signal(
         own = f"r{nr}"
         nr += 1
     elif parts is not None:
-        nr0, nr = nr, nr + 2 * len(parts)
+        nr0, nr = nr, nr + 4 * len(parts)
     else:
         nr += 1  # a signal without a regex holds None there
     if not counted and not searched:
@@ -254,13 +261,17 @@ def _signal(
         e(depth + 2, f"contributions.append({e.k((f'timeout:{sid}', 0.0))})")
     elif parts is not None:
         d = depth
+        folds = folded[i] if i < len(folded) else None
         for j, (digit, literals, _search, each) in enumerate(parts):
             e(d, f"if n < {enough}:")
             d += 1
             part_gates = gates[j] if gates is not None and j < len(gates) else ()
-            _part(
-                e, d, digit, literals, each, part_gates, f"r{nr0 + 2 * j}", f"r{nr0 + 2 * j + 1}", enough, r
-            )
+            at = nr0 + 4 * j
+            search, finditer = f"r{at}(text)", f"r{at + 1}(text)"
+            if folds is not None and j < len(folds) and folds[j] is not None:  # `(?i)`: on the lowered window
+                search = f"(r{at + 2}(lowered) if asc else {search})"
+                finditer = f"(r{at + 3}(lowered) if asc else {finditer})"
+            _part(e, d, digit, literals, each, part_gates, search, finditer, enough, r)
     threshold = max(int(min_count), 1)
     e(depth, "if n:" if threshold == 1 else f"if n >= {threshold}:")
     d = depth + 1
@@ -295,7 +306,8 @@ def _part(
     enough: int,
     r: dict[str, str],
 ) -> None:
-    """One regex of a signal: searched unless a test rules it out (`n` counts its hits)."""
+    """One regex of a signal: searched unless a test rules it out (`n` counts its hits). `search` and
+    `finditer` are the expressions that search the window."""
     tests, exact = _tests(e, d, digit, literals, gates, r, anchored=each is None)
     if tests:
         e(d, "if " + " and ".join(tests) + ":")
@@ -303,14 +315,14 @@ def _part(
     if exact:
         e(d, "n += 1")
     elif each is None or enough == 1:
-        e(d, f"if {search}(text) is not None:")
+        e(d, f"if {search} is not None:")
         e(d + 1, "n += 1")
     else:
         e(d, f"if n + 1 >= {enough}:")
-        e(d + 1, f"if {search}(text) is not None:")
+        e(d + 1, f"if {search} is not None:")
         e(d + 2, "n += 1")
         e(d, "else:")
-        e(d + 1, f"for _ in {finditer}(text):")
+        e(d + 1, f"for _ in {finditer}:")
         e(d + 2, "n += 1")
         e(d + 2, f"if n >= {enough}:")
         e(d + 3, "break")
@@ -320,7 +332,7 @@ def _has_digit(e: _Writer, d: int, r: dict[str, str]) -> None:
     """Set `hd`, whether the window holds a digit, once: an ASCII text by the ten digits, others by `\\d`."""
     e(d, "if hd is None:")
     ascii_digits = _any([f"{e.k(x)} in text" for x in "0123456789"])
-    e(d + 1, f"hd = {ascii_digits} if text.isascii() else {r['digit']}(text) is not None")
+    e(d + 1, f"hd = {ascii_digits} if asc else {r['digit']}(text) is not None")
 
 
 def _tests(
@@ -378,9 +390,10 @@ def _after(
     e(b + 1, "for task, margin in votes.items():")
     e(b + 2, "margin = margin - 0.0")
     e(b, "else:")
-    e(b + 1, f"ranked = sorted(votes.items(), key={r['negvote']})")
-    e(b + 1, "task = ranked[0][0]")
-    e(b + 1, "margin = ranked[0][1] - ranked[1][1]")
+    # the first task voted of those with the most votes (what a stable sort by votes puts first)
+    e(b + 1, "task = max(votes, key=votes.__getitem__)")
+    e(b + 1, "ranked = sorted(votes.values(), reverse=True)")
+    e(b + 1, "margin = ranked[0] - ranked[1]")
     if clf.task_bias:
         e(b, f"effect = {e.k(dict(clf.task_bias))}.get(task, 0.0)")
         e(b, "if effect:")
@@ -397,17 +410,18 @@ def _after(
     e(b, f"weight = {e.k(clf.length_weight)}")
     weights = [(sid, a.weight) for sid, a in clf.length_by_signal.items() if a.weight is not None]
     if clf.length_by_task or weights:
+        # the smallest of the task's weight and the fired signals' (min of a list, folded from its left)
         e(b, "if term > 0:")
-        e(b + 1, "found = []")
+        e(b + 1, "found = None")
         if clf.length_by_task:
             e(b + 1, f"if task in {e.k(dict(clf.length_by_task))}:")
-            e(b + 2, f"found.append({e.k(dict(clf.length_by_task))}[task])")
+            e(b + 2, f"found = {e.k(dict(clf.length_by_task))}[task]")
         for sid, weight in weights:
             if by_id.get(sid):
                 e(b + 1, f"if {_any([f'f{j}' for j in by_id[sid]])}:")
-                e(b + 2, f"found.append({e.k(weight)})")
-        e(b + 1, "if found:")
-        e(b + 2, "weight = min(found)")
+                e(b + 2, f"found = {e.k(weight)} if found is None else min(found, {e.k(weight)})")
+        e(b + 1, "if found is not None:")
+        e(b + 2, "weight = found")
     e(b, "if weight:")
     e(b + 1, "effect = weight * term")
     e(b + 1, "logit += effect")
