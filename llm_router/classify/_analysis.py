@@ -213,11 +213,12 @@ def gates(compiled: re.Pattern[str]) -> tuple[tuple[Any, ...], ...]:
     if items and items[0] == start and not parsed.state.flags & c.SRE_FLAG_IGNORECASE:
         rest = items[1:]
         alternatives = rest[0][1][1] if len(rest) == 1 and rest[0][0] is c.BRANCH else [rest]
-        found = [_opening(list(alternative), c) for alternative in alternatives]
-        if all(f is not None for f in found) and len({f[0] for f in found}) == 1:  # type: ignore[index]
-            chars = frozenset().union(*(f[1] for f in found))  # type: ignore[index]
+        openings = [_opening(list(alternative), c) for alternative in alternatives]
+        known = [o for o in openings if o is not None]
+        if len(known) == len(openings) and len({o[0] for o in known}) == 1:
+            chars = frozenset().union(*(o[1] for o in known))
             if chars and all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in chars):
-                out.append(("first", found[0][0], "".join(sorted(chars))))  # type: ignore[index]
+                out.append(("first", known[0][0], "".join(sorted(chars))))
     literals = required_literals(compiled)
     if literals and min(map(len, literals)) >= 3:  # shorter ones are in nearly every text
         out.append(("literals", literals))

@@ -471,7 +471,7 @@ def _after(
         literals = owner.literals if isinstance(owner, Prefiltered) else None
         if isinstance(owner, Anchored):
             tests, exact = _tests(e, b, False, None, gates(owner.compiled), r, anchored=True)
-        elif _plan._is_re(owner) or isinstance(owner, Prefiltered):
+        elif owner is not None and (_plan._is_re(owner) or isinstance(owner, Prefiltered)):
             tests, exact = _tests(
                 e, b, False, literals, gates(getattr(owner, "compiled", owner)), r, anchored=False
             )

@@ -1,0 +1,177 @@
+"""The classifier's generated function: the tests that stand in for a regex search rule out only texts the
+pattern cannot match, a `(?i)` pattern searched lowercased finds what it finds, and no text of a policy is
+ever written into the generated code."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from types import CodeType
+from typing import Any
+
+import pytest
+import yaml
+
+from llm_router.classify import _plan, compile_classifier
+from llm_router.classify._analysis import folded, gates
+from llm_router.classify._classifier import Classifier
+
+ROOT = Path(__file__).resolve().parents[1]
+PROMPTS = [
+    json.loads(line)["prompt"]
+    for name in ("prompts40.jsonl", "eval-sample.jsonl")
+    for line in (ROOT / "tests" / "data" / name).open()
+]
+TEXTS = [v for p in PROMPTS for v in (p, p.upper(), p.lower(), "  " + p, "- " + p, "")]
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    section = yaml.safe_load((ROOT / "policies" / "classifier.yaml").read_text())["classifier"]
+    classifier, issues = compile_classifier(section, trusted=lambda _pointer: True)
+    assert not issues
+    return classifier
+
+
+def _passes(gate: tuple[Any, ...], text: str) -> bool:
+    """Whether a text passes one gate, as the generated code tests it."""
+    kind = gate[0]
+    if kind == "always":
+        return True
+    if kind == "len":
+        return gate[1] <= len(text) and (gate[2] is None or len(text) <= gate[2])
+    if kind == "literals":
+        return any(lit in text for lit in gate[1])
+    if kind == "atoms":
+        return (gate[1] and re.search(r"\d", text) is not None) or any(ch in text for ch in gate[2])
+    skip = re.match(r"\W*", text).end() if gate[1] else 0  # type: ignore[union-attr]
+    return text[skip : skip + 1] in frozenset(gate[2])
+
+
+@pytest.mark.parametrize(
+    ("pattern", "kinds"),
+    [
+        (r"\A", ["always"]),
+        (r"^", ["always"]),
+        (r"(?s)\A.{0,70}\Z", ["len"]),
+        (r"\A\W*(?:[Ww]hat|[Hh]ow) is", ["first", "literals"]),
+        (r"\A\W*[Ww]hat\b|\A\W*[Ww]here\b", ["first", "literals"]),
+        (r"\Awhere", ["first", "literals"]),
+        (r"\A\W*[+a]", []),  # `+` is not a word character: `\W*` could give it back
+        (r"\A\W*(?:a|)b", ["first"]),
+        (r"(?m)^\W*a", ["atoms"]),  # any line's start: only what every match holds
+        (r"[<>]\d|\^", ["atoms"]),
+        (r"(?i)\A\W*what", []),
+    ],
+)
+def test_gates_are_read_from_the_pattern(pattern: str, kinds: list[str]) -> None:
+    assert [g[0] for g in gates(re.compile(pattern))] == kinds
+
+
+def test_a_text_that_fails_a_gate_is_not_matched_by_its_pattern(clf: Classifier) -> None:
+    patterns = [
+        _plan.inner(p) for s in clf.signals for p in _plan.members(s.finditer) or () if gates(_plan.inner(p))
+    ]
+    assert len(patterns) >= 10
+    extra = ["what is 2+2", "x^2", "3 > 1", "² of", "Where is it", "### Current state", "given a list"]
+    wrong = [
+        (p.pattern, g, t)
+        for p in patterns
+        for g in gates(p)
+        for t in TEXTS + extra
+        if g[0] not in ("always", "len") and not _passes(g, t) and p.search(t)
+    ]
+    assert wrong == []
+
+
+def test_always_and_len_gates_are_the_search_itself(clf: Classifier) -> None:
+    exact = [
+        (_plan.inner(p), g)
+        for s in clf.signals
+        for p in _plan.members(s.finditer) or ()
+        for g in gates(_plan.inner(p))
+        if g[0] in ("always", "len")
+    ]
+    assert exact
+    assert [(p.pattern, t) for p, g in exact for t in TEXTS if _passes(g, t) != bool(p.match(t))] == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "folds"),
+    [
+        (r"(?i)abc\b", True),
+        (r"(?i)[a-z]+\s*:", True),
+        (r"(?i)aBc", False),  # an uppercase letter
+        (r"(?i)[A-Z]x", False),
+        (r"(?i)(a)\1", False),  # a backreference
+        (r"(?i)é", False),  # not ASCII
+        (r"(?i)a(?-i:b)", False),  # a group that changes case-insensitivity
+        (r"abc", False),
+    ],
+)
+def test_only_a_pattern_lowercase_and_ascii_under_i_is_folded(pattern: str, folds: bool) -> None:
+    assert (folded(re.compile(pattern)) is not None) is folds
+
+
+def test_a_folded_pattern_finds_in_the_lowered_text_what_the_pattern_finds_in_the_text(
+    clf: Classifier,
+) -> None:
+    pairs = [
+        (_plan.inner(p), f)
+        for s, fs in zip(clf.signals, clf._folded, strict=True)
+        for p, f in zip(_plan.members(s.finditer) or (), fs or (), strict=True)
+        if f is not None
+    ]
+    assert pairs
+    ascii_texts = [t for t in TEXTS if t.isascii()] + ["A Python Script that parses logs", "SQL: select"]
+    assert [
+        (p.pattern, t)
+        for p, f in pairs
+        for t in ascii_texts
+        if [m.span() for m in p.finditer(t)] != [m.span() for m in f.finditer(t.lower())]
+    ] == []
+
+
+def _constants(code: CodeType) -> list[Any]:
+    out: list[Any] = []
+    for const in code.co_consts:
+        out.extend(_constants(const) if isinstance(const, CodeType) else [const])
+    return out
+
+
+def test_no_text_of_the_policy_is_written_into_the_generated_code() -> None:
+    evil = 'x") or __import__("os").system("true") or ("'
+    section = {
+        "signals": [
+            {"id": evil, "words": ["deploy"], "phrases": [evil.lower()], "weight": 1.0, "task": "code"},
+            {"id": "b", "match": "(?i)\\Awhat " + re.escape(evil), "requires": evil, "weight": 0.5},
+        ],
+        "rules": [{"id": evil, "match": re.escape(evil), "set": {"complexity": "complex"}}],
+    }
+    clf, issues = compile_classifier(section, trusted=lambda _pointer: True)
+    assert not issues
+    strings = [c for c in _constants(clf._code) if isinstance(c, str)]
+    assert not [s for s in strings if "system" in s or "deploy" in s]
+    features = clf.classify("please deploy " + evil)
+    assert evil in features.signals
+    assert features.complexity == "complex"
+
+
+def test_a_classifier_rebuilt_from_its_state_runs_the_same_code(clf: Classifier) -> None:
+    from llm_router.policy import compiled_cache
+
+    patterns: list[Any] = []
+    numbers: dict[int, int] = {}
+
+    def number(p: Any) -> int:
+        if id(p) not in numbers:
+            numbers[id(p)] = len(patterns)
+            patterns.append(compiled_cache._pattern_spec(p))
+        return numbers[id(p)]
+
+    state = clf.state(number)
+    again = Classifier.from_state(state, compiled_cache._patterns(patterns))
+    assert again._code is clf._code
+    variants = [v for p in PROMPTS for v in (p, p.upper(), " ".join([p] * 30))]
+    assert [again.classify(v) for v in variants] == [clf.classify(v) for v in variants]
