@@ -43,6 +43,8 @@ def _passes(gate: tuple[Any, ...], text: str) -> bool:
         return gate[1] <= len(text) and (gate[2] is None or len(text) <= gate[2])
     if kind == "literals":
         return any(lit in text for lit in gate[1])
+    if kind == "upper":
+        return text != text.lower()
     if kind == "atoms":
         return (gate[1] and re.search(r"\d", text) is not None) or any(ch in text for ch in gate[2])
     skip = re.match(r"\W*", text).end() if gate[1] else 0  # type: ignore[union-attr]
@@ -62,6 +64,7 @@ def _passes(gate: tuple[Any, ...], text: str) -> bool:
         (r"\A\W*(?:a|)b", ["first"]),
         (r"(?m)^\W*a", ["atoms"]),  # any line's start: only what every match holds
         (r"[<>]\d|\^", ["atoms"]),
+        (r"[A-Z]x?[a-z]", ["upper"]),
         (r"(?i)\A\W*what", []),
     ],
 )

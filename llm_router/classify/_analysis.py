@@ -175,7 +175,8 @@ def gates(compiled: re.Pattern[str]) -> tuple[tuple[Any, ...], ...]:
       opens with, when `skip`) is one of `chars`, all ASCII word characters;
     - `("literals", strings)`: every match holds one of these strings;
     - `("atoms", digit, chars)`: for a pattern that can match anywhere, every match holds one of `chars`, or
-      a digit (what `\\d` finds) when `digit`.
+      a digit (what `\\d` finds) when `digit`;
+    - `("upper",)`: every match holds an ASCII capital letter, so the text is not its own lowercase.
 
     `always` and `len` stand for the search itself; the others only rule texts out."""
     from re import _constants as c  # type: ignore[attr-defined]
@@ -188,6 +189,8 @@ def gates(compiled: re.Pattern[str]) -> tuple[tuple[Any, ...], ...]:
         return ()
     if not anchored(compiled):
         found = None if parsed.state.flags & c.SRE_FLAG_IGNORECASE else _atoms(parsed.data, c)
+        if found and found <= _UPPER:
+            return (("upper",),)
         if found is None or len(found) > MAX_ATOMS:
             return ()
         return (("atoms", _DIGIT in found, "".join(sorted(found - {_DIGIT}))),)
@@ -287,6 +290,7 @@ def _first_item(op: Any, av: Any, c: Any) -> tuple[frozenset[str], bool] | None:
 
 
 MAX_ATOMS = 8  # more `in` tests than this cost about what the search does
+_UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _DIGIT = ""  # the atom "a digit": a text holds it when `\d` finds something in it
 
 

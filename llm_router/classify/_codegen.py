@@ -245,6 +245,13 @@ def _signal(
         tests.append(_any([f"f{j}" if j in referenced else "False" for j in sorted(requires)]))
     if unless is not None:
         tests.append("not " + _any([f"f{j}" if j in referenced else "False" for j in sorted(unless)]))
+    threshold = max(int(min_count), 1)
+    if not searched:  # words, phrases and leads only: one test of the count
+        n = f"counts[{int(i)}]"
+        tests.append(n if threshold == 1 else f"{n} >= {threshold}")
+        e(depth, "if " + " and ".join(tests) + ":")
+        _fire(e, depth + 1, i, sid, referenced, bits, weight, max_count, task, votes, n)
+        return nr
     if tests:
         e(depth, "if " + " and ".join(tests) + ":")
         depth += 1
@@ -263,8 +270,9 @@ def _signal(
         d = depth
         folds = folded[i] if i < len(folded) else None
         for j, (digit, literals, _search, each) in enumerate(parts):
-            e(d, f"if n < {enough}:")
-            d += 1
+            if counted or j:  # else n is 0 here
+                e(d, f"if n < {enough}:")
+                d += 1
             part_gates = gates[j] if gates is not None and j < len(gates) else ()
             at = nr0 + 4 * j
             search, finditer = f"r{at}(text)", f"r{at + 1}(text)"
@@ -272,9 +280,25 @@ def _signal(
                 search = f"(r{at + 2}(lowered) if asc else {search})"
                 finditer = f"(r{at + 3}(lowered) if asc else {finditer})"
             _part(e, d, digit, literals, each, part_gates, search, finditer, enough, r)
-    threshold = max(int(min_count), 1)
     e(depth, "if n:" if threshold == 1 else f"if n >= {threshold}:")
-    d = depth + 1
+    _fire(e, depth + 1, i, sid, referenced, bits, weight, max_count, task, votes, "n")
+    return nr
+
+
+def _fire(
+    e: _Writer,
+    d: int,
+    i: int,
+    sid: str,
+    referenced: set[int],
+    bits: int,
+    weight: float,
+    max_count: int,
+    task: str | None,
+    votes: float,
+    n: str,
+) -> None:
+    """What a signal that fired with `n` hits adds: its id, needs, effect on the logit and task vote."""
     if i in referenced:
         e(d, f"f{int(i)} = True")
     e(d, f"fired.append({e.k(sid)})")
@@ -286,12 +310,11 @@ def _signal(
             e(d, f"logit += {e.k(effect)}")
             e(d, f"contributions.append({e.k((f'signal:{sid}', effect))})")
         else:
-            e(d, f"effect = {e.k(weight)} * min(n, {int(max_count)})")
+            e(d, f"effect = {e.k(weight)} * min({n}, {int(max_count)})")
             e(d, "logit += effect")
             e(d, f"contributions.append(({e.k(f'signal:{sid}')}, effect))")
     if task is not None:
         e(d, f"votes[{e.k(task)}] = votes.get({e.k(task)}, 0.0) + {e.k(votes)}")
-    return nr
 
 
 def _part(
@@ -347,8 +370,8 @@ def _tests(
     """The tests a text must pass for a pattern to match in it (`gates` only for one that can match only at
     the start), and whether passing them is matching (`always`, `len`). Writes what computes their inputs
     once per prompt: whether the window holds a digit (`hd`), its first word character (`ch`)."""
-    kinds = {g[0]: g for g in gates if anchored or g[0] == "atoms"}
-    tests = []
+    kinds = {g[0]: g for g in gates if anchored or g[0] in ("atoms", "upper")}
+    tests = ["text != lowered"] if "upper" in kinds else []
     if "atoms" in kinds and not literals and not digit:
         _, atom_digit, chars = kinds["atoms"]
         if atom_digit and not digit:
