@@ -141,7 +141,7 @@ def generate(
     e(b, "else:")
     e(b + 1, f"text = prompt[:{head}] + {e.k(chr(10))} + prompt[len(prompt) - {tail}:]")
     e(b, "lowered = text.lower()")
-    e(b, f"tokens = int({r['ceil']}(len(prompt) / {e.k(clf.chars_per_token)}))")
+    e(b, f"tokens = {r['ceil']}(len(prompt) / {e.k(clf.chars_per_token)})")  # math.ceil of a float: an int
     e(b, f"counts = [0] * {len(signals)}")
     e(b, f"words = {r['words']}(lowered)")
     e(b, f"index = {r['index']}")
@@ -428,7 +428,10 @@ def _after(
         if adjust.min is not None and by_id.get(sid):
             e(b, f"if {e.k(adjust.min)} > low and {_any([f'f{j}' for j in by_id[sid]])}:")
             e(b + 1, f"low = {e.k(adjust.min)}")
-    e(b, f"term = min(max({r['log']}(max(tokens, 1) / {e.k(clf.length_pivot)}), low), {e.k(clf.length_max)})")
+    # min(a, b) is `b if b < a else a` and max(a, b) is `b if b > a else a`, as the builtins decide them
+    e(b, f"term = {r['log']}((tokens if tokens > 1 else 1) / {e.k(clf.length_pivot)})")
+    e(b, "term = low if low > term else term")
+    e(b, f"term = {e.k(clf.length_max)} if {e.k(clf.length_max)} < term else term")
     # length_override: above the pivot, the smallest of the task's and the fired signals' weights
     e(b, f"weight = {e.k(clf.length_weight)}")
     weights = [(sid, a.weight) for sid, a in clf.length_by_signal.items() if a.weight is not None]
@@ -481,12 +484,12 @@ def _after(
         ),
     )
     c = clf.confidence
-    e(
-        b,
-        f"value = {e.k(c.base)} + min({e.k(c.per_vote)} * margin, {e.k(c.max_vote_gain)})"
-        f" + min({e.k(c.per_band_distance)} * distance, {e.k(c.max_band_gain)})",
-    )
-    e(b, "confidence = round(min(max(value, 0.0), 10.0), 2)")
+    e(b, f"x = {e.k(c.per_vote)} * margin")
+    e(b, f"value = {e.k(c.base)} + ({e.k(c.max_vote_gain)} if {e.k(c.max_vote_gain)} < x else x)")
+    e(b, f"x = {e.k(c.per_band_distance)} * distance")
+    e(b, f"value = value + ({e.k(c.max_band_gain)} if {e.k(c.max_band_gain)} < x else x)")
+    e(b, "value = 0.0 if 0.0 > value else value")
+    e(b, "confidence = round(10.0 if 10.0 < value else value, 2)")
     from llm_router.classify._analysis import gates
 
     for n, rule in enumerate(clf.overrides):
