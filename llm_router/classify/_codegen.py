@@ -176,10 +176,34 @@ def generate(
     if referenced:
         e(b, " = ".join(f"f{j}" for j in sorted(referenced)) + " = False")
     nr = len(_FIXED)
-    for i, step in enumerate(plan):
-        nr = _signal(
-            e, b, step, signals[i], referenced, gates[i] if i < len(gates) else None, r, nr, clf._folded
-        )
+    i = 0
+    while i < len(plan):
+        # a run of signals that require the same earlier ones: that test once for the run
+        requires = plan[i][2]
+        end = i + 1
+        while end < len(plan) and requires is not None and plan[end][2] == requires:
+            end += 1
+        depth = b
+        if end - i >= 3 and max(requires) < i:  # type: ignore[arg-type]
+            e(b, "if " + _any([f"f{j}" if j in referenced else "False" for j in sorted(requires)]) + ":")  # type: ignore[arg-type]
+            e(b + 1, "pass")
+            depth = b + 1
+        else:
+            end = i + 1
+        for k in range(i, end):
+            step = plan[k] if depth == b else (*plan[k][:2], None, *plan[k][3:])
+            nr = _signal(
+                e,
+                depth,
+                step,
+                signals[k],
+                referenced,
+                gates[k] if k < len(gates) else None,
+                r,
+                nr,
+                clf._folded,
+            )
+        i = end
     _after(e, b, clf, by_id, r, nr)
     names = [*(f"r{n}" for n in range(nr + len(clf.overrides))), *(f"k{n}" for n in range(len(e.consts)))]
     source = "\n".join(
