@@ -178,3 +178,9 @@ def test_a_classifier_rebuilt_from_its_state_runs_the_same_code(clf: Classifier)
     assert again._code is clf._code
     variants = [v for p in PROMPTS for v in (p, p.upper(), " ".join([p] * 30))]
     assert [again.classify(v) for v in variants] == [clf.classify(v) for v in variants]
+
+
+def test_the_ascii_characters_skipped_before_the_first_word_are_those_backslash_w_does_not_find() -> None:
+    from llm_router.classify._codegen import _ASCII_NOT_WORD
+
+    assert sorted(_ASCII_NOT_WORD) == [chr(x) for x in range(128) if re.fullmatch(r"\W", chr(x))]

@@ -39,6 +39,9 @@ _FIXED = (
 )
 
 
+_ASCII_NOT_WORD = "".join(chr(x) for x in range(128) if not (chr(x).isalnum() or chr(x) == "_"))
+
+
 def runtime(clf: Classifier) -> list[Any]:
     """The callables the generated function uses, in the order the generator numbers them: the fixed ones,
     then per signal of the plan its parts' (search, finditer) or its own finditer, then each override's
@@ -417,9 +420,13 @@ def _tests(
     if "first" in kinds:
         _, skip, chars = kinds["first"]
         if skip:
+            # the first character after the leading non-word ones: past the ASCII ones by lstrip, and by
+            # `\\W*` when what stops lstrip is not ASCII (it may be a non-word character too)
             e(d, "if ch is None:")
-            e(d + 1, f"ch = {r['skip']}(text).end()")
-            e(d + 1, "ch = text[ch : ch + 1]")
+            e(d + 1, f"ch = text.lstrip({e.k(_ASCII_NOT_WORD)})[:1]")
+            e(d + 1, "if not ch.isascii():")
+            e(d + 2, f"ch = {r['skip']}(text).end()")
+            e(d + 2, "ch = text[ch : ch + 1]")
             tests.append(f"ch in {e.k(frozenset(chars))}")
         else:
             tests.append(f"text[:1] in {e.k(frozenset(chars))}")
