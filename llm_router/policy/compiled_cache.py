@@ -4,7 +4,8 @@ YAML nor compiles expressions and regexes: it reads one file and builds the Comp
 An entry is `<home>/cache/compiled-<inputs digest>.<interpreter tag>.bin`, marshal data holding the rules'
 conditions as one code object (`exprcheck.fuse`), each rule's fields, the classifier's data with every
 built-in regex as the `_sre` program `re.compile` would make and its per-prompt function as a code object
-(`classify/_codegen.py`), and the merged document (unmarshalled only when read). It is used only when all of these hold, and rebuilt otherwise:
+(`classify/_codegen.py`), and the merged document (unmarshalled only when read). It is used only when all of
+these hold, and rebuilt otherwise:
 
 - it was written by this cache format, for these inputs (the policy's layers: `sources.roots`), by this
   interpreter (its bytecode magic number and `_sre` version) and this llm-router (its version and the
