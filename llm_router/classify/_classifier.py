@@ -168,14 +168,16 @@ class Classifier:
     def _derive(self) -> None:
         """What `classify` runs, derived from the signals: the function generated for them (`_codegen`),
         compiled only when this classifier has no code object yet (one from the cache runs as it is)."""
-        from llm_router.classify import _codegen, _plan
+        from llm_router.classify import _plan, _runtime
 
         self._plan = _plan.plan(self.signals, self._digit_gates)
         self._loose_by_char = _plan.by_first_char(self._loose_phrases)
         self._fillers = _plan.fillers_by_char(self.lead_filler)
         if self._code is None:
+            from llm_router.classify import _codegen
+
             self._code, self._consts = _codegen.generate(self, self._gates)
-        self._run: Callable[[str], Features] = _codegen.load(self._code, self._consts, self)
+        self._run: Callable[[str], Features] = _runtime.load(self._code, self._consts, self)
 
     _PLAIN = (
         "bands",

@@ -7,95 +7,24 @@ The source is generated when a policy is compiled and only its code object is ke
 cache too); a process that loads it runs no compiler. No text of the policy's (an id, a phrase, a pattern, a
 number) is ever written into the source: the source names values by their position in `consts` (plain data,
 kept with the code) or in `runtime(classifier)` (callables rebuilt at load, in an order that depends only on
-the classifier's plan).
+the classifier's plan: `_runtime`, which is all a process that loads the code imports).
 """
 
 from __future__ import annotations
 
 from llm_router.classify import _plan
 from llm_router.classify._patterns import Anchored, Prefiltered
+from llm_router.classify._runtime import FIXED
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
     from types import CodeType
     from typing import Any
 
     from llm_router.classify._classifier import Classifier
 
-_FIXED = (
-    "Features",
-    "new",
-    "exp",
-    "log",
-    "ceil",
-    "digit",
-    "skip",
-    "words",
-    "wmatch",
-    "index",
-    "apply",
-    "lexicon",
-)
-
-
 _ASCII_NOT_WORD = "".join(chr(x) for x in range(128) if not (chr(x).isalnum() or chr(x) == "_"))
-
-
-def runtime(clf: Classifier) -> list[Any]:
-    """The callables the generated function uses, in the order the generator numbers them: the fixed ones,
-    then per signal of the plan its parts' (search, finditer) or its own finditer, then each override's
-    search."""
-    import math
-
-    from llm_router.decision import Features
-
-    lexicon = clf.lexicon
-    out: list[Any] = [
-        Features,
-        tuple.__new__,
-        math.exp,
-        math.log,
-        math.ceil,
-        clf._digit,
-        clf._skip,
-        clf._words,
-        clf._words.__self__.match,  # type: ignore[attr-defined]
-        clf._index,
-        clf._apply,
-        None if lexicon is None else lexicon.score,
-    ]
-    for step in clf._plan:
-        parts = step[5]
-        if parts is None:
-            out.append(step[4])
-        else:
-            folds = clf._folded[step[0]] if step[0] < len(clf._folded) else None
-            for j, part in enumerate(parts):
-                fold = folds[j] if folds is not None and j < len(folds) else None
-                if fold is None:
-                    out.extend((part[2], part[3], None, None))
-                elif part[3] is None:
-                    out.extend((part[2], part[3], fold.match, None))
-                else:
-                    out.extend((part[2], part[3], fold.search, fold.finditer))
-    for rule in clf.overrides:  # a built-in one's own search: the generated code tests what it ruled out
-        owner = getattr(rule.search, "__self__", None)
-        out.append(
-            owner.compiled.match
-            if isinstance(owner, Anchored)
-            else owner.compiled.search
-            if isinstance(owner, Prefiltered)
-            else rule.search
-        )
-    return out
-
-
-def load(code: CodeType, consts: Sequence[Any], clf: Classifier) -> Callable[[str], Any]:
-    """The per-prompt function of `clf` from its generated code and constants."""
-    namespace: dict[str, Any] = {}
-    exec(code, namespace)  # noqa: S102 - our own generated code: it only defines `make`
-    return namespace["make"](*runtime(clf), *consts)  # type: ignore[no-any-return]
 
 
 class _Writer:
@@ -125,7 +54,7 @@ def generate(
     """The code object defining `make(*runtime, *consts)`, which returns `classify(prompt) -> Features`,
     and `consts`. `gates[i][j]` are the tests (`_analysis.gates`) ruling out part j of signal i."""
     e = _Writer()
-    r = {name: f"r{n}" for n, name in enumerate(_FIXED)}
+    r = {name: f"r{n}" for n, name in enumerate(FIXED)}
     signals = clf.signals
     plan = clf._plan
     referenced: set[int] = set()
@@ -178,7 +107,7 @@ def generate(
     e(b, "asc = text.isascii()")
     if referenced:
         e(b, " = ".join(f"f{j}" for j in sorted(referenced)) + " = False")
-    nr = len(_FIXED)
+    nr = len(FIXED)
     i = 0
     while i < len(plan):
         # a run of signals that require the same earlier ones: that test once for the run

@@ -64,6 +64,7 @@ _COMPILERS = (
     "classify/_patterns.py",
     "classify/_plan.py",
     "classify/_records.py",
+    "classify/_runtime.py",
     "llmclassify/spec.py",
 )
 _stamp: tuple[Any, ...] | None = None
