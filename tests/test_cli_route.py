@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import select
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -314,3 +318,53 @@ def test_a_batch_decides_each_line_as_router_decide_does(
         for i in items
     ]
     assert out.getvalue().splitlines() == want
+
+
+class Pieces(io.RawIOBase):
+    """A byte stream that arrives in the given pieces, one per read, as a pipe delivers what was written."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = list(pieces)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self.pieces:
+            return 0
+        piece = self.pieces.pop(0)
+        buffer[: len(piece)] = piece
+        return len(piece)
+
+
+def test_batch_lines_read_in_pieces_are_the_lines_a_text_file_gives() -> None:
+    from llm_router.cli.route import _blocks
+
+    data = '{"prompt": "é"}\r\n{"prompt": "b"}\r{"prompt": "c"}\n\n{"prompt": "last"}'.encode()
+    cut = [1, 13, 14, 16, 17, 34, 35, len(data)]  # inside é, between \r and \n, at the end
+    pieces = [data[a:b] for a, b in zip([0, *cut], cut, strict=False)]
+    text = io.TextIOWrapper(io.BufferedReader(Pieces(pieces)), encoding="utf-8")
+    got = [line for block in _blocks(text) for line in block]
+    assert got == list(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+def test_a_program_feeding_a_batch_one_line_at_a_time_gets_each_decision_before_the_next_line() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llm_router", "route", "--batch", "-", "--json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": ""},  # stdout block-buffered, as for most users
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        for prompt in ("what is 2+2?", "prove that there are infinitely many primes"):
+            proc.stdin.write(json.dumps({"prompt": prompt}) + "\n")
+            proc.stdin.flush()
+            ready, _, _ = select.select([proc.stdout], [], [], 60)  # a bound on a hang, not a speed check
+            assert ready, "no decision came back for a line while the batch waited for more"
+            assert json.loads(proc.stdout.readline())["action"] == "route"
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0 and proc.stdout.read() == ""
+    finally:
+        proc.kill()

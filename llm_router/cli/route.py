@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -69,41 +71,104 @@ def _route_batch(lines: IO[str], settings: object, default_host: str, trace: boo
     cp = router.load(settings)
     now = time.time()
     decide = router.Decider(cp, settings, now, router.live_state(cp, settings, now))
-    scan, write, new = _scan, sys.stdout.write, tuple.__new__
-    failed = 0
-    for number, line in enumerate(lines, start=1):
-        try:  # json.loads(line), without its checks, for a line that is one JSON value (and its newline)
-            item, end = scan(line, 0)
-            if end != len(line) and line[end:].strip(" \t\n\r"):
-                item = json.loads(line)  # raises json's own error
-        except (StopIteration, ValueError, RecursionError):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except ValueError as exc:
-                failed += 1
-                emit_json_line({"error": f"not JSON: {exc}", "line": number})
-                continue
-        if type(item) is not dict or type(prompt := item.get("prompt")) is not str:
-            if not isinstance(item, dict) or not isinstance(item.get("prompt"), str):
-                failed += 1
-                emit_json_line({"error": 'expected an object with a string "prompt"', "line": number})
-                continue
-            prompt = item["prompt"]
-        host = item.get("host")
-        if type(host) is not str or host not in _HOSTS:  # as `str(host) if host in HOSTS` (JSON: str or not)
-            host = default_host
-        session = item.get("session", "")
-        request = new(
-            Request,
-            (prompt, host, "route", session if type(session) is str else str(session), "", "", NEUTRAL),
-        )
-        write(decide(request).to_json(full_trace=trace) + "\n")
+    stdout = sys.stdout
+    scan, write, new = _scan, stdout.write, tuple.__new__
+    failed = number = 0
+    # The decisions of the lines that arrived together go out in one write (at most _CHUNK lines each):
+    # a write per line costs the writer and a reader at the other end of a pipe far more, each waking the
+    # reader. Nothing waits for more input: a program feeding lines one at a time gets each answer at once.
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            pending.append("")
+            write("\n".join(pending))
+            pending.clear()
+
+    try:
+        for block in _blocks(lines):
+            for line in block:
+                number += 1
+                try:  # json.loads(line), without its checks, for a line that is one JSON value
+                    item, end = scan(line, 0)
+                    if end != len(line) and line[end:].strip(" \t\n\r"):
+                        item = json.loads(line)  # raises json's own error
+                except (StopIteration, ValueError, RecursionError):
+                    if not line.strip():
+                        continue
+                    try:
+                        item = json.loads(line)
+                    except ValueError as exc:
+                        failed += 1
+                        flush()
+                        emit_json_line({"error": f"not JSON: {exc}", "line": number})
+                        continue
+                if type(item) is not dict or type(prompt := item.get("prompt")) is not str:
+                    if not isinstance(item, dict) or not isinstance(item.get("prompt"), str):
+                        failed += 1
+                        flush()
+                        emit_json_line({"error": 'expected an object with a string "prompt"', "line": number})
+                        continue
+                    prompt = item["prompt"]
+                host = item.get("host")
+                if type(host) is not str or host not in _HOSTS:  # as `str(host) if host in HOSTS`
+                    host = default_host
+                session = item.get("session", "")
+                request = new(
+                    Request,
+                    (
+                        prompt,
+                        host,
+                        "route",
+                        session if type(session) is str else str(session),
+                        "",
+                        "",
+                        NEUTRAL,
+                    ),
+                )
+                pending.append(decide(request).to_json(full_trace=trace))
+                if len(pending) >= _CHUNK:
+                    flush()
+            flush()
+            stdout.flush()  # the input has no more now: what was decided goes out before waiting for it
+    finally:  # what was decided before an error goes out
+        flush()
     return 1 if failed else 0
 
 
 _scan = jsonio.scanner()
+_CHUNK = 256  # decisions per write at most
+
+
+def _blocks(lines: IO[str]) -> Iterator[list[str]]:
+    """The lines of `lines` (each with its newline, as iterating over it gives them: `\\r\\n` and `\\r`
+    read as `\\n`), in the groups that arrived together: one read of what is there, up to 1 MiB, never
+    waiting for more than some bytes."""
+    read1 = getattr(getattr(lines, "buffer", None), "read1", None)
+    if read1 is None:  # a text stream with no bytes under it (a StringIO): one line at a time
+        for line in lines:
+            yield [line]
+        return
+    decoder = codecs.getincrementaldecoder(getattr(lines, "encoding", None) or "utf-8")(
+        getattr(lines, "errors", None) or "strict"
+    )
+    rest = ""
+    while True:
+        data = read1(1 << 20)
+        text = rest + decoder.decode(data, final=not data)
+        if not data:
+            if text:
+                yield [text.replace("\r\n", "\n").replace("\r", "\n")]
+            return
+        held = ""
+        if text.endswith("\r"):  # the \n of a \r\n may come with the next read
+            text, held = text[:-1], "\r"
+        parts = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        rest = parts.pop() + held
+        if parts:
+            yield [part + "\n" for part in parts]
+
+
 _HOSTS = frozenset(HOSTS)
 
 
