@@ -40,6 +40,16 @@ _EMPTY: Mapping[str, Any] = type(type.__dict__)(
 )  # an immutable default for mapping fields (a mappingproxy)
 
 
+def budget_exhausted(ids: Sequence[str]) -> str:
+    """Why a model cannot be tried when budgets that apply to it are exhausted (their ids, quoted)."""
+    return f"budget {', '.join(repr(i) for i in ids)} exhausted"
+
+
+def is_budget_exhausted(reason: str) -> bool:
+    """Whether `reason` (a decision's `unusable` value, a walk's `skipped`) is `budget_exhausted`'s."""
+    return reason.startswith("budget '") and reason.endswith("' exhausted")
+
+
 class RequestFeatures(Record):
     """What a whole API request carries besides its prompt (the gateway fills these in). The defaults are
     the neutral values of a lone prompt: one message, no tools, no images, no thinking, not streamed."""

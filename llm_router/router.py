@@ -131,9 +131,12 @@ def _compile(settings: Settings) -> tuple[CompiledPolicy, list[tuple[str, str | 
 def _budgets_rule_out(reasons: Any) -> bool:
     """Whether budgets are why no model can be tried: some model is over a budget, and every other one is
     over a budget too or could never have answered (its provider is not configured)."""
+    from llm_router.decision import is_budget_exhausted
+    from llm_router.providers.table import is_not_configured
+
     reasons = list(reasons)
-    over = [r.startswith("budget ") for r in reasons]  # the words of policy.evaluate._usable_now
-    return any(over) and all(o or "is not configured" in r for o, r in zip(over, reasons, strict=True))
+    over = [is_budget_exhausted(r) for r in reasons]
+    return any(over) and all(o or is_not_configured(r) for o, r in zip(over, reasons, strict=True))
 
 
 def _unique(problems: list[Any]) -> list[Any]:

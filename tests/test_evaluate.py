@@ -259,3 +259,15 @@ def test_one_evaluator_decides_many_prompts_as_a_fresh_evaluation_would(load: Lo
         alone, together = evaluate(cp, ctx), shared(request, ctx.features)
         assert together.to_json(full_trace=True) == alone.to_json(full_trace=True)
         assert together.to_json() == alone.to_json() and together == alone
+
+
+def test_unusable_reasons_are_told_apart_by_their_own_predicates() -> None:
+    from llm_router.decision import budget_exhausted, is_budget_exhausted
+    from llm_router.providers.table import is_not_configured, not_configured
+
+    assert is_budget_exhausted(budget_exhausted(["day", "month"]))
+    assert is_not_configured(not_configured("openai")) and is_not_configured(not_configured("budget"))
+    # a provider named like a budget, or a budget named like a provider, is not taken for the other
+    assert not is_budget_exhausted(not_configured("budget"))
+    assert not is_not_configured(budget_exhausted(["x is not configured (set X)"]))
+    assert not is_budget_exhausted("circuit breaker open") and not is_not_configured("circuit breaker open")

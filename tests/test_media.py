@@ -300,6 +300,24 @@ def test_media_spending_counts_against_budgets(openai: FakeMedia, tmp_path: Path
     assert "openai-day" in decision.unusable["openai/gpt-image-1-mini"]
 
 
+def test_media_with_every_model_over_its_budget_is_exit_code_6(
+    openai: FakeMedia, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "budget.yaml"
+    config.write_text("budgets: [{id: openai-day, provider: openai, period: day, limit_usd: 0.04}]\n")
+    media("image", "a red square", config)
+    argv = ["image", "another", "--model", "openai/gpt-image-1", "--config", str(config), "-q"]
+    code, _, err = cli(*argv, capsys=capsys)
+    assert code == 6 and "budget 'openai-day' exhausted" in err
+
+
+def test_media_whose_only_provider_is_unknown_is_exit_code_5_whatever_its_name(
+    openai: FakeMedia, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = cli("image", "a red square", "--model", "budget/img", "-q", capsys=capsys)
+    assert code == 5 and "unknown provider 'budget'" in err
+
+
 # -- MCP -------------------------------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llm_router.decision import BudgetState, Decision, Request
+from llm_router.decision import BudgetState, Decision, Request, budget_exhausted
 from llm_router.errors import BudgetExceeded, ProviderError
 from llm_router.execute.attempts import STOP, RetrySettings, Walk
 from llm_router.execute.dispatch import Call, Dispatch, Failure, Reply, litellm_module
@@ -27,6 +27,7 @@ from llm_router.privacy import withhold
 from llm_router.providers import prices
 from llm_router.providers.catalogue import PROVIDERS, configured, credentials, how_to_configure, provider_of
 from llm_router.providers.catalogue import secrets as known_secrets
+from llm_router.providers.table import not_configured
 from llm_router.store import usage
 from llm_router.store.breakers import BreakerSettings
 
@@ -204,10 +205,10 @@ class _Run:
         if provider not in PROVIDERS:
             return f"unknown provider {provider!r}"
         if provider not in self.configured:
-            return f"{provider} is not configured ({how_to_configure(provider)})"
+            return not_configured(provider)
         exhausted = [b.id for b in self.options.budgets.values() if b.exhausted and b.applies_to(model)]
         if exhausted:
-            return f"budget {', '.join(exhausted)} exhausted"
+            return budget_exhausted(exhausted)
         return None
 
     def window(self, model: str) -> int | None:

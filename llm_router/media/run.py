@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llm_router.decision import Decision, Request
+from llm_router.decision import Decision, Request, budget_exhausted, is_budget_exhausted
 from llm_router.errors import BudgetExceeded, ProviderError, RouterError
 from llm_router.execute import Attempt, Options
 from llm_router.execute.attempts import STOP, Walk
@@ -28,6 +28,7 @@ from llm_router.media.job import UNITS, MediaJob, MediaReply, MediaResult
 from llm_router.privacy import stored_decision, withhold
 from llm_router.providers.catalogue import PROVIDERS, configured, credentials, how_to_configure, provider_of
 from llm_router.providers.catalogue import secrets as known_secrets
+from llm_router.providers.table import not_configured
 from llm_router.store import usage
 
 PROMPT_META = frozenset({"revised_prompt"})  # what a provider says back that is the prompt, rewritten
@@ -190,10 +191,10 @@ class _MediaRun:
         if not supports(model, self.job.kind):
             return f"llm-router does not send {self.job.kind} requests to {provider}"
         if provider not in self.configured:
-            return f"{provider} is not configured ({how_to_configure(provider)})"
+            return not_configured(provider)
         exhausted = [b.id for b in self.options.budgets.values() if b.exhausted and b.applies_to(model)]
         if exhausted:
-            return f"budget {', '.join(exhausted)} exhausted"
+            return budget_exhausted(exhausted)
         return None
 
     # -- long jobs ---------------------------------------------------------------------------------------
@@ -327,7 +328,9 @@ class _MediaRun:
         notes = "".join(f"\nnote: {w}" for w in self.recorder.warnings)
         if not lines:
             return ProviderError(f"no model to try: the {self.job.kind} chain is empty" + notes)
-        budget_only = not self.attempts and all("budget" in why for why in self.walk.skipped.values())
+        budget_only = not self.attempts and all(
+            is_budget_exhausted(why) for why in self.walk.skipped.values()
+        )
         head = "every model is ruled out by an exhausted budget" if budget_only else "every model failed"
         error = BudgetExceeded if budget_only else ProviderError
         return error(head + ":\n  " + "\n  ".join(lines) + notes)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from _blake2 import blake2b  # hashlib without loading OpenSSL
 from _collections_abc import Sequence  # collections.abc without importing collections
 
-from llm_router.decision import Decision, TraceStep, step_json
+from llm_router.decision import Decision, TraceStep, budget_exhausted, step_json
 from llm_router.policy import meter, namespace
 from llm_router.policy.compiled import MEDIA_KINDS, PROFILES
 from llm_router.policy.meter import ExprBudgetError, ExprRuntimeError, Meter, starts_with
-from llm_router.providers.table import how_to_configure, provider_of
+from llm_router.providers.table import not_configured, provider_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -316,13 +316,13 @@ def _usable_now(
     for model in chain:
         provider = provider_of(model)
         if provider not in configured:
-            unusable[model] = f"{provider} is not configured ({how_to_configure(provider)})"
+            unusable[model] = not_configured(provider)
         elif model in open_breakers or provider in open_breakers:
             unusable[model] = "circuit breaker open"
         else:
             spent = next((b.id for b in exhausted if b.applies_to(model)), None)
             if spent is not None:
-                unusable[model] = f"budget {spent!r} exhausted"
+                unusable[model] = budget_exhausted((spent,))
             else:
                 usable.append(model)
     return tuple(usable), unusable

@@ -96,6 +96,17 @@ def provider_of(model: str) -> str:
     return model.split("/", 1)[0] if "/" in model else model
 
 
+def not_configured(provider: str) -> str:
+    """Why a model of `provider` cannot be tried when the provider has no key, endpoint or command."""
+    return f"{provider} is not configured ({how_to_configure(provider)})"
+
+
+def is_not_configured(reason: str) -> bool:
+    """Whether `reason` (a decision's `unusable` value, a walk's `skipped`) is `not_configured`'s."""
+    provider, sep, _ = reason.partition(" is not configured (")
+    return bool(sep) and reason == not_configured(provider)
+
+
 def how_to_configure(provider: str) -> str:
     """A short hint for a provider that is not configured."""
     p = PROVIDERS.get(provider)
