@@ -10,6 +10,10 @@ Run once on the code before a change to write the snapshot, then after it to com
 
     PYTHONPATH=/work/main python benchmarks/check_same_decisions.py --write /tmp/decisions.jsonl.gz
     python benchmarks/check_same_decisions.py --against /tmp/decisions.jsonl.gz
+
+A change to the built-in YAML changes the policy's revision, which every decision carries and its id hashes:
+`--revision REV` decides as a policy of revision REV (the snapshot's: `llm-router policy show` on the code
+before, or the `policy_revision` in its lines), so that everything else is compared to the bit.
 """
 
 from __future__ import annotations
@@ -119,7 +123,7 @@ def _features(f: object) -> list[object]:
     return out
 
 
-def lines(shared: int) -> Iterator[str]:
+def lines(shared: int, revision: str | None = None) -> Iterator[str]:
     from llm_router import router
     from llm_router.decision import Request
 
@@ -138,6 +142,8 @@ def lines(shared: int) -> Iterator[str]:
         router._compiled.clear()
         cp, ucp = router.load(base), router.load(users)  # read back from the compiled-policy cache
         assert cp is not fresh[0] and ucp is not fresh[1]
+        if revision is not None:
+            cp = cp._replace(revision=revision)
         state = router.live_state(cp, base, NOW)
         assert any(s.id == "user-list" for s in ucp.classifier.signals), "the user policy's signals"
         for label, prompt in prompts(shared):
@@ -164,12 +170,13 @@ def main() -> int:
     group.add_argument("--write", type=Path, help="write the snapshot (gzipped JSON lines) here")
     group.add_argument("--against", type=Path, help="compare with this snapshot")
     parser.add_argument("--shared", type=int, default=3000, help="prompts sampled from ../shared/data")
+    parser.add_argument("--revision", help="decide as a policy of this revision (the snapshot's)")
     args = parser.parse_args()
     digest = hashlib.sha256()
     if args.write:
         n = 0
         with gzip.open(args.write, "wt", encoding="utf-8") as out:
-            for line in lines(args.shared):
+            for line in lines(args.shared, args.revision):
                 out.write(line + "\n")
                 digest.update(line.encode())
                 n += 1
@@ -177,7 +184,7 @@ def main() -> int:
         return 0
     with gzip.open(args.against, "rt", encoding="utf-8") as f:
         want = f.read().splitlines()
-    got = list(lines(args.shared))
+    got = list(lines(args.shared, args.revision))
     for line in got:
         digest.update(line.encode())
     diffs = [(w, g) for w, g in zip(want, got, strict=False) if w != g]

@@ -392,3 +392,45 @@ def _foldable(items: Any, c: Any) -> bool:
         if not ok:
             return False
     return True
+
+
+def tail(compiled: re.Pattern[str]) -> re.Pattern[str] | None:
+    """For a pattern that can match anywhere and does not open with a literal (so `re` tries it at every
+    position of the text): the rest of it from its first top-level literal on, compiled alone, which `re`
+    scans for quickly by that literal. None when there is no such rest, or it cannot be had exactly.
+
+    Every match of the pattern holds a match of the rest, so a text where the rest is not found holds no
+    match: a match of the pattern is a run of its top-level items matching consecutive spans, and the
+    items from the literal on match the span that ends it by themselves (each item's test reads only the
+    text and the position, lookbehinds and word boundaries included, the same text in both; atomic groups
+    and possessive repetitions commit to the same first match in both). A rest that refers to a group
+    (a backreference, a conditional) gets none, as does a case-insensitive pattern. The rest is cut from
+    the pattern's own text and kept only when `re` parses it to exactly the items it stands for."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser
+
+    if compiled.flags & (re.ASCII | re.LOCALE | re.IGNORECASE) or anchored(compiled):
+        return None
+    try:
+        items = list(_parse(compiled).data)
+        if not items or items[0][0] is c.LITERAL:
+            return None
+        k = next((n for n, (op, _) in enumerate(items) if op is c.LITERAL), None)
+        if k is None or "GROUPREF" in str(items[k:]):
+            return None
+        wanted = str(items[k:])
+        source = compiled.pattern
+        char = chr(items[k][1])
+        flags = compiled.flags & ~re.UNICODE
+        for at in range(1, len(source)):
+            if source[at] not in (char, "\\"):
+                continue
+            try:
+                if str(_parser.parse(source[at:], flags).data) == wanted:
+                    rest = re.compile(source[at:], flags)
+                    return rest if not rest.flags & re.IGNORECASE else None
+            except re.error:
+                continue
+    except Exception:  # noqa: BLE001 - re's internals differ in this Python: no gate
+        return None
+    return None

@@ -37,6 +37,7 @@ class Classifier:
         "_digit_gates",
         "_folded",
         "_gates",
+        "_tails",
         "_run",
         "_skip",
         "_fillers",
@@ -147,17 +148,20 @@ class Classifier:
         # Per built-in regex signal, per pattern of it: whether a match needs a digit in the text (one `\d`
         # search per prompt then rules out every such pattern of a prompt without digits).
         from llm_router.classify import _plan
-        from llm_router.classify._analysis import folded, gates, needs_digit
+        from llm_router.classify._analysis import folded, gates, needs_digit, tail
 
         digits: list[tuple[bool, ...] | None] = []
         tests: list[tuple[Any, ...] | None] = []  # per pattern of it: what rules it out cheaply (`gates`)
         folds: list[tuple[Any, ...] | None] = []  # per pattern of it: a `(?i)` one as searched lowercased
+        tails: list[tuple[Any, ...] | None] = []  # per pattern of it: its literal-led rest, searched first
         for sig in signals:
             found = _plan.members(sig.finditer)
             digits.append(None if found is None else tuple(needs_digit(_plan.inner(p)) for p in found))
             tests.append(None if found is None else tuple(gates(_plan.inner(p)) for p in found))
             folds.append(None if found is None else tuple(folded(_plan.inner(p)) for p in found))
+            tails.append(None if found is None else tuple(tail(_plan.inner(p)) for p in found))
         self._folded: tuple[tuple[Any, ...] | None, ...] = tuple(folds)
+        self._tails: tuple[tuple[Any, ...] | None, ...] = tuple(tails)
         self._digit_gates: tuple[tuple[bool, ...] | None, ...] = tuple(digits)
         self._gates: tuple[tuple[Any, ...] | None, ...] = tuple(tests)
         self._digit: Callable[[str], object] = re.compile(r"\d").search
@@ -231,6 +235,10 @@ class Classifier:
                 None if f is None else tuple(None if p is None else pattern(p) for p in f)
                 for f in self._folded
             ),
+            "tails": tuple(
+                None if f is None else tuple(None if p is None else pattern(p) for p in f)
+                for f in self._tails
+            ),
         }
 
     @classmethod
@@ -255,6 +263,10 @@ class Classifier:
         self._folded = tuple(
             None if f is None else tuple(None if n is None else patterns[n] for n in f)
             for f in state["folded"]
+        )
+        self._tails = tuple(
+            None if f is None else tuple(None if n is None else patterns[n] for n in f)
+            for f in state["tails"]
         )
         self._gates = ()  # only the code generator reads them, and the code comes with the state
         self._derive()

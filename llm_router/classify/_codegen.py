@@ -134,6 +134,7 @@ def generate(
                 r,
                 nr,
                 clf._folded,
+                clf._tails,
             )
         i = end
     _after(e, b, clf, by_id, r, nr)
@@ -168,6 +169,11 @@ def _any(names: Sequence[str]) -> str:
     return "(" + " or ".join(names) + ")"
 
 
+_SLOTS = (
+    5  # runtime callables per part: search, finditer, the lowered window's search and finditer, the rest's
+)
+
+
 def _signal(
     e: _Writer,
     b: int,
@@ -178,6 +184,7 @@ def _signal(
     r: dict[str, str],
     nr: int,
     folded: Sequence[Sequence[Any] | None],
+    tails: Sequence[Sequence[Any] | None],
 ) -> int:
     """One signal's step; returns the number of the next runtime callable."""
     (i, sid, requires, unless, finditer, parts, enough, min_count, max_count, weight, task, votes, bits) = (
@@ -189,7 +196,7 @@ def _signal(
         own = f"r{nr}"
         nr += 1
     elif parts is not None:
-        nr0, nr = nr, nr + 4 * len(parts)
+        nr0, nr = nr, nr + _SLOTS * len(parts)
     else:
         nr += 1  # a signal without a regex holds None there
     if not counted and not searched:
@@ -225,17 +232,19 @@ def _signal(
     elif parts is not None:
         d = depth
         folds = folded[i] if i < len(folded) else None
+        rests = tails[i] if i < len(tails) else None
         for j, (digit, literals, _search, each) in enumerate(parts):
             if counted or j:  # else n is 0 here
                 e(d, f"if n < {enough}:")
                 d += 1
             part_gates = gates[j] if gates is not None and j < len(gates) else ()
-            at = nr0 + 4 * j
+            at = nr0 + _SLOTS * j
             search, finditer = f"r{at}(text)", f"r{at + 1}(text)"
             if folds is not None and j < len(folds) and folds[j] is not None:  # `(?i)`: on the lowered window
                 search = f"(r{at + 2}(lowered) if asc else {search})"
                 finditer = f"(r{at + 3}(lowered) if asc else {finditer})"
-            _part(e, d, digit, literals, each, part_gates, search, finditer, enough, r)
+            rest = f"r{at + 4}" if rests is not None and j < len(rests) and rests[j] is not None else None
+            _part(e, d, digit, literals, each, part_gates, search, finditer, enough, r, rest)
     e(depth, "if n:" if threshold == 1 else f"if n >= {threshold}:")
     _fire(e, depth + 1, i, sid, referenced, bits, weight, max_count, task, votes, "n")
     return nr
@@ -284,10 +293,14 @@ def _part(
     finditer: str,
     enough: int,
     r: dict[str, str],
+    rest: str | None = None,
 ) -> None:
     """One regex of a signal: searched unless a test rules it out (`n` counts its hits). `search` and
-    `finditer` are the expressions that search the window."""
+    `finditer` are the expressions that search the window; `rest` names the search of the pattern's
+    literal-led rest (`_analysis.tail`), which finds something in every text the pattern matches."""
     tests, exact = _tests(e, d, digit, literals, gates, r, anchored=each is None)
+    if rest is not None and not exact:
+        tests.append(f"{rest}(text) is not None")
     if tests:
         e(d, "if " + " and ".join(tests) + ":")
         d += 1

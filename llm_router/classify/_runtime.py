@@ -32,7 +32,8 @@ FIXED = (
 
 def runtime(clf: Classifier) -> list[Any]:
     """The callables the generated function uses, in the order the generator numbers them: the fixed ones,
-    then per signal of the plan its parts' (search, finditer) or its own finditer, then each override's
+    then per signal of the plan its parts' (search, finditer, the lowered window's search and finditer, the
+    literal-led rest's search) or its own finditer, then each override's
     search."""
     import math
 
@@ -59,14 +60,17 @@ def runtime(clf: Classifier) -> list[Any]:
             out.append(step[4])
         else:
             folds = clf._folded[step[0]] if step[0] < len(clf._folded) else None
+            tails = clf._tails[step[0]] if step[0] < len(clf._tails) else None
             for j, part in enumerate(parts):
                 fold = folds[j] if folds is not None and j < len(folds) else None
+                rest = tails[j] if tails is not None and j < len(tails) else None
                 if fold is None:
                     out.extend((part[2], part[3], None, None))
                 elif part[3] is None:
                     out.extend((part[2], part[3], fold.match, None))
                 else:
                     out.extend((part[2], part[3], fold.search, fold.finditer))
+                out.append(None if rest is None else rest.search)
     for rule in clf.overrides:  # a built-in one's own search: the generated code tests what it ruled out
         owner = getattr(rule.search, "__self__", None)
         out.append(

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT", "entry_path", "key_of", "read", "write"]
 
-FORMAT = 4
+FORMAT = 5
 RACY_NS = 2_000_000_000  # a file changed less than this long before it was cached is checked by content
 _FOLDER = "cache"
 _TAG = sys.implementation.cache_tag or sys.implementation.name
