@@ -1,5 +1,5 @@
 """Fuzz the built-in classifier's patterns rewritten for speed against the ones they replace, and every
-literal-led rest the compiler searches first (`classify._analysis.tail`) against its own pattern.
+literal-led rest the compiler searches first (`classify._analysis.literal_rest`) against its own pattern.
 
 For each rewritten signal, random texts made of the pattern's own characters and words (`/ . - _`, digits,
 letters, spaces, quotes, its extensions and keywords) are searched with the old pattern and with the signal's
@@ -24,7 +24,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from llm_router.classify._analysis import tail  # noqa: E402
+from llm_router.classify._analysis import literal_rest  # noqa: E402
 
 SOFTWARE_0 = (
     r""" /(?=[a-z][\w-]*/[a-z])|\.(?:py|go|rs|js|mjs|ts|tsx|jsx|java|rb|php|cs|cpp|hpp|kt|swift|sql|sh"""
@@ -163,7 +163,7 @@ def main() -> int:
     for sid, patterns in now.items():
         for source in patterns:
             compiled = re.compile(source)
-            rest = tail(compiled)
+            rest = literal_rest(compiled)
             if rest is None:
                 continue
             hits = 0

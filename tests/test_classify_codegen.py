@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from llm_router.classify import _plan, compile_classifier
-from llm_router.classify._analysis import folded, gates
+from llm_router.classify._analysis import folded, gates, literal_rest
 from llm_router.classify._classifier import Classifier
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,6 +134,47 @@ def test_a_folded_pattern_finds_in_the_lowered_text_what_the_pattern_finds_in_th
         for t in ascii_texts
         if [m.span() for m in p.finditer(t)] != [m.span() for m in f.finditer(t.lower())]
     ] == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "rest"),
+    [
+        (r"(?<![/\w.-])[\w-]++\.(?:py|ya?ml)\b", r"\.(?:py|ya?ml)\b"),
+        (r"\bin (?:src|lib)/\w+", r"in (?:src|lib)/\w+"),
+        (r"(?:[Tt]his|[Tt]he) (?:repo|codebase)\b", r" (?:repo|codebase)\b"),
+        (r"(?s)[A-Z]x(?<=Ax)y", r"x(?<=Ax)y"),  # the flags come along
+        (r"abc", None),  # opens with a literal: `re` scans for it already
+        (r"\d+", None),  # no literal
+        (r"(\w)x\1", None),  # a backreference
+        (r"(?i)[a-z]+ for", None),  # case-insensitive
+        (r"\A\W*what", None),  # can match only at the start
+        (r"[ab]x|[cd]y", None),  # an alternation at the top: no literal every match holds in one place
+    ],
+)
+def test_the_rest_from_the_first_literal_is_cut_from_the_pattern(pattern: str, rest: str | None) -> None:
+    found = literal_rest(re.compile(pattern))
+    assert (None if found is None else found.pattern) == rest
+    if found is not None:
+        assert found.flags == re.compile(pattern).flags
+
+
+def test_every_text_a_built_in_pattern_matches_holds_a_match_of_its_rest(clf: Classifier) -> None:
+    pairs = [
+        (_plan.inner(p), r)
+        for s, rs in zip(clf.signals, clf._tails, strict=True)
+        for p, r in zip(_plan.members(s.finditer) or (), rs or (), strict=True)
+        if r is not None
+    ]
+    assert len(pairs) >= 4
+    extra = ["see src/app/main.py", "in lib/x", "the repo is", "tests for the parse_args", "Write a function"]
+    assert [(p.pattern, t) for p, r in pairs for t in TEXTS + extra if p.search(t) and not r.search(t)] == []
+
+
+def test_a_text_without_the_rest_is_not_searched_by_the_generated_code(clf: Classifier) -> None:
+    # needs-path's file pattern: its rest is the extension; a prompt about software with none has no path
+    prompt = "our django service keeps timing out under load; any idea why in production"
+    assert "needs-path" not in clf.classify(prompt).signals
+    assert "needs-path" in clf.classify(prompt + " see app.py").signals
 
 
 def _constants(code: CodeType) -> list[Any]:

@@ -394,7 +394,7 @@ def _foldable(items: Any, c: Any) -> bool:
     return True
 
 
-def tail(compiled: re.Pattern[str]) -> re.Pattern[str] | None:
+def literal_rest(compiled: re.Pattern[str]) -> re.Pattern[str] | None:
     """For a pattern that can match anywhere and does not open with a literal (so `re` tries it at every
     position of the text): the rest of it from its first top-level literal on, compiled alone, which `re`
     scans for quickly by that literal. None when there is no such rest, or it cannot be had exactly.
@@ -405,9 +405,10 @@ def tail(compiled: re.Pattern[str]) -> re.Pattern[str] | None:
     text and the position, lookbehinds and word boundaries included, the same text in both; atomic groups
     and possessive repetitions commit to the same first match in both). A rest that refers to a group
     (a backreference, a conditional) gets none, as does a case-insensitive pattern. The rest is cut from
-    the pattern's own text and kept only when `re` parses it to exactly the items it stands for."""
+    the pattern's own text and kept only when `re` parses it to exactly the items it stands for (the
+    first top-level literal for which that holds: a later one's rest is a part of an earlier one's)."""
     from re import _constants as c  # type: ignore[attr-defined]
-    from re import _parser
+    from re import _parser  # type: ignore[attr-defined]
 
     if compiled.flags & (re.ASCII | re.LOCALE | re.IGNORECASE) or anchored(compiled):
         return None
@@ -415,22 +416,24 @@ def tail(compiled: re.Pattern[str]) -> re.Pattern[str] | None:
         items = list(_parse(compiled).data)
         if not items or items[0][0] is c.LITERAL:
             return None
-        k = next((n for n, (op, _) in enumerate(items) if op is c.LITERAL), None)
-        if k is None or "GROUPREF" in str(items[k:]):
-            return None
-        wanted = str(items[k:])
         source = compiled.pattern
-        char = chr(items[k][1])
         flags = compiled.flags & ~re.UNICODE
-        for at in range(1, len(source)):
-            if source[at] not in (char, "\\"):
-                continue
-            try:
-                if str(_parser.parse(source[at:], flags).data) == wanted:
-                    rest = re.compile(source[at:], flags)
-                    return rest if not rest.flags & re.IGNORECASE else None
-            except re.error:
-                continue
+        for k in (n for n, (op, _) in enumerate(items) if op is c.LITERAL):
+            # the first literal whose rest can be cut from the text (re's parse may have moved a literal out
+            # of a group: "(?:this|the)" is parsed as "th(?:is|e)")
+            wanted = str(items[k:])
+            if "GROUPREF" in wanted:
+                return None
+            char = chr(items[k][1])
+            for at in range(1, len(source)):
+                if source[at] not in (char, "\\"):
+                    continue
+                try:
+                    if str(_parser.parse(source[at:], flags).data) == wanted:
+                        rest = re.compile(source[at:], flags)
+                        return rest if not rest.flags & re.IGNORECASE else None
+                except re.error:
+                    continue
     except Exception:  # noqa: BLE001 - re's internals differ in this Python: no gate
         return None
     return None

@@ -148,7 +148,7 @@ class Classifier:
         # Per built-in regex signal, per pattern of it: whether a match needs a digit in the text (one `\d`
         # search per prompt then rules out every such pattern of a prompt without digits).
         from llm_router.classify import _plan
-        from llm_router.classify._analysis import folded, gates, needs_digit, tail
+        from llm_router.classify._analysis import folded, gates, literal_rest, needs_digit
 
         digits: list[tuple[bool, ...] | None] = []
         tests: list[tuple[Any, ...] | None] = []  # per pattern of it: what rules it out cheaply (`gates`)
@@ -159,7 +159,7 @@ class Classifier:
             digits.append(None if found is None else tuple(needs_digit(_plan.inner(p)) for p in found))
             tests.append(None if found is None else tuple(gates(_plan.inner(p)) for p in found))
             folds.append(None if found is None else tuple(folded(_plan.inner(p)) for p in found))
-            tails.append(None if found is None else tuple(tail(_plan.inner(p)) for p in found))
+            tails.append(None if found is None else tuple(literal_rest(_plan.inner(p)) for p in found))
         self._folded: tuple[tuple[Any, ...] | None, ...] = tuple(folds)
         self._tails: tuple[tuple[Any, ...] | None, ...] = tuple(tails)
         self._digit_gates: tuple[tuple[bool, ...] | None, ...] = tuple(digits)

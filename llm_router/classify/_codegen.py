@@ -297,7 +297,7 @@ def _part(
 ) -> None:
     """One regex of a signal: searched unless a test rules it out (`n` counts its hits). `search` and
     `finditer` are the expressions that search the window; `rest` names the search of the pattern's
-    literal-led rest (`_analysis.tail`), which finds something in every text the pattern matches."""
+    literal-led rest (`_analysis.literal_rest`), which finds something in every text the pattern matches."""
     tests, exact = _tests(e, d, digit, literals, gates, r, anchored=each is None)
     if rest is not None and not exact:
         tests.append(f"{rest}(text) is not None")
