@@ -438,24 +438,13 @@ def _after(
     bands = [e.k(cut) for cut in clf.bands]
     from llm_router.decision import COMPLEXITIES
 
-    e(
-        b,
-        f"complexity = {e.k(COMPLEXITIES)}["
-        + " + ".join(["0", *(f"(difficulty >= {k})" for k in bands)])
-        + "]",
-    )
+    above = " + ".join(["0", *(f"(difficulty >= {k})" for k in bands)])
+    e(b, f"complexity = {e.k(COMPLEXITIES)}[{above}]")
     distances = [f"abs(difficulty - {k})" for k in bands]
-    e(
-        b,
-        "distance = "
-        + (
-            distances[0]
-            if len(distances) == 1
-            else f"min({', '.join(distances)})"
-            if distances
-            else "min(())"
-        ),
+    nearest = (
+        distances[0] if len(distances) == 1 else f"min({', '.join(distances)})" if distances else "min(())"
     )
+    e(b, f"distance = {nearest}")
     c = clf.confidence
     e(b, f"x = {e.k(c.per_vote)} * margin")
     e(b, f"value = {e.k(c.base)} + ({e.k(c.max_vote_gain)} if {e.k(c.max_vote_gain)} < x else x)")
