@@ -120,8 +120,13 @@ def main() -> None:
         n = args.lines
         batch = "".join(json.dumps({"prompt": prompts[i % len(prompts)] + f" #{i}"}) + "\n" for i in range(n))
         one = json.dumps({"prompt": prompts[0]}) + "\n"
-        cmd = exe + ["route", "--batch", "-", "--json"]
-        run(cmd, one, env)  # warm the policy cache
+        # The lines are read from a file, as `route --batch in.jsonl`: fed through a pipe by this process,
+        # they would arrive 512 bytes at a time (subprocess's own writes), which measures the feeding.
+        one_file, batch_file = Path(tmp) / "one.jsonl", Path(tmp) / "batch.jsonl"
+        one_file.write_text(one)
+        batch_file.write_text(batch)
+        cmd = exe + ["route", "--batch", "{}", "--json"]
+        run([c.format(one_file) for c in cmd], "", env)  # warm the policy cache
         t_pass = statistics.median(run([sys.executable, "-c", "pass"]) for _ in range(5))
         print(f"{'python -c pass (baseline)':<58} {t_pass * 1e3:>9.1f} ms")
         # Output to a file, as `route --batch in.jsonl --json > out.jsonl`; and read through a pipe by
@@ -130,8 +135,8 @@ def main() -> None:
         for label, out in (("to a file", "file"), ("through a pipe", "pipe")):
             ones, alls = [], []
             for _ in range(args.runs):
-                ones.append(run(cmd, one, env, out))
-                alls.append(run(cmd, batch, env, out))
+                ones.append(run([c.format(one_file) for c in cmd], "", env, out))
+                alls.append(run([c.format(batch_file) for c in cmd], "", env, out))
             t_one = statistics.median(ones)
             per = sorted((t - t_one) / (n - 1) * 1e6 for t in alls)
             print(f"{'route --batch, 1 prompt, ' + label + ' (median)':<58} {t_one * 1e3:>9.1f} ms")

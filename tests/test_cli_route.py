@@ -344,7 +344,7 @@ def test_batch_lines_read_in_pieces_are_the_lines_a_text_file_gives() -> None:
     cut = [1, 13, 14, 16, 17, 34, 35, len(data)]  # inside é, between \r and \n, at the end
     pieces = [data[a:b] for a, b in zip([0, *cut], cut, strict=False)]
     text = io.TextIOWrapper(io.BufferedReader(Pieces(pieces)), encoding="utf-8")
-    got = [line for block in _blocks(text) for line in block]
+    got = [line for block in _blocks(text, lambda: None) for line in block]
     assert got == list(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
 
 

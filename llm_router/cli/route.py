@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import codecs
 import json
+import select
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -74,9 +75,9 @@ def _route_batch(lines: IO[str], settings: object, default_host: str, trace: boo
     stdout = sys.stdout
     scan, write, new = _scan, stdout.write, tuple.__new__
     failed = number = 0
-    # The decisions of the lines that arrived together go out in one write (at most _CHUNK lines each):
-    # a write per line costs the writer and a reader at the other end of a pipe far more, each waking the
-    # reader. Nothing waits for more input: a program feeding lines one at a time gets each answer at once.
+    # Decisions go out in writes of _CHUNK lines, and all of them whenever the input has nothing more: a
+    # write per line costs the writer and a reader at the other end of a pipe far more (each wakes the
+    # reader), and a program feeding lines one at a time gets each answer before it sends the next.
     pending: list[str] = []
 
     def flush() -> None:
@@ -85,8 +86,12 @@ def _route_batch(lines: IO[str], settings: object, default_host: str, trace: boo
             write("\n".join(pending))
             pending.clear()
 
+    def before_wait() -> None:  # the input has no more now: what was decided goes out before waiting
+        flush()
+        stdout.flush()
+
     try:
-        for block in _blocks(lines):
+        for block in _blocks(lines, before_wait):
             for line in block:
                 number += 1
                 try:  # json.loads(line), without its checks, for a line that is one JSON value
@@ -129,8 +134,6 @@ def _route_batch(lines: IO[str], settings: object, default_host: str, trace: boo
                 pending.append(decide(request).to_json(full_trace=trace))
                 if len(pending) >= _CHUNK:
                     flush()
-            flush()
-            stdout.flush()  # the input has no more now: what was decided goes out before waiting for it
     finally:  # what was decided before an error goes out
         flush()
     return 1 if failed else 0
@@ -140,21 +143,30 @@ _scan = jsonio.scanner()
 _CHUNK = 256  # decisions per write at most
 
 
-def _blocks(lines: IO[str]) -> Iterator[list[str]]:
+def _blocks(lines: IO[str], before_wait: Callable[[], None]) -> Iterator[list[str]]:
     """The lines of `lines` (each with its newline, as iterating over it gives them: `\\r\\n` and `\\r`
-    read as `\\n`), in the groups that arrived together: one read of what is there, up to 1 MiB, never
-    waiting for more than some bytes."""
-    read1 = getattr(getattr(lines, "buffer", None), "read1", None)
-    if read1 is None:  # a text stream with no bytes under it (a StringIO): one line at a time
+    read as `\\n`), in the groups that arrived together: one read of what is there, up to 1 MiB.
+    `before_wait` is called before a read that may have to wait for more input (what was decided goes out
+    then, and not between reads that find input there already)."""
+    buffer = getattr(lines, "buffer", None)
+    raw = getattr(buffer, "raw", None)  # under the buffer, nothing of which has been read yet
+    read = getattr(raw, "read", None) or getattr(buffer, "read1", None)
+    if read is None:  # a text stream with no bytes under it (a StringIO): one line at a time
         for line in lines:
             yield [line]
         return
+    fd = _fileno(raw)
     decoder = codecs.getincrementaldecoder(getattr(lines, "encoding", None) or "utf-8")(
         getattr(lines, "errors", None) or "strict"
     )
     rest = ""
     while True:
-        data = read1(1 << 20)
+        if not _ready(fd):
+            before_wait()
+        data = read(1 << 20)
+        if data is None:  # a non-blocking descriptor with nothing there yet
+            _ready(fd, timeout=None)
+            continue
         text = rest + decoder.decode(data, final=not data)
         if not data:
             if text:
@@ -167,6 +179,23 @@ def _blocks(lines: IO[str]) -> Iterator[list[str]]:
         rest = parts.pop() + held
         if parts:
             yield [part + "\n" for part in parts]
+
+
+def _fileno(stream: object) -> int | None:
+    try:
+        return int(stream.fileno())  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _ready(fd: int | None, timeout: float | None = 0) -> bool:
+    """Whether a read of `fd` would find input (or its end) without waiting; False when unknown."""
+    if fd is None:
+        return False
+    try:
+        return bool(select.select([fd], [], [], timeout)[0])
+    except (OSError, ValueError):  # not a descriptor select takes (Windows pipes): assume it would wait
+        return False
 
 
 _HOSTS = frozenset(HOSTS)
