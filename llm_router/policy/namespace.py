@@ -143,50 +143,36 @@ def fill(base: dict[str, Any], r: Request, f: Features, tier: str, signals: bool
     only when some rule reads them)."""
     rf = r.features
     event = r.event
+    ns = {
+        "prompt": r.prompt,
+        "tokens": f.tokens,
+        "task": f.task,
+        "complexity": f.complexity,
+        "difficulty": f.difficulty,
+        "confidence": f.confidence,
+        "needs_workspace": f.needs_workspace,
+        "needs_tools": f.needs_tools,
+        "tier": tier,
+        "host": r.host,
+        "event": event,
+        "kind": event if event in MEDIA_KINDS else "text",
+        "session": r.session,
+    }
     if rf is NEUTRAL:  # a lone prompt: its request's names are the neutral ones
-        ns = {
-            "prompt": r.prompt,
-            "tokens": f.tokens,
-            "task": f.task,
-            "complexity": f.complexity,
-            "difficulty": f.difficulty,
-            "confidence": f.confidence,
-            "needs_workspace": f.needs_workspace,
-            "needs_tools": f.needs_tools,
-            "tier": tier,
-            "host": r.host,
-            "event": event,
-            "kind": event if event in MEDIA_KINDS else "text",
-            "session": r.session,
-            "context_tokens": f.tokens,
-            **_NEUTRAL,
-            **base,
-        }
+        ns["context_tokens"] = f.tokens
+        ns.update(_NEUTRAL)
     else:
-        ns = {
-            "prompt": r.prompt,
-            "tokens": f.tokens,
-            "task": f.task,
-            "complexity": f.complexity,
-            "difficulty": f.difficulty,
-            "confidence": f.confidence,
-            "needs_workspace": f.needs_workspace,
-            "needs_tools": f.needs_tools,
-            "tier": tier,
-            "host": r.host,
-            "event": event,
-            "kind": event if event in MEDIA_KINDS else "text",
-            "session": r.session,
-            "requested_model": rf.requested_model,
-            "has_tools": rf.has_tools,
-            "n_messages": rf.n_messages,
-            "context_tokens": f.tokens if rf.context_tokens is None else rf.context_tokens,
-            "thinking": rf.thinking,
-            "has_images": rf.has_images,
-            "stream": rf.stream,
-            "background": rf.background,
-            **base,
-        }
+        ns["context_tokens"] = f.tokens if rf.context_tokens is None else rf.context_tokens
+        ns.update(
+            requested_model=rf.requested_model,
+            has_tools=rf.has_tools,
+            n_messages=rf.n_messages,
+            thinking=rf.thinking,
+            has_images=rf.has_images,
+            stream=rf.stream,
+            background=rf.background,
+        )
+    ns.update(base)
     if signals:
         ns["signals"] = frozenset(f.signals)
     return ns
