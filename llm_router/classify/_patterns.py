@@ -38,10 +38,8 @@ class AnyOf:
         return f"AnyOf({self.patterns!r})"
 
 
-class Anchored:
-    """A built-in regex that can match only at the start of the text (each alternative opens with `\\A`, or
-    with `^` without MULTILINE): one `match` at position 0 gives what a search gives, where a search would
-    try every position of the window in turn."""
+class _Wrapped:
+    """A compiled `re` pattern searched in a way of its own; its `pattern` and `flags` are the pattern's."""
 
     __slots__ = ("compiled",)
 
@@ -56,6 +54,14 @@ class Anchored:
     def flags(self) -> int:
         return int(self.compiled.flags)
 
+
+class Anchored(_Wrapped):
+    """A built-in regex that can match only at the start of the text (each alternative opens with `\\A`, or
+    with `^` without MULTILINE): one `match` at position 0 gives what a search gives, where a search would
+    try every position of the window in turn."""
+
+    __slots__ = ()
+
     def search(self, text: str) -> Any:
         """The match at the start of text, or None (what `search` would find)."""
         return self.compiled.match(text)
@@ -69,23 +75,15 @@ class Anchored:
         return f"Anchored({self.compiled!r})"
 
 
-class Prefiltered:
+class Prefiltered(_Wrapped):
     """A built-in regex that can match only where one of `literals` occurs: when none of them is in the
     text it is not searched at all (what the search would have found is nothing)."""
 
-    __slots__ = ("compiled", "literals")
+    __slots__ = ("literals",)
 
     def __init__(self, compiled: Any, literals: tuple[str, ...]) -> None:
-        self.compiled = compiled
+        super().__init__(compiled)
         self.literals = literals
-
-    @property
-    def pattern(self) -> str:
-        return str(self.compiled.pattern)
-
-    @property
-    def flags(self) -> int:
-        return int(self.compiled.flags)
 
     def _possible(self, text: str) -> bool:
         for literal in self.literals:  # noqa: SIM110 - a loop, not any() over a generator: called per prompt
