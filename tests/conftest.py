@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,3 +56,16 @@ def module_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as mp:
         isolate(mp, home_dir)
         yield home_dir
+
+
+@pytest.fixture(scope="module")
+def clf() -> Any:
+    """The built-in classifier, compiled from policies/classifier.yaml (once per test module)."""
+    import yaml
+
+    from llm_router.classify import compile_classifier
+
+    section = yaml.safe_load((Path(__file__).parent.parent / "policies" / "classifier.yaml").read_text())
+    classifier, issues = compile_classifier(section["classifier"], trusted=lambda _pointer: True)
+    assert issues == []
+    return classifier

@@ -11,7 +11,6 @@ from types import CodeType
 from typing import Any
 
 import pytest
-import yaml
 
 from llm_router.classify import _plan, compile_classifier
 from llm_router.classify._analysis import folded, gates, literal_rest
@@ -24,14 +23,6 @@ PROMPTS = [
     for line in (ROOT / "tests" / "data" / name).open()
 ]
 TEXTS = [v for p in PROMPTS for v in (p, p.upper(), p.lower(), "  " + p, "- " + p, "")]
-
-
-@pytest.fixture(scope="module")
-def clf() -> Classifier:
-    section = yaml.safe_load((ROOT / "policies" / "classifier.yaml").read_text())["classifier"]
-    classifier, issues = compile_classifier(section, trusted=lambda _pointer: True)
-    assert not issues
-    return classifier
 
 
 def _passes(gate: tuple[Any, ...], text: str) -> bool:

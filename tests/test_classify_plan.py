@@ -8,9 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
-from llm_router.classify import _plan, compile_classifier
+from llm_router.classify import _plan
 from llm_router.classify._analysis import needs_digit
 from llm_router.classify._classifier import Classifier
 
@@ -20,14 +19,6 @@ PROMPTS = [
     for name in ("prompts40.jsonl", "eval-sample.jsonl")
     for line in (ROOT / "tests" / "data" / name).open()
 ]
-
-
-@pytest.fixture(scope="module")
-def clf() -> Classifier:
-    section = yaml.safe_load((ROOT / "policies" / "classifier.yaml").read_text())["classifier"]
-    classifier, issues = compile_classifier(section, trusted=lambda _pointer: True)
-    assert not issues
-    return classifier
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ import sqlite3
 
 import pytest
 from mcp import Client
-from test_hook import QUESTION, accepted, prompt
+from test_decision_files import routed_id
+from test_hook import QUESTION, prompt
 
 from llm_router.mcp.server import build_server
 from llm_router.mcp.session import McpSession
@@ -25,11 +26,7 @@ async def test_llm_query_executes_the_decision_the_prompt_hook_saved() -> None:
     with FakeProvider() as fake:
         fake.script("gpt-4o-mini", "ok", answer="four")
         env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.openai_base}
-        output = accepted("claude-code", "UserPromptSubmit", prompt(**env))
-        assert output is not None
-        decision_id = (
-            output["hookSpecificOutput"]["additionalContext"].split('decision_id="')[1].split('"')[0]
-        )
+        decision_id = routed_id(prompt(**env))
         async with Client(build_server(McpSession(env=dict(os.environ) | env))) as client:
             result = await client.call_tool("llm_query", {"prompt": QUESTION, "decision_id": decision_id})
         assert not result.is_error
@@ -43,11 +40,7 @@ async def test_llm_query_finds_the_hook_s_decision_in_its_file_and_moves_it_into
     with FakeProvider() as fake:
         fake.script("gpt-4o-mini", "ok", answer="four")
         env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.openai_base}
-        output = accepted("claude-code", "UserPromptSubmit", prompt(**env))
-        assert output is not None
-        decision_id = (
-            output["hookSpecificOutput"]["additionalContext"].split('decision_id="')[1].split('"')[0]
-        )
+        decision_id = routed_id(prompt(**env))
         kept = home / ".llm-router" / "decisions" / f"{decision_id}.json"
         assert kept.exists()  # the hook kept it without usage.db
         async with Client(build_server(McpSession(env=dict(os.environ) | env))) as client:
