@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,3 +80,26 @@ def test_zero_claude_on_gemini_keeps_no_answer_text_once_delivered(
     sessions = home / ".llm-router" / "sessions"
     stored = "".join(path.read_text() for path in sessions.rglob("*") if path.is_file())
     assert stored and ANSWER not in stored
+
+
+def test_a_model_call_from_a_hook_process_runs_with_the_garbage_collector_on(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hook process decides with the cyclic collector off (`hook.run`); LiteLLM's import and the call
+    that follow get it back."""
+    from llm_router.decision import Request
+    from llm_router.hosts import handlers
+    from llm_router.router import Settings, decide
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    request = Request("what is 2 + 2?", "claude-code", "UserPromptSubmit")
+    decision = decide(request, settings=settings)
+    gc.disable()
+    try:
+        answer, model, _result = handlers.execute(decision, request, settings)
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+    assert answer == ANSWER and "gpt-4o-mini" in model

@@ -154,6 +154,9 @@ def pointer_text(host: str, decision: Decision, holding: str) -> str:
 
 def execute(decision: Decision, request: Request, settings: Settings) -> tuple[str | None, str, Any]:
     """Run the decision through its chain: (answer, model, result), or (None, error message, None)."""
+    import gc
+
+    gc.enable()  # off while a hook process decides (`hook.run`); LiteLLM's import and a model call want it
     from llm_router.errors import ProviderError
     from llm_router.router import run
 
