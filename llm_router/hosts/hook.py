@@ -55,10 +55,14 @@ LOG_MAX_BYTES = 1_000_000
 LOG_DETAIL_MAX = 20_000  # characters of a traceback kept per entry (its end, where the error is)
 
 
+def _handler(host: str, event: str, gateway: bool) -> tuple[str, str] | None:
+    key = (host, event)
+    return GATEWAY_HANDLERS[key] if gateway and key in GATEWAY_HANDLERS else HANDLERS.get(key)
+
+
 def handle(host: str, event: str, payload: dict[str, Any], *, gateway: bool = False) -> dict[str, Any] | None:
     """The JSON object the host should read for this event, or None."""
-    key = (host, event)
-    spec = GATEWAY_HANDLERS[key] if gateway and key in GATEWAY_HANDLERS else HANDLERS.get(key)
+    spec = _handler(host, event, gateway)
     if spec is None:
         return None
     from llm_router.hosts.protocol import render
@@ -77,9 +81,7 @@ def forward(host: str, event: str, payload: dict[str, Any], *, gateway: bool = F
     """(True, the host's JSON or None) when a warm server handled the event; (False, None) when none runs
     or it did not take the event in time (nothing ran there: handle it here). warm.BrokeOff when it took
     the event and its answer broke off: it may have run there, so it is not run again."""
-    key = (host, event)
-    spec = GATEWAY_HANDLERS.get(key) if gateway and key in GATEWAY_HANDLERS else HANDLERS.get(key)
-    if spec not in _FORWARDED:
+    if _handler(host, event, gateway) not in _FORWARDED:
         return False, None
     from llm_router import paths
 
@@ -174,8 +176,71 @@ def log_error(host: str, event: str, message: str, detail: str = "", payload: An
         pass
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Handle one event; always returns 0 so that the host goes on."""
+_PRELOAD_FORMAT = 1  # hosts/preload.py's FORMAT
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+preloaded: bool | None = None  # whether this process ran the prompt hook's modules from their bundle
+
+
+def _preload(home: str) -> bool:
+    """Run the prompt hook's modules from their bundle (`hosts/preload.py`) into sys.modules, as the import
+    system would have: False, with nothing run, when there is no usable bundle (missing, not private, from
+    another interpreter or installation, or a source changed since): the modules are then imported as
+    usual. A module that fails to run is left to the import system too."""
+    import _frozen_importlib as bootstrap  # type: ignore[import-not-found]
+    import _frozen_importlib_external as external  # type: ignore[import-not-found]
+    import marshal
+
+    from llm_router import fileio
+
+    name = f"hook-modules.{sys.implementation.cache_tag}.bin"
+    try:
+        raw = fileio.read_private(os.path.join(home, "cache", name), limit=8 << 20, what="hook modules")
+        fmt, magic, root, entries = marshal.loads(raw)
+        if fmt != _PRELOAD_FORMAT or magic != external.MAGIC_NUMBER or root != _ROOT:
+            return False
+        for _name, relative, _package, mtime_ns, size, _cached, _code in entries:
+            st = os.stat(os.path.join(root, relative))
+            if st.st_mtime_ns != mtime_ns or st.st_size != size:
+                return False
+    except (OSError, ValueError, EOFError, TypeError):
+        return False
+    modules = sys.modules
+    pending = []
+    for name, relative, package, _mtime, _size, cached, code in entries:
+        if name in modules:
+            continue
+        origin = os.path.join(root, relative)
+        loader = external.SourceFileLoader(name, origin)
+        spec = bootstrap.ModuleSpec(name, loader, origin=origin, is_package=package)
+        spec.has_location = True
+        spec.cached = cached
+        module = type(sys)(name)
+        package_name = name if package else name.rpartition(".")[0]
+        vars(module).update(
+            __spec__=spec, __loader__=loader, __file__=origin, __cached__=cached, __package__=package_name
+        )
+        if package:  # in place before any module runs: a package's __init__ may run after its submodules
+            module.__path__ = spec.submodule_search_locations = [os.path.dirname(origin)]
+            modules[name] = module
+        pending.append((name, module, code))
+    for n, (name, module, code) in enumerate(pending):
+        modules[name] = module
+        try:
+            exec(marshal.loads(code), module.__dict__)
+        except Exception:  # noqa: BLE001 - the import system imports it (and raises what it raises)
+            for later, unrun, _code in pending[n:]:
+                if modules.get(later) is unrun:
+                    del modules[later]
+            return False
+        parent, _, child = name.rpartition(".")
+        setattr(modules[parent], child, module)
+    return True
+
+
+def main(argv: list[str] | None = None, *, preload: bool = False) -> int:
+    """Handle one event; always returns 0 so that the host goes on. `preload`: a prompt event handled here
+    runs its modules from their bundle (`_preload`), as the hook process does."""
+    global preloaded
     argv = sys.argv[1:] if argv is None else argv
     gateway = GATEWAY_FLAG in argv
     argv = [a for a in argv if a != GATEWAY_FLAG]
@@ -196,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
         event = str(payload.get("hook_event_name") or event)
         forwarded, output = forward(host, event, payload, gateway=gateway)
         if not forwarded:
+            if preload and _handler(host, event, gateway) in _FORWARDED:
+                from llm_router import paths
+
+                preloaded = _preload(paths.home_dir())
             output = handle(host, event, payload, gateway=gateway)
         if output is not None:
             data = utf8_json(output) + b"\n"
@@ -231,12 +300,20 @@ def run() -> None:
     import gc
 
     gc.disable()
-    code = main()
+    code = main(preload=True)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except OSError:  # a closed pipe: nothing left to tell the host
             continue
+    if preloaded is False:  # the modules were imported one by one: keep them for the next prompt
+        try:
+            from llm_router import paths
+            from llm_router.hosts import preload
+
+            preload.build(paths.home_dir())
+        except Exception:  # noqa: BLE001 - the answer is out; a bundle not written is only slower
+            pass
     os._exit(code)
 
 

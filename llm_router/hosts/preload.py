@@ -1,0 +1,131 @@
+"""The prompt hook's modules kept as one file of code objects, so a hook process runs them in one step instead
+of importing them one by one.
+
+Python's import system costs about 0.1 ms per module on a small machine before a module's own code runs
+(the finders, the import lock, a stat and an open per file): over the ~30 modules a prompt hook imports, a
+tenth of the hook's time. `<home>/cache/hook-modules.<interpreter tag>.bin` holds, for each module of
+`MODULES` (in an order where a module comes after those its top level imports), its code as the compiled
+bytecode file (`__pycache__`) holds it, with the size and mtime of the source it was compiled from.
+
+`hook.run` reads it before the prompt is handled (`hook._preload`) and runs each module into
+`sys.modules` as the import system would (same `__spec__`, `__file__`, `__path__`, parent attribute). It is
+used only when it was written by this interpreter for this installation and every source still has the
+size and mtime recorded; otherwise the modules are imported as usual and the file is written again after
+the event (`build`). The file is private and read with `fileio.read_private`, like the compiled-policy cache:
+its content runs as code.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+
+from llm_router import fileio
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+FORMAT = 1
+LIMIT = 8 << 20  # the file's size bound (it is ~0.4 MB)
+# What a prompt hook imports after hook.py's own imports, when it decides from the compiled-policy cache, in
+# an order where each module follows the modules its top level imports (a package's own `__init__` may come
+# after its submodules: packages are in place, empty, before any module runs). tests/test_hook_preload.py
+# checks that a prompt hook running them imports no module of the list through the import system.
+MODULES = (
+    "llm_router.paths",
+    "llm_router.hosts.protocol",
+    "llm_router.fileio",
+    "llm_router.hosts.session",
+    "llm_router.hosts.handlers",
+    "llm_router.records",
+    "llm_router.decision",
+    "llm_router.router",
+    "llm_router.policy",
+    "llm_router.policy.compiled_cache",
+    "llm_router.policy.sources",
+    "llm_router.classify._records",
+    "llm_router.classify._classifier",
+    "llm_router.classify",
+    "llm_router.policy.meter",
+    "llm_router.policy.compiled",
+    "llm_router.classify._patterns",
+    "llm_router.classify._plan",
+    "llm_router.classify._runtime",
+    "llm_router.providers",
+    "llm_router.providers.table",
+    "llm_router.providers.catalogue",
+    "llm_router.store",
+    "llm_router.store.breaker_mark",
+    "llm_router.policy.namespace",
+    "llm_router.policy.evaluate",
+    "llm_router.store.decision_files",
+    "llm_router.privacy",
+    "llm_router.store.decisions",
+)
+
+
+def path(home: str) -> str:
+    """Where the bundle of this interpreter is kept."""
+    return os.path.join(home, "cache", f"hook-modules.{sys.implementation.cache_tag}.bin")
+
+
+def package_root() -> str:
+    """The folder holding the `llm_router` package these modules are imported from."""
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def build(home: str) -> bool:
+    """Write the bundle for the modules of `MODULES` as this process found them; False (and nothing
+    written) when one cannot be found or read as source, or the home cannot be written."""
+    import importlib.util
+
+    root = package_root()
+    entries: list[tuple[Any, ...]] = []
+    try:
+        folder = fileio.private_dir(os.path.join(home, "cache"))
+        if not os.access(folder, os.W_OK):  # a read-only home: no work done in every hook for nothing
+            return False
+        for name in MODULES:
+            module = sys.modules.get(name)
+            spec = module.__spec__ if module is not None else importlib.util.find_spec(name)
+            origin = getattr(spec, "origin", None)
+            if spec is None or not isinstance(origin, str) or not origin.endswith(".py"):
+                return False
+            relative = os.path.relpath(origin, root)
+            if relative.startswith(os.pardir):  # imported from somewhere else than this installation
+                return False
+            st = os.stat(origin)
+            code = _code(origin, spec.cached, st, importlib.util.MAGIC_NUMBER)
+            is_package = spec.submodule_search_locations is not None
+            entries.append((name, relative, is_package, st.st_mtime_ns, st.st_size, spec.cached, code))
+        data = marshal.dumps((FORMAT, importlib.util.MAGIC_NUMBER, root, tuple(entries)))
+        fileio.write_private(path(home), data)
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _code(origin: str, cached: str | None, st: os.stat_result, magic: bytes) -> bytes:
+    """The marshalled code of the module at `origin`: its bytecode file's when that is valid for the
+    source (the check the import system makes: magic, and the source's mtime and size), else compiled."""
+    if cached:
+        try:
+            with open(cached, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            data = b""
+        flags = int.from_bytes(data[4:8], "little") if len(data) >= 16 else -1
+        mtime = int.from_bytes(data[8:12], "little")
+        size = int.from_bytes(data[12:16], "little")
+        if (
+            data[:4] == magic
+            and flags == 0
+            and mtime == int(st.st_mtime) & 0xFFFFFFFF
+            and size == st.st_size & 0xFFFFFFFF
+        ):
+            return data[16:]
+    with open(origin, "rb") as handle:
+        source = handle.read()
+    return marshal.dumps(compile(source, origin, "exec", dont_inherit=True))
