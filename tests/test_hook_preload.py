@@ -72,6 +72,13 @@ def test_the_next_prompt_hook_runs_them_without_the_import_system_and_answers_th
     assert without_ids(second) == without_ids(first) and "additionalContext" in second
 
 
+def test_every_module_of_the_bundle_is_one_the_prompt_hook_imports_without_it(home: Path) -> None:
+    prompt(**PROVIDER)  # the policy's cache, as in the steady state
+    bundle_file(home).unlink()
+    imported, _ = imported_prompt_hook()
+    assert set(preload.MODULES) <= imported
+
+
 def _source_changed(content: tuple[Any, ...]) -> tuple[Any, ...]:
     fmt, magic, root, entries = content
     name, relative, package, mtime_ns, size, cached, code = entries[-1]
