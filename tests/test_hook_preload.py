@@ -73,6 +73,9 @@ def test_the_next_prompt_hook_runs_them_without_the_import_system_and_answers_th
 
 
 def test_every_module_of_the_bundle_is_one_the_prompt_hook_imports_without_it(home: Path) -> None:
+    from llm_router.store import open_db
+
+    open_db(home / ".llm-router" / "usage.db").close()  # as queries leave it: the hook reads its breaker mark
     prompt(**PROVIDER)  # the policy's cache, as in the steady state
     bundle_file(home).unlink()
     imported, _ = imported_prompt_hook()
