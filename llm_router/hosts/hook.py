@@ -177,8 +177,15 @@ def log_error(host: str, event: str, message: str, detail: str = "", payload: An
 
 
 _PRELOAD_FORMAT = 1  # hosts/preload.py's FORMAT
+BUNDLE_LIMIT = 8 << 20  # the size bound of the prompt hook's modules file (it is ~0.4 MB)
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 preloaded: bool | None = None  # whether this process ran the prompt hook's modules from their bundle
+
+
+def bundle_path(home: str) -> str:
+    """Where the prompt hook's modules are kept (`hosts/preload.py`) for this interpreter and its -O level."""
+    optimized = f".opt-{sys.flags.optimize}" if sys.flags.optimize else ""
+    return os.path.join(home, "cache", f"hook-modules.{sys.implementation.cache_tag}{optimized}.bin")
 
 
 def _preload(home: str) -> bool:
@@ -192,9 +199,8 @@ def _preload(home: str) -> bool:
 
     from llm_router import fileio
 
-    name = f"hook-modules.{sys.implementation.cache_tag}.bin"
     try:
-        raw = fileio.read_private(os.path.join(home, "cache", name), limit=8 << 20, what="hook modules")
+        raw = fileio.read_private(bundle_path(home), limit=BUNDLE_LIMIT, what="hook modules")
         fmt, magic, root, entries = marshal.loads(raw)
         if fmt != _PRELOAD_FORMAT or magic != external.MAGIC_NUMBER or root != _ROOT:
             return False

@@ -7,12 +7,12 @@ tenth of the hook's time. `<home>/cache/hook-modules.<interpreter tag>.bin` hold
 `MODULES` (in an order where a module comes after those its top level imports), its code as the compiled
 bytecode file (`__pycache__`) holds it, with the size and mtime of the source it was compiled from.
 
-`hook.run` reads it before the prompt is handled (`hook._preload`) and runs each module into
-`sys.modules` as the import system would (same `__spec__`, `__file__`, `__path__`, parent attribute). It is
-used only when it was written by this interpreter for this installation and every source still has the
-size and mtime recorded; otherwise the modules are imported as usual and the file is written again after
-the event (`build`). The file is private and read with `fileio.read_private`, like the compiled-policy cache:
-its content runs as code.
+`hook.run` reads it (`hook.bundle_path`) before the prompt is handled (`hook._preload`) and runs each
+module into `sys.modules` as the import system would (same `__spec__`, `__file__`, `__path__`, parent
+attribute). It is used only when it was written by this interpreter for this installation and every source
+still has the size and mtime recorded; otherwise the modules are imported as usual and the file is written
+again after the event (`build`). The file is private and read with `fileio.read_private`, like the
+compiled-policy cache: its content runs as code.
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ import os
 import sys
 
 from llm_router import fileio
+from llm_router.hosts.hook import BUNDLE_LIMIT
+from llm_router.hosts.hook import bundle_path as path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
 FORMAT = 1
-LIMIT = 8 << 20  # the file's size bound (it is ~0.4 MB)
 # What a prompt hook imports after hook.py's own imports, when it decides from the compiled-policy cache, in
 # an order where each module follows the modules its top level imports (a package's own `__init__` may come
 # after its submodules: packages are in place, empty, before any module runs). tests/test_hook_preload.py
@@ -66,11 +67,6 @@ MODULES = (
 )
 
 
-def path(home: str) -> str:
-    """Where the bundle of this interpreter is kept."""
-    return os.path.join(home, "cache", f"hook-modules.{sys.implementation.cache_tag}.bin")
-
-
 def package_root() -> str:
     """The folder holding the `llm_router` package these modules are imported from."""
     return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -101,6 +97,8 @@ def build(home: str) -> bool:
             is_package = spec.submodule_search_locations is not None
             entries.append((name, relative, is_package, st.st_mtime_ns, st.st_size, spec.cached, code))
         data = marshal.dumps((FORMAT, importlib.util.MAGIC_NUMBER, root, tuple(entries)))
+        if len(data) > BUNDLE_LIMIT:  # it would be refused when read
+            return False
         fileio.write_private(path(home), data)
     except (OSError, SyntaxError, ValueError):
         return False
