@@ -5,7 +5,8 @@ host's requests go through the local gateway). Nothing but the host's JSON, in v
 input held, reaches stdout; an internal error lets the prompt through with one line on stderr and a note in
 `$LLM_ROUTER_HOME/hooks.log`. Imports stay minimal: the tool hook reads a small state file and nothing else.
 When a warm server (`llm-router serve`) runs, the prompt hooks hand it the event (`forward`) and print its
-answer; when it does not take the event in time they handle it here.
+answer; when it does not take the event in time they handle it here, running the modules that takes from one
+file of code objects (`_preload`, `hosts/preload.py`) rather than importing them one by one.
 """
 
 from __future__ import annotations
