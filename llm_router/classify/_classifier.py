@@ -1,11 +1,15 @@
 """The compiled classifier: regex signals, task votes, a logistic difficulty and override rules, all pure.
 
 `Classifier.state()` is everything it holds as plain data (patterns by number), and `from_state` builds it
-back without compiling anything: the compiled-policy cache keeps classifiers so.
+back without compiling anything: the compiled-policy cache keeps classifiers so. A classifier built so holds
+only what `classify` runs (the generated function and its data, the index, the regexes' methods as numbers);
+its signals, override rules and what only the code generator, explain or `state()` read stay marshal bytes
+until first read, and each regex is built on its first search.
 """
 
 from __future__ import annotations
 
+import marshal
 import math
 
 from llm_router.classify._records import ConfidenceParams, LengthAdjust, Lexicon, Override, Signal
@@ -14,7 +18,13 @@ from llm_router.decision import COMPLEXITIES, Features
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
-    from typing import Any
+    from typing import Any, Protocol
+
+    class Numbered(Protocol):
+        """Regexes by number (`compiled_cache.Patterns` builds each when first asked for it)."""
+
+        def __getitem__(self, number: int, /) -> Any: ...
+
 
 # A word of the lowercased window ("c++", "lock-free", "don't"); a possessive is the word itself.
 WORD_PATTERN = r"[a-z][a-z0-9_+#-]*(?:'(?!s\b)[a-z0-9_+#-]+)*"
@@ -33,6 +43,7 @@ class Classifier:
         "sources",
         "_code",
         "_consts",
+        "_details",
         "_digit",
         "_digit_gates",
         "_folded",
@@ -68,6 +79,8 @@ class Classifier:
         "task_bias",
         "word_pattern",
     )
+
+    _details: tuple[Mapping[str, bytes], Numbered]  # set by `from_state` only: what `__getattr__` reads
 
     def __init__(
         self,
@@ -167,6 +180,7 @@ class Classifier:
         self._digit: Callable[[str], object] = re.compile(r"\d").search
         self._skip: Callable[[str], Any] = re.compile(r"\W*").match  # where the first word character is
         self._code: Any = None
+        self._details = ({}, ())  # it holds every part itself (`from_state` leaves some in its state)
         self._derive()
 
     def _derive(self) -> None:
@@ -199,27 +213,22 @@ class Classifier:
         "word_pattern",
         "_index",
         "_lead_index",
-        "_loose_phrases",
-        "_regex_ids",
-        "_digit_gates",
+        "_loose_by_char",
+        "_fillers",
         "_code",
         "_consts",
     )
 
     def state(self, pattern: Callable[[Any], int]) -> dict[str, Any]:
         """Everything this classifier holds as plain data (marshal can write it): each regex as the number
-        `pattern(compiled)` gives it, where `compiled` is the object whose `finditer` or `search` it uses."""
+        `pattern(compiled)` gives it, where `compiled` is the object whose `finditer` or `search` it uses;
+        what `classify` does not read (`_DETAILS`) as marshal bytes, each read when first used."""
+        from llm_router.classify import _runtime
+
         canonical: dict[
             Any, Any
         ] = {}  # one object per distinct index entry: marshal writes the others as links
-        return {
-            **{name: getattr(self, name) for name in self._PLAIN},
-            "_index": {word: canonical.setdefault(hits, hits) for word, hits in self._index.items()},
-            "task_bias": dict(self.task_bias),
-            "length_by_task": dict(self.length_by_task),
-            "length_by_signal": {k: tuple(v) for k, v in self.length_by_signal.items()},
-            "confidence": tuple(self.confidence),
-            "lexicon": None if self.lexicon is None else tuple(self.lexicon),
+        details: dict[str, Any] = {
             "signals": tuple(
                 (*s[:3], None if s.finditer is None else pattern(s.finditer.__self__), *s[4:])  # type: ignore[attr-defined]
                 for s in self.signals
@@ -228,22 +237,39 @@ class Classifier:
                 (o.id, pattern(o.search.__self__), *o[2:])  # type: ignore[attr-defined]
                 for o in self.overrides
             ),
-            "words": pattern(self._words.__self__),  # type: ignore[attr-defined]
-            "digit": pattern(self._digit.__self__),  # type: ignore[attr-defined]
-            "skip": pattern(self._skip.__self__),  # type: ignore[attr-defined]
-            "folded": tuple(
+            "_loose_phrases": self._loose_phrases,
+            "_regex_ids": self._regex_ids,
+            "_digit_gates": self._digit_gates,
+            "_words": pattern(self._words.__self__),  # type: ignore[attr-defined]
+            "_digit": pattern(self._digit.__self__),  # type: ignore[attr-defined]
+            "_skip": pattern(self._skip.__self__),  # type: ignore[attr-defined]
+            "_folded": tuple(
                 None if f is None else tuple(None if p is None else pattern(p) for p in f)
                 for f in self._folded
             ),
-            "tails": tuple(
+            "_tails": tuple(
                 None if f is None else tuple(None if p is None else pattern(p) for p in f)
                 for f in self._tails
             ),
         }
+        return {
+            **{name: getattr(self, name) for name in self._PLAIN},
+            "_index": {word: canonical.setdefault(hits, hits) for word, hits in self._index.items()},
+            "task_bias": dict(self.task_bias),
+            "length_by_task": dict(self.length_by_task),
+            "length_by_signal": {k: tuple(v) for k, v in self.length_by_signal.items()},
+            "confidence": tuple(self.confidence),
+            "lexicon": None if self.lexicon is None else tuple(self.lexicon),
+            "bindings": _runtime.bindings(self, pattern),
+            "details": {name: marshal.dumps(value) for name, value in details.items()},
+        }
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any], patterns: Sequence[Any]) -> Classifier:
-        """The classifier whose `state()` gave `state`, with `patterns[n]` for the regex numbered n."""
+    def from_state(cls, state: Mapping[str, Any], patterns: Numbered) -> Classifier:
+        """The classifier whose `state()` gave `state`, with `patterns[n]` for the regex numbered n (asked
+        for when the regex is first used: `patterns` may build it then)."""
+        from llm_router.classify import _runtime
+
         self = cls.__new__(cls)
         for name in cls._PLAIN:
             setattr(self, name, state[name])
@@ -252,25 +278,25 @@ class Classifier:
         self.length_by_signal = {k: LengthAdjust(*v) for k, v in state["length_by_signal"].items()}
         self.confidence = ConfidenceParams(*state["confidence"])
         self.lexicon = None if state["lexicon"] is None else Lexicon(*state["lexicon"])
-        self.signals = tuple(
-            Signal._make((*s[:3], None if s[3] is None else patterns[s[3]].finditer, *s[4:]))
-            for s in state["signals"]
-        )
-        self.overrides = tuple(Override(o[0], patterns[o[1]].search, *o[2:]) for o in state["overrides"])
-        self._words = patterns[state["words"]].findall
-        self._digit = patterns[state["digit"]].search
-        self._skip = patterns[state["skip"]].match
-        self._folded = tuple(
-            None if f is None else tuple(None if n is None else patterns[n] for n in f)
-            for f in state["folded"]
-        )
-        self._tails = tuple(
-            None if f is None else tuple(None if n is None else patterns[n] for n in f)
-            for f in state["tails"]
-        )
         self._gates = ()  # only the code generator reads them, and the code comes with the state
-        self._derive()
+        self._details = (state["details"], patterns)
+        self._run = _runtime.bound(self._code, self._consts, self, state["bindings"], patterns)
         return self
+
+    def __getattr__(self, name: str) -> Any:
+        """A part that a classifier built by `from_state` reads from its state when it is first asked for
+        (`_DETAILS`), and its plan (`_plan`: only the code generator reads it then)."""
+        if name == "_plan":
+            from llm_router.classify import _plan
+
+            value: Any = _plan.plan(self.signals, self._digit_gates)
+        elif name in _DETAILS:
+            details, patterns = self._details
+            value = _detail(name, marshal.loads(details[name]), patterns)
+        else:
+            raise AttributeError(name)
+        setattr(self, name, value)
+        return value
 
     def window(self, prompt: str) -> str:
         """The part of the prompt that is scanned: all of it, or its head and tail when it is long."""
@@ -389,6 +415,32 @@ def _grouped(
     for i, phrase in pairs:
         groups.setdefault(phrase[: len(word) + 2], []).append((i, phrase))
     return tuple((v[0][1] if len(v) == 1 else k, tuple(v)) for k, v in groups.items())
+
+
+# What a classifier built by `from_state` reads from its state's details when first asked for, and the method
+# of the regex each of the regexes' own ones is.
+_DETAILS = frozenset(
+    ("signals", "overrides", "_loose_phrases", "_regex_ids", "_digit_gates", "_words", "_digit", "_skip")
+    + ("_folded", "_tails")
+)
+_METHODS = {"_words": "findall", "_digit": "search", "_skip": "match"}
+
+
+def _detail(name: str, value: Any, patterns: Numbered) -> Any:
+    """The attribute `name` of a classifier from its plain data in `state()["details"]`."""
+    if name == "signals":
+        return tuple(
+            Signal._make((*s[:3], None if s[3] is None else patterns[s[3]].finditer, *s[4:])) for s in value
+        )
+    if name == "overrides":
+        return tuple(Override(o[0], patterns[o[1]].search, *o[2:]) for o in value)
+    if name in ("_folded", "_tails"):
+        return tuple(
+            None if f is None else tuple(None if n is None else patterns[n] for n in f) for f in value
+        )
+    if name in _METHODS:
+        return getattr(patterns[value], _METHODS[name])
+    return value
 
 
 _NOT_WORD = " \t\n\r\f\v.,;:!?-–—*#>\"'`([{/"  # what may come before the first word of a prompt

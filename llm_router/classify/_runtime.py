@@ -1,10 +1,14 @@
 """What a process that runs a classifier's generated function (`_codegen`) needs: the callables that function
 is given, in the order the generator numbers them, and the function built from its code object and constants.
-Loaded by every hook process; it compiles nothing."""
+Loaded by every hook process; it compiles nothing.
+
+A classifier kept in the compiled-policy cache keeps those callables as `bindings`: each the number of a regex
+and the name of its method. A loaded classifier gets them through `bound`, where each regex is built the first
+time the generated function calls it, and the call then goes to the regex's method itself: a hook, which
+classifies one prompt, builds only the regexes that prompt is searched with.
+"""
 
 from __future__ import annotations
-
-from llm_router.classify._patterns import Anchored, Prefiltered
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -12,7 +16,7 @@ if TYPE_CHECKING:
     from types import CodeType
     from typing import Any
 
-    from llm_router.classify._classifier import Classifier
+    from llm_router.classify._classifier import Classifier, Numbered
 
 FIXED = (
     "Features",
@@ -35,25 +39,10 @@ def runtime(clf: Classifier) -> list[Any]:
     then per signal of the plan its parts' (search, finditer, the lowered window's search and finditer, the
     literal-led rest's search) or its own finditer, then each override's
     search."""
-    import math
+    from llm_router.classify._patterns import Anchored, Prefiltered
 
-    from llm_router.decision import Features
-
-    lexicon = clf.lexicon
-    out: list[Any] = [
-        Features,
-        tuple.__new__,
-        math.exp,
-        math.log,
-        math.ceil,
-        clf._digit,
-        clf._skip,
-        clf._words,
-        clf._words.__self__.match,  # type: ignore[attr-defined]
-        clf._index,
-        clf._apply,
-        None if lexicon is None else lexicon.score,
-    ]
+    out = _fixed(clf)
+    out[5:9] = [clf._digit, clf._skip, clf._words, clf._words.__self__.match]  # type: ignore[attr-defined]
     for step in clf._plan:
         parts = step[5]
         if parts is None:
@@ -81,6 +70,87 @@ def runtime(clf: Classifier) -> list[Any]:
             else rule.search
         )
     return out
+
+
+_SEARCHED = (5, 6, 7, 8)  # the fixed ones that are a regex's method: digit, skip, words, wmatch
+
+
+def _fixed(clf: Classifier) -> list[Any]:
+    """The fixed callables (`FIXED`), those that are a regex's method as None."""
+    import math
+
+    from llm_router.decision import Features
+
+    lexicon = clf.lexicon
+    return [
+        Features,
+        tuple.__new__,
+        math.exp,
+        math.log,
+        math.ceil,
+        None,
+        None,
+        None,
+        None,
+        clf._index,
+        clf._apply,
+        None if lexicon is None else lexicon.score,
+    ]
+
+
+def bindings(clf: Classifier, pattern: Callable[[Any], int]) -> tuple[tuple[int, str] | None, ...]:
+    """`runtime(clf)` as plain data: per callable that is a regex's method, (the regex's number that
+    `pattern(regex)` gives, the method's name); None for the others (a fixed one, or None)."""
+    out: list[tuple[int, str] | None] = []
+    for n, found in enumerate(runtime(clf)):
+        if found is None or (n < len(FIXED) and n not in _SEARCHED):
+            out.append(None)
+        else:
+            out.append((pattern(found.__self__), found.__name__))
+    return tuple(out)
+
+
+class _Bound:
+    """A regex's method that the generated function calls through one of its cells: the first call builds
+    the regex (`patterns[number]`), puts its method in the cell in its place and returns what it returns."""
+
+    __slots__ = ("cell", "method", "number", "patterns")
+
+    def __init__(self, patterns: Numbered, number: int, method: str) -> None:
+        self.patterns = patterns
+        self.number = number
+        self.method = method
+        self.cell: Any = None
+
+    def __call__(self, *args: Any) -> Any:
+        found = getattr(self.patterns[self.number], self.method)
+        if self.cell is not None:
+            self.cell.cell_contents = found
+        return found(*args)
+
+
+def bound(
+    code: CodeType,
+    consts: Sequence[Any],
+    clf: Classifier,
+    binds: Sequence[tuple[int, str] | None],
+    patterns: Numbered,
+) -> Callable[[str], Any]:
+    """The per-prompt function of `clf` from its generated code and constants, its regexes' methods from
+    `binds` (`bindings`) and `patterns`, each regex built on its first call."""
+    fixed = _fixed(clf)
+    values: list[Any] = [
+        (fixed[n] if n < len(fixed) else None) if b is None else _Bound(patterns, b[0], b[1])
+        for n, b in enumerate(binds)
+    ]
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # noqa: S102 - our own generated code: it only defines `make`
+    classify = namespace["make"](*values, *consts)
+    cells = dict(zip(classify.__code__.co_freevars, classify.__closure__ or (), strict=True))
+    for n, value in enumerate(values):
+        if type(value) is _Bound:
+            value.cell = cells.get(f"r{n}")
+    return classify  # type: ignore[no-any-return]
 
 
 def load(code: CodeType, consts: Sequence[Any], clf: Classifier) -> Callable[[str], Any]:

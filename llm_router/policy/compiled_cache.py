@@ -1,9 +1,11 @@
 """The on-disk cache of compiled policies, so that a process that decides (a hook, above all) neither parses
 YAML nor compiles expressions and regexes: it reads one file and builds the CompiledPolicy from it.
 
-An entry is `<home>/cache/compiled-<inputs digest>.<interpreter tag>.bin`, marshal data holding the rules'
-conditions as one code object (`exprcheck.fuse`), each rule's fields, the classifier's data with every
-built-in regex as the `_sre` program `re.compile` would make and its per-prompt function as a code object
+An entry is `<home>/cache/compiled-<inputs digest>.<interpreter tag>.bin`: a header (marshal data: the
+format, the interpreter and code stamp, the inputs' key, the files, the payload's length), then the payload
+(marshal data, unmarshalled in place only when the header holds): the rules' conditions as one code object
+(`exprcheck.fuse`), each rule's fields, the classifier's data with every built-in regex as the `_sre` program
+`re.compile` would make (each built on its first search) and its per-prompt function as a code object
 (`classify/_codegen.py`), and the merged document (unmarshalled only when read). It is used only when all of
 these hold, and rebuilt otherwise:
 
@@ -35,15 +37,15 @@ from llm_router import __version__, fileio
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from typing import Any
 
     from llm_router.policy.compiled import CompiledPolicy
     from llm_router.policy.sources import Root
 
-__all__ = ["FORMAT", "entry_path", "key_of", "read", "write"]
+__all__ = ["FORMAT", "Patterns", "entry_path", "key_of", "read", "write"]
 
-FORMAT = 5
+FORMAT = 6
 RACY_NS = 2_000_000_000  # a file changed less than this long before it was cached is checked by content
 _FOLDER = "cache"
 _TAG = sys.implementation.cache_tag or sys.implementation.name
@@ -145,20 +147,23 @@ def read(home: str, key: str) -> tuple[CompiledPolicy, tuple[Any, ...]] | None:
     entry (missing, stale, foreign, not private, corrupt)."""
     try:
         raw = fileio.read_private(entry_path(home, key), limit=fileio.CACHE_LIMIT, what="cache")
-        entry = marshal.loads(raw)
+        entry = marshal.loads(raw)  # the header: the payload after it is not copied
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if not (isinstance(entry, tuple) and len(entry) == 5 and entry[0] == FORMAT):
+    if not (isinstance(entry, tuple) and len(entry) == 5 and entry[0] == FORMAT and type(entry[4]) is int):
         return None
     files = _check(entry[3]) if entry[1] == _code_stamp() and entry[2] == key else None
     if files is None:
         return None
     try:
-        cp = _policy(marshal.loads(entry[4]))
+        if len(raw) - entry[4] != len(marshal.dumps(entry)):  # the payload is what follows the header
+            return None
+        payload = memoryview(raw)[len(raw) - entry[4] :]
+        cp = _policy(marshal.loads(payload))
     except Exception:  # noqa: BLE001 - an entry of the wrong shape is a cache miss, whatever it breaks
         return None
     if files != entry[3]:  # a file checked by its content now has a signature that stands for it
-        _store(home, key, (*entry[:3], files, entry[4]))
+        _store(home, key, (*entry[:3], files), payload)
     return cp, files
 
 
@@ -189,15 +194,16 @@ def write(
         payload = marshal.dumps(_state(cp))
     except ValueError:
         return ()
-    _store(home, key, (FORMAT, _code_stamp(), key, tuple(checked), payload))
+    _store(home, key, (FORMAT, _code_stamp(), key, tuple(checked)), payload)
     return tuple(checked)
 
 
-def _store(home: str, key: str, entry: tuple[Any, ...]) -> None:
+def _store(home: str, key: str, header: tuple[Any, ...], payload: bytes | memoryview) -> None:
+    """Write the entry: the header (`header` and the payload's length) as marshal data, then the payload."""
     target = entry_path(home, key)
     try:
         fileio.private_dir(os.path.dirname(target))
-        fileio.write_private(target, marshal.dumps(entry))
+        fileio.write_private(target, marshal.dumps((*header, len(payload))) + payload)
     except OSError:  # a home we cannot write to just means no cache
         pass
 
@@ -207,14 +213,15 @@ def _store(home: str, key: str, entry: tuple[Any, ...]) -> None:
 
 def _state(cp: CompiledPolicy) -> dict[str, Any]:
     """`cp` as plain data marshal can write."""
-    specs: list[tuple[Any, ...]] = []
+    specs: list[bytes | None] = []
     numbers: dict[int, int] = {}
 
     def pattern(compiled: Any) -> int:
         number = numbers.get(id(compiled))
         if number is None:
             number = numbers[id(compiled)] = len(specs)
-            specs.append(_pattern_spec(compiled))
+            specs.append(None)
+            specs[number] = marshal.dumps(_pattern_spec(compiled, pattern))
         return number
 
     state: dict[str, Any] = dict(zip(cp._fields, cp, strict=True))
@@ -230,7 +237,7 @@ def _state(cp: CompiledPolicy) -> dict[str, Any]:
         classifier_llm=None if cp.classifier_llm is None else tuple(cp.classifier_llm),
         gateway=_plain(cp.gateway),
     )
-    state["patterns"] = tuple(specs)
+    state["patterns"] = tuple(specs)  # each one's spec as marshal bytes: read when the pattern is first used
     return state
 
 
@@ -272,21 +279,26 @@ def _build_rule(packed: bytes) -> Any:
     return CompiledRule(rule_id, when, Action(*then), cont, location, description, names)
 
 
-def _pattern_spec(compiled: Any) -> tuple[Any, ...]:
+def _pattern_spec(compiled: Any, number: Callable[[Any], int] | None = None) -> tuple[Any, ...]:
     """How to build a classifier regex again: the `_sre` program of a built-in (`re`) pattern, or the text of
-    a user's pattern (the regex module compiles it on first use, under its time limit)."""
+    a user's pattern (the regex module compiles it on first use, under its time limit). A wrapper's patterns
+    are given by `number` (each one's number in the same table), or written in place without it."""
+
+    def member(inner: Any) -> Any:
+        return _pattern_spec(inner) if number is None else number(inner)
+
     timeout = getattr(compiled, "timeout", None)
     if timeout is not None:  # a UserPattern
         return ("user", compiled.pattern, bool(compiled.flags), timeout)
     members = getattr(compiled, "patterns", None)
     if members is not None:  # classify's AnyOf: a list of patterns searched in turn
-        return ("anyof", tuple(_pattern_spec(p) for p in members))
+        return ("anyof", tuple(member(p) for p in members))
     inner = getattr(compiled, "compiled", None)
     literals = getattr(compiled, "literals", None)
     if inner is not None and literals is not None:  # classify's Prefiltered: searched only where it can match
-        return ("prefiltered", tuple(literals), _pattern_spec(inner))
+        return ("prefiltered", tuple(literals), member(inner))
     if inner is not None:  # classify's Anchored: a pattern searched with one match at the start
-        return ("anchored", _pattern_spec(inner))
+        return ("anchored", member(inner))
     import re
 
     try:
@@ -313,26 +325,53 @@ def _pattern_spec(compiled: Any) -> tuple[Any, ...]:
     return ("re", compiled.pattern, compiled.flags)
 
 
-def _patterns(specs: Sequence[tuple[Any, ...]]) -> list[Any]:
-    return [_pattern(spec) for spec in specs]
+class Patterns:
+    """The classifier's regexes by number, each built from its spec (marshal bytes, or the spec itself) when
+    it is first asked for: a hook classifies one prompt, which searches few of them."""
+
+    __slots__ = ("_built", "_specs")
+
+    def __init__(self, specs: Sequence[bytes | tuple[Any, ...]]) -> None:
+        self._specs = specs
+        self._built: list[Any] = [None] * len(specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def __getitem__(self, number: int) -> Any:
+        found = self._built[number]
+        if found is None:
+            spec = self._specs[number]
+            found = self._built[number] = _pattern(
+                marshal.loads(spec) if isinstance(spec, bytes) else spec, self
+            )
+        return found
 
 
-def _pattern(spec: tuple[Any, ...]) -> Any:
+def _patterns(specs: Sequence[bytes | tuple[Any, ...]]) -> Patterns:
+    return Patterns(specs)
+
+
+def _pattern(spec: tuple[Any, ...], table: Patterns) -> Any:
     kind = spec[0]
     if kind == "sre":
         return _sre.compile(*spec[1:])
+
+    def member(inner: Any) -> Any:  # by its number in the table, or its spec in place
+        return table[inner] if isinstance(inner, int) else _pattern(inner, table)
+
     if kind == "anchored":
         from llm_router.classify._patterns import Anchored
 
-        return Anchored(_pattern(spec[1]))
+        return Anchored(member(spec[1]))
     if kind == "anyof":
         from llm_router.classify._patterns import AnyOf
 
-        return AnyOf(tuple(_pattern(member) for member in spec[1]))
+        return AnyOf(tuple(member(inner) for inner in spec[1]))
     if kind == "prefiltered":
         from llm_router.classify._patterns import Prefiltered
 
-        return Prefiltered(_pattern(spec[2]), spec[1])
+        return Prefiltered(member(spec[2]), spec[1])
     if kind == "re":
         import re
 
