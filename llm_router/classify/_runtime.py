@@ -138,18 +138,19 @@ def bound(
 ) -> Callable[[str], Any]:
     """The per-prompt function of `clf` from its generated code and constants, its regexes' methods from
     `binds` (`bindings`) and `patterns`, each regex built on its first call."""
-    fixed = _fixed(clf)
-    values: list[Any] = [
-        (fixed[n] if n < len(fixed) else None) if b is None else _Bound(patterns, b[0], b[1])
-        for n, b in enumerate(binds)
-    ]
+    values = _fixed(clf)
+    values += [None] * (len(binds) - len(values))
+    pending = []
+    for n, b in enumerate(binds):
+        if b is not None:
+            values[n] = found = _Bound(patterns, b[0], b[1])
+            pending.append((f"r{n}", found))
     namespace: dict[str, Any] = {}
     exec(code, namespace)  # noqa: S102 - our own generated code: it only defines `make`
     classify = namespace["make"](*values, *consts)
     cells = dict(zip(classify.__code__.co_freevars, classify.__closure__ or (), strict=True))
-    for n, value in enumerate(values):
-        if type(value) is _Bound:
-            value.cell = cells.get(f"r{n}")
+    for name, found in pending:
+        found.cell = cells.get(name)  # none: the function never calls it
     return classify  # type: ignore[no-any-return]
 
 

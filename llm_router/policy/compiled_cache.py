@@ -159,7 +159,7 @@ def read(home: str, key: str) -> tuple[CompiledPolicy, tuple[Any, ...]] | None:
         if len(raw) - entry[4] != len(marshal.dumps(entry)):  # the payload is what follows the header
             return None
         payload = memoryview(raw)[len(raw) - entry[4] :]
-        cp = _policy(marshal.loads(payload))
+        cp = _policy(_unpack(payload))
     except Exception:  # noqa: BLE001 - an entry of the wrong shape is a cache miss, whatever it breaks
         return None
     if files != entry[3]:  # a file checked by its content now has a signature that stands for it
@@ -191,7 +191,7 @@ def write(
             return ()  # changed while it was compiled: the next process compiles it again
         checked.append((path, _digest(data), limit, before if _settled(path, before) else None))
     try:
-        payload = marshal.dumps(_state(cp))
+        payload = _pack(_state(cp))
     except ValueError:
         return ()
     _store(home, key, (FORMAT, _code_stamp(), key, tuple(checked)), payload)
@@ -331,7 +331,7 @@ class Patterns:
 
     __slots__ = ("_built", "_specs")
 
-    def __init__(self, specs: Sequence[bytes | tuple[Any, ...]]) -> None:
+    def __init__(self, specs: Sequence[bytes | memoryview | tuple[Any, ...]]) -> None:
         self._specs = specs
         self._built: list[Any] = [None] * len(specs)
 
@@ -343,12 +343,12 @@ class Patterns:
         if found is None:
             spec = self._specs[number]
             found = self._built[number] = _pattern(
-                marshal.loads(spec) if isinstance(spec, bytes) else spec, self
+                spec if isinstance(spec, tuple) else marshal.loads(spec), self
             )
         return found
 
 
-def _patterns(specs: Sequence[bytes | tuple[Any, ...]]) -> Patterns:
+def _patterns(specs: Sequence[bytes | memoryview | tuple[Any, ...]]) -> Patterns:
     return Patterns(specs)
 
 
@@ -379,6 +379,40 @@ def _pattern(spec: tuple[Any, ...], table: Patterns) -> Any:
     from llm_router.policy.patterns import UserPattern
 
     return UserPattern(spec[1], spec[2], spec[3])
+
+
+def _pack(state: dict[str, Any]) -> bytes:
+    """The payload: `state` as marshal data, then the marshal bytes of its parts read only when used (the
+    merged document, each regex's spec, the classifier's details), which the state names by their span in
+    that region: a process that loads the entry reads them in place (`_unpack`) rather than copying them."""
+    region: list[bytes] = []
+    size = 0
+
+    def span(blob: bytes) -> tuple[int, int]:
+        nonlocal size
+        region.append(blob)
+        size += len(blob)
+        return size - len(blob), size
+
+    details = state["classifier"]["details"]
+    state.update(
+        data=span(state["data"]),
+        patterns=tuple(span(spec) for spec in state["patterns"]),
+        classifier={**state["classifier"], "details": {name: span(b) for name, b in details.items()}},
+        region=size,
+    )
+    return marshal.dumps(state) + b"".join(region)
+
+
+def _unpack(payload: memoryview) -> dict[str, Any]:
+    """The state `_pack` wrote, its parts as views of the payload."""
+    state = marshal.loads(payload)
+    region = payload[len(payload) - state.pop("region") :]
+    classifier = state["classifier"]
+    classifier["details"] = {name: region[a:b] for name, (a, b) in classifier["details"].items()}
+    a, b = state["data"]
+    state.update(data=region[a:b], patterns=tuple(region[a:b] for a, b in state["patterns"]))
+    return state
 
 
 def _policy(state: dict[str, Any]) -> CompiledPolicy:
