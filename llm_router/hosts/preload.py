@@ -51,8 +51,6 @@ MODULES = (
     "llm_router.classify",
     "llm_router.policy.meter",
     "llm_router.policy.compiled",
-    "llm_router.classify._patterns",
-    "llm_router.classify._plan",
     "llm_router.classify._runtime",
     "llm_router.providers",
     "llm_router.providers.table",
