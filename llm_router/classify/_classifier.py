@@ -417,8 +417,8 @@ def _grouped(
     return tuple((v[0][1] if len(v) == 1 else k, tuple(v)) for k, v in groups.items())
 
 
-# What a classifier built by `from_state` reads from its state's details when first asked for, and the method
-# of the regex each of the regexes' own ones is.
+# What a classifier built by `from_state` reads from its state's details when first asked for; of those, the
+# ones that are a regex's method, and which method.
 _DETAILS = frozenset(
     ("signals", "overrides", "_loose_phrases", "_regex_ids", "_digit_gates", "_words", "_digit", "_skip")
     + ("_folded", "_tails")
