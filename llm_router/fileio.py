@@ -196,7 +196,9 @@ def read_private(path: PathLike, *, limit: int, what: str) -> bytes:
             raise RefusedFile(
                 path, what, f"is {st.st_size:,} bytes, more than the limit of {limit:,}", too_large=True
             )
-        data = handle.read(limit + 1)
+        data = handle.read(st.st_size + 1)  # not read(limit + 1): that allocates the whole limit first
+        if len(data) > st.st_size:  # it grew since: read on, to the limit
+            data += handle.read(limit + 1 - len(data))
     if len(data) > limit:
         raise RefusedFile(path, what, f"is more than the limit of {limit:,} bytes", too_large=True)
     return data
