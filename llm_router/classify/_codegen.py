@@ -53,6 +53,8 @@ def generate(
 ) -> tuple[CodeType, tuple[Any, ...]]:
     """The code object defining `make(*runtime, *consts)`, which returns `classify(prompt) -> Features`,
     and `consts`. `gates[i][j]` are the tests (`_analysis.gates`) ruling out part j of signal i."""
+    from llm_router.classify._classifier import SPLIT_AT
+
     e = _Writer()
     r = {name: f"r{n}" for n, name in enumerate(FIXED)}
     signals = clf.signals
@@ -77,7 +79,8 @@ def generate(
     e(b, f"counts = [0] * {len(signals)}")
     e(b, f"words = {r['words']}(lowered)")
     e(b, f"index = {r['index']}")
-    e(b, "for word in index.keys() & words:")
+    e(b, "hits = index.keys() & words")
+    e(b, "for word in hits:")
     e(b + 1, "ids, groups = index[word]")
     e(b + 1, "for i in ids:")
     e(b + 2, "counts[i] += 1")
@@ -87,7 +90,20 @@ def generate(
     e(d + 2, "for i, phrase in pairs:")
     e(d + 3, "if phrase in lowered:")
     e(d + 4, "counts[i] += 1")
+    if clf._keyed:  # the phrases of a word that goes on in many ways after a space, by what follows "word "
+        e(b, f"for word in {e.k(clf._keyed)}.keys() & hits:")
+        e(b + 1, f"key, by_next = {e.k(clf._keyed)}[word]")
+        _split(e, b + 1, "key", "by_next")
     for char, pairs in clf._loose_by_char:  # phrases that open with no word, by their first character
+        by_next: dict[str, list[tuple[int, str]]] = {}
+        for i, phrase in pairs:
+            if phrase != char:
+                by_next.setdefault(phrase[1], []).append((i, phrase))
+        if len(by_next) >= SPLIT_AT:
+            e(b, f"key = {e.k(char)}")
+            own = [int(i) for i, phrase in pairs if phrase == char]
+            _split(e, b, "key", e.k({c: tuple(v) for c, v in by_next.items()}), own)
+            continue
         e(b, f"if {e.k(char)} in lowered:")
         for i, phrase in pairs:
             if phrase == char:
@@ -163,6 +179,29 @@ def _leads(e: _Writer, b: int, clf: Classifier, r: dict[str, str]) -> None:
     e(b + 1, f"for i, phrase in {e.k(clf._lead_index)}.get(first.group(), ()):")
     e(b + 2, "if opening.startswith(phrase) and not opening[len(phrase) : len(phrase) + 1].isalnum():")
     e(b + 3, "counts[i] += 1")
+
+
+def _split(e: _Writer, d: int, key: str, by_next: str, own: Sequence[int] = ()) -> None:
+    """Count the phrases `key` + c + ... (`by_next`: c -> (signal, phrase) pairs) that are in the window, each
+    tested only when c follows `key` somewhere in it; `own` are the signals of a phrase that is `key` alone.
+
+    Exact: `key` cannot overlap itself (a space or one character after characters that are not it), so
+    `lowered.split(key)` cuts at every occurrence, and what follows one is the next part's first character,
+    or `key` again when that part is empty (the last part, empty, is followed by nothing: testing one more
+    character's phrases only costs their tests). A phrase `key` + c + ... is in the window only if c follows
+    an occurrence; each c found is visited once, so each phrase is tested once, by `phrase in lowered`."""
+    e(d, f"parts = lowered.split({key})")
+    e(d, "if len(parts) > 1:")
+    for i in own:
+        e(d + 1, f"counts[{int(i)}] += 1")
+    e(d + 1, "del parts[0]")
+    e(d + 1, "found = next(zip(*parts), None)  # the parts' first characters, unless one is empty")
+    e(d + 1, "if found is None:")
+    e(d + 2, f"found = {{part[:1] or {key}[0] for part in parts}}")
+    e(d + 1, f"for c in {by_next}.keys() & found:")
+    e(d + 2, f"for i, phrase in {by_next}[c]:")
+    e(d + 3, "if phrase in lowered:")
+    e(d + 4, "counts[i] += 1")
 
 
 def _any(names: Sequence[str]) -> str:
