@@ -207,14 +207,28 @@ def test_health_reports_a_provider_that_does_not_answer(
     assert code == 1 and "FAIL ollama" in out
 
 
-WORKER = """
-import json, sys
+WORKERS = """
+import os, sys, threading
 from click.testing import CliRunner
 from llm_router.cli import cli
-for i in range(5):
-    argv = ["query", f"question {sys.argv[1]}-{i}", "--models", "openai/gpt-4o-mini"]
-    result = CliRunner().invoke(cli, argv)
-    assert result.exit_code == 0, result.output
+from llm_router.execute.dispatch import litellm_module
+litellm_module()  # imported once, then forked: six processes of their own that query at the same moment
+assert threading.active_count() == 1, threading.enumerate()  # nothing but this thread to lose in a fork
+children = []
+for n in range(6):
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            for i in range(5):
+                argv = ["query", f"question {n}-{i}", "--models", "openai/gpt-4o-mini"]
+                result = CliRunner().invoke(cli, argv)
+                assert result.exit_code == 0, result.output
+            code = 0
+        finally:
+            os._exit(code)
+    children.append(pid)
+sys.exit(max(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children))
 """
 
 
@@ -222,8 +236,8 @@ def test_six_processes_of_five_queries_raise_calls_by_exactly_thirty(
     fake: FakeProvider, capsys: pytest.CaptureFixture[str], home: Path
 ) -> None:
     before = json.loads(cli("usage", "--json", capsys=capsys)[1])["calls"]
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(n)], env=dict(os.environ)) for n in range(6)]
-    assert [p.wait(timeout=180) for p in procs] == [0] * 6
+    workers = subprocess.run([sys.executable, "-c", WORKERS], env=dict(os.environ), timeout=180)
+    assert workers.returncode == 0
     usage = json.loads(cli("usage", "--json", capsys=capsys)[1])
     savings = json.loads(cli("savings", "--json", capsys=capsys)[1])
     assert usage["calls"] - before == 30 == fake.count("gpt-4o-mini")
