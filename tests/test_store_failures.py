@@ -20,6 +20,7 @@ import pytest
 from mcp import Client
 from test_hook import Run, accepted, payload, prompt
 
+from llm_router.cli import main
 from llm_router.mcp.server import build_server
 from llm_router.mcp.session import McpSession
 from llm_router.store import open_db
@@ -82,6 +83,24 @@ def llm_router(*argv: str, preexec: Callable[[], None] | None = None) -> subproc
     )
 
 
+def here(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """`llm-router ARGV` in this process (exit code, stdout), where no process is under test. It keeps a
+    connection to usage.db open (store.db.shared), so a test whose process must find usage.db closed runs
+    its first query as a process too."""
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = exc.code
+    return int(code or 0), capsys.readouterr().out
+
+
+def query_here(capsys: pytest.CaptureFixture[str]) -> str:
+    """QUERY in this process: its answer."""
+    code, out = here(capsys, *QUERY)
+    assert code == 0
+    return out
+
+
 def one_warning(stderr: str, db: Path) -> str:
     warnings = [line for line in stderr.splitlines() if "warning:" in line]
     assert len(warnings) == 1, stderr
@@ -111,9 +130,9 @@ def test_a_read_only_usage_db_still_prints_the_answer_with_one_warning_and_the_f
 
 
 def test_a_usage_db_on_a_full_disk_still_prints_the_answer_with_one_warning_and_the_fix(
-    fake: FakeProvider, db: Path
+    fake: FakeProvider, db: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert llm_router(*QUERY).returncode == 0
+    assert query_here(capsys) == ANSWER + "\n"
     keep = open_db(db)  # holds the -wal and -shm files open, so the child fails on writing a row
     before = keep.execute("SELECT COUNT(*) FROM usage").fetchone()[0]
     proc = llm_router(*QUERY, preexec=file_size_limit(4096))
@@ -219,8 +238,10 @@ def test_doctor_finds_a_read_only_usage_db_and_says_how_to_make_it_writable(
     assert status == "fail" and str(db) in detail and "chmod 600" in fix
 
 
-def test_doctor_passes_a_healthy_usage_db(fake: FakeProvider, db: Path) -> None:
-    assert llm_router(*QUERY).returncode == 0
+def test_doctor_passes_a_healthy_usage_db(
+    fake: FakeProvider, db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert query_here(capsys) == ANSWER + "\n"
     assert diagnose(db)[0] == "ok"
 
 
@@ -247,12 +268,14 @@ def damaged(db: Path) -> Path:
     return db
 
 
-def test_after_the_doctors_recipe_llm_router_records_again(fake: FakeProvider, db: Path) -> None:
+def test_after_the_doctors_recipe_llm_router_records_again(
+    fake: FakeProvider, db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     damaged(db)
     assert llm_router("usage").returncode == 1
     subprocess.run(["sh", "-c", recipe(db)], capture_output=True, check=False)
-    assert llm_router(*QUERY).stdout == ANSWER + "\n"
-    assert json.loads(llm_router("usage", "--json").stdout)["calls"] >= 1
+    assert query_here(capsys) == ANSWER + "\n"
+    assert json.loads(here(capsys, "usage", "--json")[1])["calls"] >= 1
     assert (db.parent / "usage.db.broken").exists()
 
 
