@@ -154,15 +154,18 @@ def test_the_usage_db_wal_and_shm_are_private(used_home: Path) -> None:
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in extras)
 
 
-def test_the_search_finds_the_prompt_when_store_prompts_is_on(home: Path) -> None:
+def test_the_search_finds_the_prompt_when_store_prompts_is_on(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     llm_home = home / ".llm-router"
     llm_home.mkdir(mode=0o700)
     (llm_home / "config.yaml").write_text("store_prompts: true\n")
     (llm_home / "config.yaml").chmod(0o600)
     with FakeProvider() as fake:
-        env = {**os.environ, "OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.openai_base}
-        query = ["llm-router", "query", PROMPT, "--models", "openai/gpt-4o-mini"]
-        subprocess.run(query, capture_output=True, env=env, timeout=120, check=True)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base)
+        query = ["query", PROMPT, "--models", "openai/gpt-4o-mini"]
+        assert CliRunner().invoke(cli, query).exit_code == 0
     assert "usage.db" in " ".join(files_holding_the_prompt(llm_home))
 
 
