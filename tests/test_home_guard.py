@@ -23,7 +23,9 @@ def real_home(tmp_path: Path) -> Path:
     return folder
 
 
-def inner_run(tmp_path: Path, real_home: Path, test_source: str) -> subprocess.CompletedProcess[str]:
+def inner_run(
+    tmp_path: Path, real_home: Path, test_source: str, *options: str
+) -> subprocess.CompletedProcess[str]:
     """Run one test file under the guard, with HOME set to `real_home` as a user's shell would."""
     suite = tmp_path / "suite"
     suite.mkdir()
@@ -37,7 +39,7 @@ def inner_run(tmp_path: Path, real_home: Path, test_source: str) -> subprocess.C
     env.update(HOME=str(real_home), REAL_HOME=str(real_home), PYTHONPATH=str(CHECKOUT))
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the inner run needs no third-party plugin
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(suite)],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options, str(suite)],
         cwd=suite,
         env=env,
         capture_output=True,
@@ -68,6 +70,27 @@ def test_a_write_under_the_real_home_fails_the_run_even_when_the_error_is_swallo
                 pass  # a hook lets every error through
         """,
     )
+    assert run.returncode == 1
+    assert "home guard" in run.stdout and "cache.json" in run.stdout
+    assert not (real_home / ".llm-router" / "cache.json").exists()
+
+
+def test_a_write_under_the_real_home_fails_a_run_split_over_xdist_workers(
+    tmp_path: Path, real_home: Path
+) -> None:
+    source = """
+        import os
+
+        def test_writes():
+            try:
+                open(os.path.join(os.environ["REAL_HOME"], ".llm-router", "cache.json"), "w")
+            except OSError:
+                pass  # a hook lets every error through
+
+        def test_nothing():
+            pass
+        """
+    run = inner_run(tmp_path, real_home, source, "-p", "xdist", "-n", "2")
     assert run.returncode == 1
     assert "home guard" in run.stdout and "cache.json" in run.stdout
     assert not (real_home / ".llm-router" / "cache.json").exists()
