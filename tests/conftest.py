@@ -14,6 +14,10 @@ import pytest
 
 from llm_router.providers.catalogue import PROVIDERS
 
+# Before any test module is collected: a module that imports LiteLLM at its top would otherwise have it
+# fetch its remote price table (offline it fails fast; with internet it would download it).
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
 _PROVIDER_VARS = {var for p in PROVIDERS.values() for var in p.env} | {
     "OPENAI_BASE_URL",
     "OPENAI_API_BASE",
