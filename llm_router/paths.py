@@ -2,7 +2,7 @@
 for locations; everything else asks it.
 
 Each place comes as a `Path` (`home()`, `policies_dir()`, `schemas_dir()`) and, for the hook path, which does
-not import pathlib, as a string (`home_dir()`, `policies_folder()`).
+not import pathlib, as a string (`home_dir()`, `policies_folder()`). `which()` is where $PATH finds a command.
 """
 
 from __future__ import annotations
@@ -64,3 +64,15 @@ def pipelines_dir() -> Path:
     from pathlib import Path
 
     return Path(_data_folder("pipelines"))
+
+
+def which(name: str, path: str | None = None) -> str | None:
+    """Where `path` (default $PATH) finds the executable `name`, as `shutil.which` finds it on POSIX, without
+    importing shutil."""
+    if os.sep in name:
+        return name if os.access(name, os.X_OK) and not os.path.isdir(name) else None
+    for folder in (os.environ.get("PATH", os.defpath) if path is None else path).split(os.pathsep):
+        candidate = os.path.join(folder, name)
+        if folder and os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            return candidate
+    return None

@@ -57,13 +57,20 @@ class BrokeOff(Exception):
 class Server:
     """Where a live warm server listens, and its token."""
 
-    __slots__ = ("address", "family", "port", "token")
+    __slots__ = ("address", "compared", "family", "port", "token")
 
-    def __init__(self, address: str, port: int, token: str):
+    def __init__(
+        self,
+        address: str,
+        port: int,
+        token: str,
+        compared: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+    ):
         self.address = address
         self.port = port
         self.token = token
         self.family = _socket.AF_INET6 if ":" in address else _socket.AF_INET
+        self.compared = compared  # the server's `compared_names()`, from serve.json (None: not there)
 
 
 def read_state(home: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -96,22 +103,44 @@ def find(env: Mapping[str, str] | None = None) -> Server | None:
         os.kill(pid, 0)
     except OSError:  # gone, or another user's process that took its pid: a stale file
         return None
-    return Server(address, port, token)
+    return Server(address, port, token, _compared(state.get("compared")))
 
 
-def fingerprint(env: Mapping[str, str], token: str) -> str:
-    """What of `env` a decision or an execution depends on (the llm-router knobs, the providers' keys and
-    endpoints, and where `PATH` finds the commands that configure a provider: `codex`), as a digest keyed by
-    the server's token (the values themselves never leave the process). `PATH` itself is not compared: two
-    shells' differ in ways that change no decision."""
-    from llm_router.providers.catalogue import COMMAND_PROVIDERS, which
+def _compared(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """serve.json's `compared` ([names, commands], lists of strings), or None when it is not that."""
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, list) for v in value)):
+        return None
+    names, commands = value
+    if not all(isinstance(x, str) for x in (*names, *commands)):
+        return None
+    return tuple(names), tuple(commands)
+
+
+def compared_names() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What `fingerprint` compares besides the llm-router knobs: the providers' key and endpoint variables,
+    and the commands that configure a provider. The server writes them into serve.json (`compared`), so
+    that a hook computes its fingerprint without importing the providers' table."""
+    from llm_router.providers.catalogue import COMMAND_PROVIDERS
     from llm_router.providers.table import PROVIDERS
 
     names = {n for p in PROVIDERS.values() for n in (*p.env, *p.base_env)}
+    return tuple(sorted(names)), tuple(COMMAND_PROVIDERS)
+
+
+def fingerprint(
+    env: Mapping[str, str], token: str, compared: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+) -> str:
+    """What of `env` a decision or an execution depends on (the llm-router knobs, the providers' keys and
+    endpoints, and where `PATH` finds the commands that configure a provider: `codex`), as a digest keyed by
+    the server's token (the values themselves never leave the process). `PATH` itself is not compared: two
+    shells' differ in ways that change no decision. `compared`: `compared_names()` as the server gave them
+    (`Server.compared`), else this process's own."""
+    names_of, commands = compared_names() if compared is None else compared
+    names = set(names_of)
     names.update(n for n in env if n.startswith(_KNOB_PREFIX) and n not in _NOT_COMPARED)
-    compared = [(n, env[n]) for n in names if env.get(n)]
-    compared += [(f"which {c}", which(c, path=env.get("PATH")) or "") for c in COMMAND_PROVIDERS]
-    text = repr(sorted(compared))
+    pairs = [(n, env[n]) for n in names if env.get(n)]
+    pairs += [(f"which {c}", paths.which(c, path=env.get("PATH")) or "") for c in commands]
+    text = repr(sorted(pairs))
     return blake2b(text.encode("utf-8", "surrogatepass"), key=token.encode()[:64], digest_size=16).hexdigest()
 
 

@@ -100,7 +100,7 @@ def _query_on_server(
         "config": str(config.resolve()) if config is not None else None,
         "models": forced,
         "stream": True,  # the headers come once the server has decided: it has the call from then on
-        "env": warm.fingerprint(os.environ, server.token),
+        "env": warm.fingerprint(os.environ, server.token, server.compared),
     }
     try:
         answer = warm.post(server, "/internal/query", body, ack_timeout=warm.QUERY_ACK_S)

@@ -60,6 +60,7 @@ def state_path(home: Path) -> Path:
 def state_for(host: str, port: int, token: str) -> dict[str, Any]:
     """What serve.json says about this process."""
     from llm_router import __version__
+    from llm_router.warm import compared_names
 
     return {
         "pid": os.getpid(),
@@ -69,6 +70,7 @@ def state_for(host: str, port: int, token: str) -> dict[str, Any]:
         "url": url_of(host, port),
         "version": __version__,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "compared": [list(part) for part in compared_names()],  # what a caller's `env` digest covers
     }
 
 

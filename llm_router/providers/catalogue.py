@@ -12,6 +12,7 @@ import os
 import stat
 
 from llm_router import fileio, paths
+from llm_router.paths import which
 from llm_router.providers.table import PROVIDERS, Provider, how_to_configure, provider_of
 from llm_router.records import Record
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 PathLike = str | os.PathLike[str]
 
-__all__ = ["PROVIDERS", "Provider", "how_to_configure", "parse_dotenv", "provider_of"]  # re-exported
+__all__ = ["PROVIDERS", "Provider", "how_to_configure", "parse_dotenv", "provider_of", "which"]  # re-exported
 
 
 def parse_dotenv(text: str) -> dict[str, str]:
@@ -145,18 +146,6 @@ def environment(
 
 # Providers configured by an installed command rather than a key: the command's name is the provider's.
 COMMAND_PROVIDERS = ("codex",)
-
-
-def which(name: str, path: str | None = None) -> str | None:
-    """The executable `name` on `path` (default $PATH), as `shutil.which` finds it on POSIX, without
-    importing shutil."""
-    if os.sep in name:
-        return name if os.access(name, os.X_OK) and not os.path.isdir(name) else None
-    for folder in (os.environ.get("PATH", os.defpath) if path is None else path).split(os.pathsep):
-        candidate = os.path.join(folder, name)
-        if folder and os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
-            return candidate
-    return None
 
 
 def configured(

@@ -23,7 +23,7 @@ import pytest
 from llm_router.testing import FakeProvider
 
 RUN_CLI = "from llm_router.cli import main; main()"
-KEYS = {"pid", "host", "port", "token", "url", "version", "started"}
+KEYS = {"pid", "host", "port", "token", "url", "version", "started", "compared"}
 
 
 def command(*args: str) -> list[str]:

@@ -39,12 +39,17 @@ def keys(fake: FakeProvider, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return variables
 
 
-def write_serve_json(home: Path, port: int, pid: int | None = None, token: str = TOKEN) -> None:
+def write_serve_json(
+    home: Path, port: int, pid: int | None = None, token: str = TOKEN, without: tuple[str, ...] = ()
+) -> None:
+    """serve.json as `llm-router serve` writes it (`without`: keys an older version did not write)."""
+    from llm_router.gateway.server import state_for
+
     folder = home / ".llm-router"
     folder.mkdir(mode=0o700, exist_ok=True)
-    state = {"pid": pid or os.getpid(), "host": "127.0.0.1", "port": port, "token": token}
+    state = {**state_for("127.0.0.1", port, token), "pid": pid or os.getpid()}
     path = folder / "serve.json"
-    path.write_text(json.dumps({**state, "url": f"http://127.0.0.1:{port}"}))
+    path.write_text(json.dumps({k: v for k, v in state.items() if k not in without}))
     path.chmod(0o600)
 
 
@@ -171,6 +176,26 @@ def test_a_deciding_hook_gets_the_same_advice_from_the_server(
     in_process = output(run_hook(event, keys))
     assert through_server is not None and "llm_query" in json.dumps(through_server)
     assert without_ids(through_server) == without_ids(in_process)
+
+
+def test_a_served_hook_digests_its_environment_with_the_names_serve_json_gives(
+    served: object, home: Path, keys: dict[str, str]
+) -> None:
+    proc = run_hook(prompt_event("what is the capital of France?"), keys)
+    assert "llm_query" in json.dumps(output(proc))
+    assert not imported(proc.stderr, "llm_router.router")  # it was served
+    assert not imported(proc.stderr, "llm_router.providers.table")
+
+
+def test_a_serve_json_without_the_compared_names_is_served_all_the_same(
+    served: object, home: Path, keys: dict[str, str]
+) -> None:
+    port = int(served.url.rsplit(":", 1)[1])  # type: ignore[attr-defined]
+    write_serve_json(home, port, without=("compared",))  # as a server of an older version wrote it
+    proc = run_hook(prompt_event("what is the capital of France?"), keys)
+    assert "llm_query" in json.dumps(output(proc))
+    assert not imported(proc.stderr, "llm_router.router")
+    assert imported(proc.stderr, "llm_router.providers.table")  # the names come from the table, then
 
 
 def test_the_second_stage_classifier_runs_for_a_hook_event_only_on_the_server(
