@@ -3,18 +3,14 @@ by one, run from it by the next, and never used when it is stale, foreign or wri
 
 from __future__ import annotations
 
-import json
 import marshal
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_hook import PROVIDER, payload, prompt
+from test_hook import PROVIDER, imported_by_prompt_hook, prompt
 
 from llm_router.hosts import preload
 
@@ -40,16 +36,8 @@ def write_bundle(home: Path, content: tuple[Any, ...], mode: int = 0o600) -> Non
 
 def imported_prompt_hook() -> tuple[set[str], str]:
     """(the llm_router modules a routed prompt hook imported through the import system, its stdout)."""
-    proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "llm_router.hosts.hook", "claude-code"],
-        input=json.dumps(payload("claude-code", "UserPromptSubmit")).encode(),
-        capture_output=True,
-        env={**os.environ, **PROVIDER},
-        check=True,
-        timeout=120,
-    )
-    names = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.decode().splitlines()}
-    return {n for n in names if n.startswith("llm_router")}, proc.stdout.decode()
+    imported, out = imported_by_prompt_hook(**PROVIDER)
+    return {name for name in imported if name.startswith("llm_router")}, out
 
 
 def without_ids(output: str) -> str:
