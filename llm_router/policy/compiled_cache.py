@@ -62,6 +62,7 @@ _COMPILERS = (
     "classify/_analysis.py",
     "classify/_classifier.py",
     "classify/_codegen.py",
+    "classify/_codegen_scan.py",
     "classify/_compile.py",
     "classify/_patterns.py",
     "classify/_plan.py",
