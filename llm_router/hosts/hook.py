@@ -194,13 +194,14 @@ def _preload(home: str) -> bool:
     system would have: False, with nothing run, when there is no usable bundle (missing, not private, from
     another interpreter or installation, or a source changed since): the modules are then imported as
     usual. A module that fails to run is left to the import system too."""
-    import _frozen_importlib as bootstrap  # type: ignore[import-not-found]
-    import _frozen_importlib_external as external  # type: ignore[import-not-found]
     import marshal
 
     from llm_router import fileio
 
     try:
+        import _frozen_importlib as bootstrap  # type: ignore[import-not-found]
+        import _frozen_importlib_external as external  # type: ignore[import-not-found]
+
         raw = fileio.read_private(bundle_path(home), limit=BUNDLE_LIMIT, what="hook modules")
         fmt, magic, root, entries = marshal.loads(raw)
         if fmt != _PRELOAD_FORMAT or magic != external.MAGIC_NUMBER or root != _ROOT:
@@ -209,7 +210,7 @@ def _preload(home: str) -> bool:
             st = os.stat(os.path.join(root, relative))
             if st.st_mtime_ns != mtime_ns or st.st_size != size:
                 return False
-    except (OSError, ValueError, EOFError, TypeError):
+    except (ImportError, OSError, ValueError, EOFError, TypeError):  # ImportError: another implementation
         return False
     modules = sys.modules
     pending = []
