@@ -13,6 +13,7 @@ import pytest
 from test_hook import PROVIDER, imported_by_prompt_hook, prompt
 
 from llm_router.hosts import preload
+from llm_router.hosts.hook import BUNDLE_FORMAT
 
 # What the hook process imports itself before it reads the bundle: hook.py's own imports and what reading
 # the bundle takes.
@@ -49,7 +50,7 @@ def test_a_prompt_hook_keeps_its_modules_as_one_private_file(home: Path) -> None
     path = bundle_file(home)
     assert path.stat().st_mode & 0o777 == 0o600
     fmt, _magic, _root, entries = read_bundle(home)
-    assert fmt == preload.FORMAT
+    assert fmt == BUNDLE_FORMAT
     assert [entry[0] for entry in entries] == list(preload.MODULES)
 
 

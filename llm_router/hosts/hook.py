@@ -177,9 +177,10 @@ def log_error(host: str, event: str, message: str, detail: str = "", payload: An
         pass
 
 
-_PRELOAD_FORMAT = 1  # hosts/preload.py's FORMAT
-BUNDLE_LIMIT = 8 << 20  # the size bound of the prompt hook's modules file (it is ~0.4 MB)
-_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUNDLE_FORMAT = 1  # of the prompt hook's modules file (`hosts/preload.py` writes it, `_preload` reads it)
+BUNDLE_LIMIT = 8 << 20  # its size bound (it is ~0.4 MB)
+# the folder holding the llm_router package this process runs
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 preloaded: bool | None = None  # whether this process ran the prompt hook's modules from their bundle
 
 
@@ -204,7 +205,7 @@ def _preload(home: str) -> bool:
 
         raw = fileio.read_private(bundle_path(home), limit=BUNDLE_LIMIT, what="hook modules")
         fmt, magic, root, entries = marshal.loads(raw)
-        if fmt != _PRELOAD_FORMAT or magic != external.MAGIC_NUMBER or root != _ROOT:
+        if fmt != BUNDLE_FORMAT or magic != external.MAGIC_NUMBER or root != PACKAGE_ROOT:
             return False
         for _name, relative, _package, mtime_ns, size, _cached, _code in entries:
             st = os.stat(os.path.join(root, relative))

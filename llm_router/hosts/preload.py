@@ -22,14 +22,13 @@ import os
 import sys
 
 from llm_router import fileio
-from llm_router.hosts.hook import BUNDLE_LIMIT
+from llm_router.hosts.hook import BUNDLE_FORMAT, BUNDLE_LIMIT, PACKAGE_ROOT
 from llm_router.hosts.hook import bundle_path as path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-FORMAT = 1
 # What a prompt hook imports after hook.py's own imports, when it decides from the compiled-policy cache, in
 # an order where each module follows the modules its top level imports (a package's own `__init__` may come
 # after its submodules: packages are in place, empty, before any module runs). tests/test_hook_preload.py
@@ -65,17 +64,12 @@ MODULES = (
 )
 
 
-def package_root() -> str:
-    """The folder holding the `llm_router` package these modules are imported from."""
-    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
 def build(home: str) -> bool:
     """Write the bundle for the modules of `MODULES` as this process found them; False (and nothing
     written) when one cannot be found or read as source, or the home cannot be written."""
     import importlib.util
 
-    root = package_root()
+    root = PACKAGE_ROOT
     entries: list[tuple[Any, ...]] = []
     try:
         folder = fileio.private_dir(os.path.join(home, "cache"))
@@ -91,37 +85,16 @@ def build(home: str) -> bool:
             if relative.startswith(os.pardir):  # imported from somewhere else than this installation
                 return False
             st = os.stat(origin)
-            code = _code(origin, spec.cached, st, importlib.util.MAGIC_NUMBER)
+            get_code = getattr(spec.loader, "get_code", None)
+            if get_code is None:
+                return False
+            code = marshal.dumps(get_code(name))  # its __pycache__ file's, checked as imports check it
             is_package = spec.submodule_search_locations is not None
             entries.append((name, relative, is_package, st.st_mtime_ns, st.st_size, spec.cached, code))
-        data = marshal.dumps((FORMAT, importlib.util.MAGIC_NUMBER, root, tuple(entries)))
+        data = marshal.dumps((BUNDLE_FORMAT, importlib.util.MAGIC_NUMBER, root, tuple(entries)))
         if len(data) > BUNDLE_LIMIT:  # it would be refused when read
             return False
         fileio.write_private(path(home), data)
-    except (OSError, SyntaxError, ValueError):
+    except (ImportError, OSError, SyntaxError, ValueError):
         return False
     return True
-
-
-def _code(origin: str, cached: str | None, st: os.stat_result, magic: bytes) -> bytes:
-    """The marshalled code of the module at `origin`: its bytecode file's when that is valid for the
-    source (the check the import system makes: magic, and the source's mtime and size), else compiled."""
-    if cached:
-        try:
-            with open(cached, "rb") as handle:
-                data = handle.read()
-        except OSError:
-            data = b""
-        flags = int.from_bytes(data[4:8], "little") if len(data) >= 16 else -1
-        mtime = int.from_bytes(data[8:12], "little")
-        size = int.from_bytes(data[12:16], "little")
-        if (
-            data[:4] == magic
-            and flags == 0
-            and mtime == int(st.st_mtime) & 0xFFFFFFFF
-            and size == st.st_size & 0xFFFFFFFF
-        ):
-            return data[16:]
-    with open(origin, "rb") as handle:
-        source = handle.read()
-    return marshal.dumps(compile(source, origin, "exec", dont_inherit=True))
