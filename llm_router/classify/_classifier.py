@@ -63,7 +63,6 @@ class Classifier:
         "_loose_by_char",
         "_plan",
         "_loose_phrases",
-        "_regex_ids",
         "_words",
         "bands",
         "bias",
@@ -177,7 +176,6 @@ class Classifier:
             k: tuple(v) for k, v in lead_index.items()
         }
         self._words: Callable[[str], list[str]] = words.findall
-        self._regex_ids: frozenset[int] = frozenset(i for i, sig in enumerate(signals) if sig.finditer)
         self.sources: tuple[tuple[str, str], ...] = ()  # (path, sha256) of the files it was built from
         # Per built-in regex signal, per pattern of it: whether a match needs a digit in the text (one `\d`
         # search per prompt then rules out every such pattern of a prompt without digits).
@@ -259,7 +257,6 @@ class Classifier:
                 for o in self.overrides
             ),
             "_loose_phrases": self._loose_phrases,
-            "_regex_ids": self._regex_ids,
             "_digit_gates": self._digit_gates,
             "_words": pattern(self._words.__self__),  # type: ignore[attr-defined]
             "_digit": pattern(self._digit.__self__),  # type: ignore[attr-defined]
@@ -366,19 +363,6 @@ class Classifier:
             confidence = rule.confidence
         return task, complexity, difficulty, confidence, logit
 
-    def opening(self, lowered: str) -> str:
-        """The lowercased prompt from its first word, after any lead filler ("ok so", "can you please")."""
-        text = lowered[:300].lstrip(_NOT_WORD)
-        fillers = self._fillers
-        for _ in range(4):
-            for filler in fillers.get(text[:1], ()):  # those that open with its first character, in order
-                if text.startswith(filler) and not text[len(filler) : len(filler) + 1].isalnum():
-                    text = text[len(filler) :].lstrip(_NOT_WORD)
-                    break
-            else:
-                break
-        return text
-
     def length_term(self, tokens: int, fired: Sequence[str] = ()) -> float:
         """clamp(ln(tokens / pivot), min, max): the length term before its weight; `length.by_signal` may
         raise `min` for a prompt whose signals `fired`."""
@@ -441,7 +425,7 @@ def _grouped(
 # What a classifier built by `from_state` reads from its state's details when first asked for; of those, the
 # ones that are a regex's method, and which method.
 _DETAILS = frozenset(
-    ("signals", "overrides", "_loose_phrases", "_regex_ids", "_digit_gates", "_words", "_digit", "_skip")
+    ("signals", "overrides", "_loose_phrases", "_digit_gates", "_words", "_digit", "_skip")
     + ("_folded", "_tails")
 )
 _METHODS = {"_words": "findall", "_digit": "search", "_skip": "match"}

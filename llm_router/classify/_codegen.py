@@ -295,7 +295,7 @@ def _tests(
     tests = ["text != lowered"] if "upper" in kinds else []
     if "atoms" in kinds and not literals and not digit:
         _, atom_digit, chars = kinds["atoms"]
-        if atom_digit and not digit:
+        if atom_digit:
             _has_digit(e, d, r)
         tests.append(_any([*(["hd"] if atom_digit else []), *(f"{e.k(x)} in text" for x in chars)]))
     if digit:

@@ -42,7 +42,9 @@ def runtime(clf: Classifier) -> list[Any]:
     from llm_router.classify._patterns import Anchored, Prefiltered
 
     out = _fixed(clf)
-    out[5:9] = [clf._digit, clf._skip, clf._words, clf._words.__self__.match]  # type: ignore[attr-defined]
+    searched = [clf._digit, clf._skip, clf._words, clf._words.__self__.match]  # type: ignore[attr-defined]
+    for n, method in zip(_SEARCHED, searched, strict=True):
+        out[n] = method
     for step in clf._plan:
         parts = step[5]
         if parts is None:
@@ -72,7 +74,8 @@ def runtime(clf: Classifier) -> list[Any]:
     return out
 
 
-_SEARCHED = (5, 6, 7, 8)  # the fixed ones that are a regex's method: digit, skip, words, wmatch
+# the fixed ones that are a regex's method (in `runtime`, the classifier's; in `bound`, built when first used)
+_SEARCHED = tuple(FIXED.index(name) for name in ("digit", "skip", "words", "wmatch"))
 
 
 def _fixed(clf: Classifier) -> list[Any]:
@@ -145,9 +148,7 @@ def bound(
         if b is not None:
             values[n] = found = _Bound(patterns, b[0], b[1])
             pending.append((f"r{n}", found))
-    namespace: dict[str, Any] = {}
-    exec(code, namespace)  # noqa: S102 - our own generated code: it only defines `make`
-    classify = namespace["make"](*values, *consts)
+    classify = _make(code, values, consts)
     cells = dict(zip(classify.__code__.co_freevars, classify.__closure__ or (), strict=True))
     for name, found in pending:
         found.cell = cells.get(name)  # none: the function never calls it
@@ -156,6 +157,11 @@ def bound(
 
 def load(code: CodeType, consts: Sequence[Any], clf: Classifier) -> Callable[[str], Any]:
     """The per-prompt function of `clf` from its generated code and constants."""
+    return _make(code, runtime(clf), consts)
+
+
+def _make(code: CodeType, values: Sequence[Any], consts: Sequence[Any]) -> Callable[[str], Any]:
+    """`make(*values, *consts)` of the generated code: the per-prompt function."""
     namespace: dict[str, Any] = {}
     exec(code, namespace)  # noqa: S102 - our own generated code: it only defines `make`
-    return namespace["make"](*runtime(clf), *consts)  # type: ignore[no-any-return]
+    return namespace["make"](*values, *consts)  # type: ignore[no-any-return]
