@@ -437,8 +437,10 @@ def _detail(name: str, value: Any, patterns: Numbered) -> Any:
         return tuple(
             Signal._make((*s[:3], None if s[3] is None else patterns[s[3]].finditer, *s[4:])) for s in value
         )
-    if name == "overrides":
-        return tuple(Override(o[0], patterns[o[1]].search, *o[2:]) for o in value)
+    if name == "overrides":  # each rule's regex built on its first search (a firing rule reads the rest)
+        from llm_router.classify._runtime import _Bound
+
+        return tuple(Override(o[0], _Bound(patterns, o[1], "search"), *o[2:]) for o in value)
     if name in ("_folded", "_tails"):
         return tuple(
             None if f is None else tuple(None if n is None else patterns[n] for n in f) for f in value
