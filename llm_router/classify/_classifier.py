@@ -231,9 +231,6 @@ class Classifier:
         "tail",
         "word_pattern",
         "_index",
-        "_lead_index",
-        "_loose_by_char",
-        "_fillers",
         "_code",
         "_consts",
     )
@@ -257,6 +254,9 @@ class Classifier:
                 for o in self.overrides
             ),
             "_loose_phrases": self._loose_phrases,
+            "_lead_index": self._lead_index,  # these three: the generated code holds them as constants
+            "_loose_by_char": self._loose_by_char,
+            "_fillers": self._fillers,
             "_digit_gates": self._digit_gates,
             "_words": pattern(self._words.__self__),  # type: ignore[attr-defined]
             "_digit": pattern(self._digit.__self__),  # type: ignore[attr-defined]
@@ -426,7 +426,7 @@ def _grouped(
 # ones that are a regex's method, and which method.
 _DETAILS = frozenset(
     ("signals", "overrides", "_loose_phrases", "_digit_gates", "_words", "_digit", "_skip")
-    + ("_folded", "_tails")
+    + ("_folded", "_tails", "_lead_index", "_loose_by_char", "_fillers")
 )
 _METHODS = {"_words": "findall", "_digit": "search", "_skip": "match"}
 
