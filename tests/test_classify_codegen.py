@@ -196,17 +196,9 @@ def test_no_text_of_the_policy_is_written_into_the_generated_code() -> None:
 def test_a_classifier_rebuilt_from_its_state_runs_the_same_code(clf: Classifier) -> None:
     from llm_router.policy import compiled_cache
 
-    patterns: list[Any] = []
-    numbers: dict[int, int] = {}
-
-    def number(p: Any) -> int:
-        if id(p) not in numbers:
-            numbers[id(p)] = len(patterns)
-            patterns.append(compiled_cache._pattern_spec(p))
-        return numbers[id(p)]
-
+    specs, number = compiled_cache.numbering()
     state = clf.state(number)
-    again = Classifier.from_state(state, compiled_cache._patterns(patterns))
+    again = Classifier.from_state(state, compiled_cache.Patterns(specs))
     assert again._code is clf._code
     variants = [v for p in PROMPTS for v in (p, p.upper(), " ".join([p] * 30))]
     assert [again.classify(v) for v in variants] == [clf.classify(v) for v in variants]

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from llm_router.policy.compiled import CompiledPolicy
     from llm_router.policy.sources import Root
 
-__all__ = ["FORMAT", "Patterns", "entry_path", "key_of", "read", "write"]
+__all__ = ["FORMAT", "Patterns", "entry_path", "key_of", "numbering", "read", "write"]
 
 FORMAT = 6
 RACY_NS = 2_000_000_000  # a file changed less than this long before it was cached is checked by content
@@ -212,19 +212,26 @@ def _store(home: str, key: str, header: tuple[Any, ...], payload: bytes | memory
 # --- CompiledPolicy <-> plain data ------------------------------------------------------------------------
 
 
-def _state(cp: CompiledPolicy) -> dict[str, Any]:
-    """`cp` as plain data marshal can write."""
-    specs: list[bytes | None] = []
+def numbering() -> tuple[list[bytes], Callable[[Any], int]]:
+    """(the table of regex specs, `pattern(compiled)`): the number of a classifier regex in the table, its
+    spec (marshal bytes, the wrapped patterns by their own numbers) added when it is first numbered."""
+    specs: list[bytes] = []
     numbers: dict[int, int] = {}
 
     def pattern(compiled: Any) -> int:
         number = numbers.get(id(compiled))
         if number is None:
             number = numbers[id(compiled)] = len(specs)
-            specs.append(None)
+            specs.append(b"")
             specs[number] = marshal.dumps(_pattern_spec(compiled, pattern))
         return number
 
+    return specs, pattern
+
+
+def _state(cp: CompiledPolicy) -> dict[str, Any]:
+    """`cp` as plain data marshal can write."""
+    specs, pattern = numbering()
     state: dict[str, Any] = dict(zip(cp._fields, cp, strict=True))
     state.update(
         presets={name: tuple(p) for name, p in cp.presets.items()},
@@ -280,14 +287,10 @@ def _build_rule(packed: bytes) -> Any:
     return CompiledRule(rule_id, when, Action(*then), cont, location, description, names)
 
 
-def _pattern_spec(compiled: Any, number: Callable[[Any], int] | None = None) -> tuple[Any, ...]:
+def _pattern_spec(compiled: Any, member: Callable[[Any], int]) -> tuple[Any, ...]:
     """How to build a classifier regex again: the `_sre` program of a built-in (`re`) pattern, or the text of
     a user's pattern (the regex module compiles it on first use, under its time limit). A wrapper's patterns
-    are given by `number` (each one's number in the same table), or written in place without it."""
-
-    def member(inner: Any) -> Any:
-        return _pattern_spec(inner) if number is None else number(inner)
-
+    are given by `member` (each one's number in the same table)."""
     timeout = getattr(compiled, "timeout", None)
     if timeout is not None:  # a UserPattern
         return ("user", compiled.pattern, bool(compiled.flags), timeout)
@@ -327,12 +330,12 @@ def _pattern_spec(compiled: Any, number: Callable[[Any], int] | None = None) -> 
 
 
 class Patterns:
-    """The classifier's regexes by number, each built from its spec (marshal bytes, or the spec itself) when
-    it is first asked for: a hook classifies one prompt, which searches few of them."""
+    """The classifier's regexes by number, each built from its spec (marshal bytes) when it is first asked
+    for: a hook classifies one prompt, which searches few of them."""
 
     __slots__ = ("_built", "_specs")
 
-    def __init__(self, specs: Sequence[bytes | memoryview | tuple[Any, ...]]) -> None:
+    def __init__(self, specs: Sequence[bytes | memoryview]) -> None:
         self._specs = specs
         self._built: list[Any] = [None] * len(specs)
 
@@ -342,15 +345,8 @@ class Patterns:
     def __getitem__(self, number: int) -> Any:
         found = self._built[number]
         if found is None:
-            spec = self._specs[number]
-            found = self._built[number] = _pattern(
-                spec if isinstance(spec, tuple) else marshal.loads(spec), self
-            )
+            found = self._built[number] = _pattern(marshal.loads(self._specs[number]), self)
         return found
-
-
-def _patterns(specs: Sequence[bytes | memoryview | tuple[Any, ...]]) -> Patterns:
-    return Patterns(specs)
 
 
 def _pattern(spec: tuple[Any, ...], table: Patterns) -> Any:
@@ -358,8 +354,7 @@ def _pattern(spec: tuple[Any, ...], table: Patterns) -> Any:
     if kind == "sre":
         return _sre.compile(*spec[1:])
 
-    def member(inner: Any) -> Any:  # by its number in the table, or its spec in place
-        return table[inner] if isinstance(inner, int) else _pattern(inner, table)
+    member = table.__getitem__  # a wrapper's patterns: by their numbers in the table
 
     if kind == "anchored":
         from llm_router.classify._patterns import Anchored
@@ -426,7 +421,7 @@ def _policy(state: dict[str, Any]) -> CompiledPolicy:
         presets={name: Preset(*p) for name, p in state["presets"].items()},
         budgets=tuple(BudgetSpec(*b) for b in state["budgets"]),
         rules=RuleTable(state["rules"], _build_rule),
-        classifier=Classifier.from_state(state["classifier"], _patterns(state.pop("patterns"))),
+        classifier=Classifier.from_state(state["classifier"], Patterns(state.pop("patterns"))),
         data=Document(lambda: marshal.loads(blob)),
     )
     if state["classifier_llm"] is not None:  # the second stage: its module is imported only when enabled
