@@ -10,6 +10,9 @@ from typing import Any
 
 from llm_router.classify._patterns import Anchored, Prefiltered
 
+_c: Any = re._constants  # type: ignore[attr-defined]  # what re's parser names its operations with
+_REPEATS = (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None))  # greedy, lazy, possessive
+
 
 def fast(compiled: re.Pattern[str]) -> re.Pattern[str] | Anchored | Prefiltered:
     """A built-in pattern as it is searched fastest with the same results: with one match at the start
@@ -77,7 +80,7 @@ def required_literals(compiled: re.Pattern[str]) -> tuple[str, ...] | None:
             return frozenset().union(*alternatives)  # type: ignore[arg-type]
         if op is c.SUBPATTERN:
             return None if (av[1] | av[2]) & c.SRE_FLAG_IGNORECASE else sequence(av[3])
-        if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)) and av[0] >= 1:
+        if op in _REPEATS and av[0] >= 1:
             return sequence(av[2])
         return None
 
@@ -128,7 +131,7 @@ def needs_digit(compiled: re.Pattern[str]) -> bool:
             return sequence(av)
         if op is c.ASSERT:  # a positive lookahead or lookbehind: what it needs is in the text
             return sequence(av[1])
-        if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+        if op in _REPEATS:
             return av[0] >= 1 and sequence(av[2])
         return False
 
@@ -232,7 +235,7 @@ def _opening(items: list[Any], c: Any) -> tuple[bool, frozenset[str]] | None:
     """(whether the sequence opens with a repetition of `\\W`, the characters its first match of a word
     character can be after that), or None when those are not known or it can match the empty string."""
     skip = False
-    repeats = (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None))
+    repeats = _REPEATS
     if (
         items
         and items[0][0] in repeats
@@ -281,7 +284,7 @@ def _first_item(op: Any, av: Any, c: Any) -> tuple[frozenset[str], bool] | None:
         return None if av[1] & c.SRE_FLAG_IGNORECASE else _first(av[3], c)
     if op is c.ATOMIC_GROUP:
         return _first(av, c)
-    if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+    if op in _REPEATS:
         inner = _first(av[2], c)
         return None if inner is None else (inner[0], inner[1] or av[0] == 0)
     if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
@@ -329,7 +332,7 @@ def _atoms_item(op: Any, av: Any, c: Any) -> frozenset[str] | None:
         return _atoms(av, c)
     if op is c.ASSERT:  # a positive lookahead or lookbehind: what it needs is in the text
         return _atoms(av[1], c)
-    if op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)) and av[0] >= 1:
+    if op in _REPEATS and av[0] >= 1:
         return _atoms(av[2], c)
     return None
 
@@ -381,7 +384,7 @@ def _foldable(items: Any, c: Any) -> bool:
             ok = all(_foldable(branch, c) for branch in av[1])
         elif op is c.SUBPATTERN:
             ok = not av[1] and not av[2] and _foldable(av[3], c)
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
+        elif op in _REPEATS:
             ok = _foldable(av[2], c)
         elif op is c.ATOMIC_GROUP:
             ok = _foldable(av, c)
